@@ -1,0 +1,53 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoggerModule } from 'nestjs-pino';
+import type { AppConfig } from './config/app-config.js';
+import { ConfigModule } from './config/config.module.js';
+import { dataSourceOptions } from './database/data-source.js';
+import { AuthSmsModule } from './modules/auth-sms/auth-sms.module.js';
+import { HealthController } from './modules/health/health.controller.js';
+import { RateLimitModule } from './modules/rate-limit/rate-limit.module.js';
+
+const REQUEST_ID = /^[\w.-]{1,128}$/;
+
+export interface AppModuleOptions {
+  config: AppConfig;
+  /** Omitted only to describe the API (OpenAPI generation) without a database. */
+  databaseUrl?: string;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot({ config, databaseUrl }: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.logLevel,
+            genReqId: (req: IncomingMessage, res: ServerResponse) => {
+              const incoming = req.headers['x-request-id'];
+              const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+              res.setHeader('X-Request-Id', id);
+              return id;
+            },
+            redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+            autoLogging: { ignore: (req: IncomingMessage) => req.url === '/api/health' },
+          },
+        }),
+        TypeOrmModule.forRoot({
+          ...dataSourceOptions(databaseUrl ?? 'postgres://localhost/unused'),
+          manualInitialization: databaseUrl === undefined,
+        }),
+        ScheduleModule.forRoot(),
+        RateLimitModule,
+        AuthSmsModule,
+      ],
+      controllers: [HealthController],
+    };
+  }
+}

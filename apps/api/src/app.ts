@@ -1,0 +1,109 @@
+import { ValidationPipe, VersioningType } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppModule } from './app.module.js';
+import { AllExceptionsFilter, toErrorBody } from './common/error.filter.js';
+import { FieldValidationException, flattenValidationErrors } from './common/errors.js';
+import type { AppConfig } from './config/app-config.js';
+
+/** Paths the API owns; everything else is the single-page app. */
+const SERVER_PATHS = /^\/(api|media|sandbox)(\/|$)/;
+
+export async function createApp(config: AppConfig, databaseUrl?: string): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, databaseUrl }), {
+    bodyParser: false,
+    bufferLogs: true,
+  });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  configureApp(app, config);
+  return app;
+}
+
+function configureApp(app: NestExpressApplication, config: AppConfig): void {
+  app.set('trust proxy', config.trustProxy);
+  app.disable('x-powered-by');
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          // Swagger UI and Svelte's transitions set inline styles.
+          'style-src': ["'self'", "'unsafe-inline'"],
+          'img-src': ["'self'", 'data:', 'blob:'],
+          'media-src': ["'self'", 'blob:'],
+        },
+      },
+      crossOriginEmbedderPolicy: false,
+    }),
+  );
+  if (config.corsOrigins === true || config.corsOrigins.length > 0) {
+    app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['Retry-After', 'X-Request-Id'] });
+  }
+  app.use(express.json({ limit: config.bodyLimitBytes }));
+  app.use(express.urlencoded({ extended: false, limit: config.bodyLimitBytes }));
+  // Errors raised by the body parsers above never reach Nest's filters.
+  app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    const { body, headers } = toErrorBody(error);
+    res.status(body.statusCode).set(headers).json(body);
+  });
+  serveWebApp(app, config.webDistDir);
+
+  app.setGlobalPrefix('api');
+  app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      validationError: { target: false, value: false },
+      exceptionFactory: (errors) => new FieldValidationException(flattenValidationErrors(errors)),
+    }),
+  );
+  app.useGlobalFilters(new AllExceptionsFilter());
+
+  const document = buildOpenApiDocument(app, config);
+  SwaggerModule.setup('api/docs', app, document, {
+    jsonDocumentUrl: 'api/docs/openapi.json',
+    yamlDocumentUrl: 'api/docs/openapi.yaml',
+    customSiteTitle: 'Atelier API',
+    swaggerOptions: { persistAuthorization: true },
+  });
+}
+
+export function buildOpenApiDocument(app: NestExpressApplication, config: AppConfig): OpenAPIObject {
+  const builder = new DocumentBuilder()
+    .setTitle('Atelier API')
+    .setDescription(
+      'REST API of Atelier, a self-hosted AI image and video studio. Authenticate with `Authorization: Bearer <token>`, ' +
+        'using either the JWT returned by sign-in or a personal API key (`atl_...`). Errors always have the shape ' +
+        '`{ statusCode, error, message, details? }`.',
+    )
+    .setVersion(config.version)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A JWT from sign-in, or an API key (atl_...)' })
+    .build();
+  return SwaggerModule.createDocument(app, builder, {
+    operationIdFactory: (_controllerKey, methodKey) => methodKey,
+  });
+}
+
+function serveWebApp(app: NestExpressApplication, webDistDir: string): void {
+  const index = join(webDistDir, 'index.html');
+  app.use('/assets', express.static(join(webDistDir, 'assets'), { immutable: true, maxAge: '365d', fallthrough: true }));
+  app.use(express.static(webDistDir, { index: false, maxAge: '1h' }));
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || SERVER_PATHS.test(req.path)) return next();
+    if (!existsSync(index)) {
+      res.status(503).json({ statusCode: 503, error: 'Service Unavailable', message: 'The web app is not built: run npm start' });
+      return;
+    }
+    res.setHeader('Cache-Control', 'no-cache');
+    res.sendFile(index);
+  });
+}

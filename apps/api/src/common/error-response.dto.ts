@@ -1,0 +1,23 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+export class FieldErrorDto {
+  @ApiProperty({ example: 'email' })
+  field: string;
+
+  @ApiProperty({ type: [String], example: ['email must be a valid email address'] })
+  messages: string[];
+}
+
+export class ErrorResponseDto {
+  @ApiProperty({ example: 400 })
+  statusCode: number;
+
+  @ApiProperty({ example: 'Bad Request' })
+  error: string;
+
+  @ApiProperty({ example: 'email must be a valid email address' })
+  message: string;
+
+  @ApiPropertyOptional({ type: [FieldErrorDto], description: 'One entry per bad field' })
+  details?: FieldErrorDto[];
+}

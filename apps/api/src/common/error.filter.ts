@@ -1,0 +1,70 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+import type { Response } from 'express';
+import { QueryFailedError } from 'typeorm';
+import { ErrorBody, FieldValidationException, RateLimitedException } from './errors.js';
+
+/** Errors raised by body-parser carry a status and a type. */
+interface BodyParserError {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  expose?: boolean;
+  message?: string;
+}
+
+export function errorBody(statusCode: number, message: string, details?: ErrorBody['details']): ErrorBody {
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, ...(details ? { details } : {}) };
+}
+
+/** Maps anything thrown while handling a request to the one JSON error shape, never leaking internals. */
+export function toErrorBody(exception: unknown): { body: ErrorBody; headers: Record<string, string> } {
+  const headers: Record<string, string> = {};
+  if (exception instanceof FieldValidationException) {
+    return { body: errorBody(400, exception.message, exception.details), headers };
+  }
+  if (exception instanceof RateLimitedException) {
+    headers['Retry-After'] = String(exception.retryAfterSeconds);
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    let message = exception.message;
+    if (typeof response === 'object' && response !== null && 'message' in response) {
+      const raw = (response as { message: unknown }).message;
+      message = Array.isArray(raw) ? raw.join('; ') : String(raw);
+    }
+    return { body: errorBody(status, message), headers };
+  }
+  if (exception instanceof QueryFailedError) {
+    const code = (exception as QueryFailedError & { driverError?: { code?: string } }).driverError?.code;
+    // Safety nets for races that services cannot rule out up front.
+    if (code === '23505') return { body: errorBody(409, 'This value is already in use'), headers };
+    if (code === '22P02') return { body: errorBody(400, 'A value has the wrong format'), headers };
+  }
+  const parserError = exception as BodyParserError;
+  const parserStatus = parserError?.status ?? parserError?.statusCode;
+  if (typeof parserError?.type === 'string' && parserStatus && parserStatus >= 400 && parserStatus < 500) {
+    const messages: Record<string, string> = {
+      'entity.parse.failed': 'The request body is not valid JSON',
+      'entity.too.large': 'The request body is too large',
+      'encoding.unsupported': 'The request body encoding is not supported',
+      'charset.unsupported': 'The request body charset is not supported',
+    };
+    return { body: errorBody(parserStatus, messages[parserError.type] ?? 'The request body could not be read'), headers };
+  }
+  return { body: errorBody(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal server error'), headers };
+}
+
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const { body, headers } = toErrorBody(exception);
+    if (body.statusCode >= 500) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    if (response.headersSent) return;
+    response.status(body.statusCode).set(headers).json(body);
+  }
+}

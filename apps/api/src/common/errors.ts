@@ -1,0 +1,49 @@
+import { BadRequestException, HttpException, HttpStatus } from '@nestjs/common';
+import type { ValidationError } from 'class-validator';
+
+/** One bad field of a request, as reported in `details`. */
+export interface FieldError {
+  field: string;
+  messages: string[];
+}
+
+/** The one JSON error shape of the API. */
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  details?: FieldError[];
+}
+
+export class FieldValidationException extends BadRequestException {
+  constructor(readonly details: FieldError[]) {
+    super(details.map((d) => d.messages.join('; ')).join('; ') || 'Invalid request');
+  }
+}
+
+/** Raises a 400 naming one field, for rules that only a service can check. */
+export function fieldError(field: string, message: string): FieldValidationException {
+  return new FieldValidationException([{ field, messages: [message] }]);
+}
+
+export class RateLimitedException extends HttpException {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message, HttpStatus.TOO_MANY_REQUESTS);
+  }
+}
+
+/** Flattens class-validator's nested errors into `details`, with dotted paths for nested fields. */
+export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
+  const result: FieldError[] = [];
+  for (const error of errors) {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    if (error.constraints) {
+      result.push({ field, messages: Object.values(error.constraints) });
+    }
+    if (error.children?.length) result.push(...flattenValidationErrors(error.children, field));
+  }
+  return result;
+}

@@ -1,0 +1,18 @@
+import { join } from 'node:path';
+import type { AppConfig } from '../config/app-config.js';
+import { ensureDatabase, startEmbeddedPostgres } from './embedded-postgres.js';
+
+export interface Database {
+  url: string;
+  /** Stops the embedded server when one was started. */
+  close(): Promise<void>;
+  embedded: boolean;
+}
+
+/** Uses DATABASE_URL when set; otherwise starts the embedded PostgreSQL under DATA_DIR. */
+export async function openDatabase(config: AppConfig, log: (message: string) => void = () => {}): Promise<Database> {
+  if (config.databaseUrl) return { url: config.databaseUrl, close: async () => {}, embedded: false };
+  const server = await startEmbeddedPostgres({ dir: join(config.dataDir, 'postgres'), port: config.embeddedPostgresPort, log });
+  await ensureDatabase(server.adminUrl, 'atelier');
+  return { url: server.urlFor('atelier'), close: () => server.stop(), embedded: true };
+}

@@ -1,0 +1,6 @@
+import { ApiKey } from '../modules/auth-sms/api-key.entity.js';
+import { User } from '../modules/auth-sms/user.entity.js';
+import { RateLimitBucket } from '../modules/rate-limit/rate-limit-bucket.entity.js';
+
+/** Every entity of the schema; migrations must describe exactly these. */
+export const entities = [User, ApiKey, RateLimitBucket];

@@ -1,0 +1,51 @@
+import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig, repoRoot } from './config/app-config.js';
+import { openDatabase } from './database/database.js';
+import { runMigrations } from './database/migrate.js';
+
+async function main(): Promise<void> {
+  for (const file of [join(process.cwd(), '.env'), join(repoRoot, '.env')]) {
+    if (existsSync(file)) {
+      process.loadEnvFile(file);
+      break;
+    }
+  }
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  const database = await openDatabase(config);
+  try {
+    const applied = await runMigrations(database.url);
+    if (applied.length) console.log(JSON.stringify({ level: 'info', msg: 'applied migrations', migrations: applied }));
+    const app = await createApp(config, database.url);
+    await app.listen(config.port, config.host);
+    const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
+    app.getHttpServer().once('close', () => void database.close());
+    console.log(
+      JSON.stringify({
+        level: 'info',
+        msg: `Atelier is listening on ${url} (API docs at ${url}/api/docs)`,
+        database: database.embedded ? 'embedded' : 'external',
+      }),
+    );
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,38 @@
+import { Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { deriveSecret } from '../../common/app-secret.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
+import { AdminUsersController } from './admin-users.controller.js';
+import { ApiKey } from './api-key.entity.js';
+import { ApiKeyStrategy } from './api-key.strategy.js';
+import { ApiKeysController } from './api-keys.controller.js';
+import { ApiKeysService } from './api-keys.service.js';
+import { AuthController } from './auth.controller.js';
+import { AuthService } from './auth.service.js';
+import { JWT_ISSUER, JwtStrategy } from './jwt.strategy.js';
+import { PasswordService } from './password.service.js';
+import { User } from './user.entity.js';
+import { UsersController } from './users.controller.js';
+import { UsersService } from './users.service.js';
+
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([User, ApiKey]),
+    PassportModule,
+    RateLimitModule,
+    JwtModule.registerAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        secret: deriveSecret(config.appSecret, 'jwt'),
+        signOptions: { algorithm: 'HS256', issuer: JWT_ISSUER, expiresIn: config.jwtExpiresInSeconds },
+      }),
+    }),
+  ],
+  controllers: [AuthController, UsersController, AdminUsersController, ApiKeysController],
+  providers: [AuthService, UsersService, ApiKeysService, PasswordService, JwtStrategy, ApiKeyStrategy],
+  exports: [AuthService, PasswordService],
+})
+export class AuthSmsModule {}

@@ -1,0 +1,93 @@
+import { ConflictException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, Repository } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { RateLimitedException } from '../../common/errors.js';
+import { RateLimitService } from '../rate-limit/rate-limit.service.js';
+import type { AuthResponseDto, SignInDto, SignUpDto } from './dto/auth.dto.js';
+import { mapUser } from './dto/user.dto.js';
+import { PasswordService } from './password.service.js';
+import { User, UserRole, UserStatus } from './user.entity.js';
+
+const WRONG_CREDENTIALS = 'The email or password is incorrect';
+/** Serialises account creation so exactly one account can become the first admin. */
+const FIRST_ACCOUNT_LOCK = 72_600_001;
+
+@Injectable()
+export class AuthService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectRepository(User) private readonly users: Repository<User>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly jwt: JwtService,
+    private readonly passwords: PasswordService,
+    private readonly rateLimits: RateLimitService,
+  ) {}
+
+  async signUp(dto: SignUpDto): Promise<AuthResponseDto> {
+    const passwordHash = await this.passwords.hash(dto.password);
+    const user = await this.createUser({ name: dto.name, email: dto.email, passwordHash });
+    return this.issueToken(user);
+  }
+
+  async signIn(dto: SignInDto, ip: string): Promise<AuthResponseDto> {
+    const { windowSeconds, maxAttemptsPerIp, maxFailuresPerAccount } = this.config.signin;
+    const perIp = await this.rateLimits.hit(`signin:ip:${ip}`, windowSeconds);
+    if (perIp.count > maxAttemptsPerIp) {
+      throw new RateLimitedException(
+        `Too many sign-in attempts from this address. Try again in ${perIp.retryAfterSeconds} seconds`,
+        perIp.retryAfterSeconds,
+      );
+    }
+    // Keyed by the email as typed, whether or not it exists, so the limit reveals nothing.
+    const accountKey = `signin:account:${dto.email}`;
+    const failures = await this.rateLimits.peek(accountKey, windowSeconds);
+    if (failures.count >= maxFailuresPerAccount) {
+      throw new RateLimitedException(
+        `Too many failed sign-in attempts for this account. Try again in ${failures.retryAfterSeconds} seconds`,
+        failures.retryAfterSeconds,
+      );
+    }
+
+    const user = await this.users.findOneBy({ email: dto.email });
+    const valid = await this.passwords.verify(user?.passwordHash ?? null, dto.password);
+    if (!user || !valid) {
+      await this.rateLimits.hit(accountKey, windowSeconds);
+      throw new UnauthorizedException(WRONG_CREDENTIALS);
+    }
+    if (user.status !== UserStatus.Active) throw new UnauthorizedException('This account is disabled');
+    return this.issueToken(user);
+  }
+
+  /**
+   * Inserts a user; the very first account becomes admin. Shared by every sign-up path.
+   */
+  async createUser(fields: Pick<User, 'name'> & Partial<Pick<User, 'email' | 'phone' | 'passwordHash'>>): Promise<User> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock($1)', [FIRST_ACCOUNT_LOCK]);
+      if (fields.email && (await manager.existsBy(User, { email: fields.email }))) {
+        throw new ConflictException('An account with this email already exists');
+      }
+      if (fields.phone && (await manager.existsBy(User, { phone: fields.phone }))) {
+        throw new ConflictException('An account with this phone number already exists');
+      }
+      const isFirst = !(await manager.exists(User));
+      return manager.save(
+        manager.create(User, {
+          name: fields.name,
+          email: fields.email ?? null,
+          phone: fields.phone ?? null,
+          passwordHash: fields.passwordHash ?? null,
+          role: isFirst ? UserRole.Admin : UserRole.User,
+          status: UserStatus.Active,
+        }),
+      );
+    });
+  }
+
+  async issueToken(user: User): Promise<AuthResponseDto> {
+    const token = await this.jwt.signAsync({ sub: user.id });
+    return { token, expiresIn: this.config.jwtExpiresInSeconds, user: mapUser(user) };
+  }
+}

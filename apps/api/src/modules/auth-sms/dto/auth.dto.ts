@@ -1,0 +1,38 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { EmailField, NameField, NewPasswordField } from '../../../common/validation.js';
+import { UserDto } from './user.dto.js';
+
+export class SignUpDto {
+  @NameField()
+  name: string;
+
+  @EmailField()
+  email: string;
+
+  @NewPasswordField()
+  password: string;
+}
+
+export class SignInDto {
+  @EmailField()
+  email: string;
+
+  // Not length-checked beyond a sanity cap: a wrong length is just a wrong password.
+  @ApiProperty({ format: 'password', maxLength: 128 })
+  @IsString()
+  @IsNotEmpty({ message: 'password must not be empty' })
+  @MaxLength(128, { message: 'password must be at most 128 characters long' })
+  password: string;
+}
+
+export class AuthResponseDto {
+  @ApiProperty({ description: 'JWT to send as `Authorization: Bearer <token>`' })
+  token: string;
+
+  @ApiProperty({ description: 'Seconds until the token expires' })
+  expiresIn: number;
+
+  @ApiProperty({ type: () => UserDto })
+  user: UserDto;
+}

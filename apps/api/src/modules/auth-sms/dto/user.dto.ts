@@ -1,0 +1,111 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsEnum, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { NameField, NewPasswordField } from '../../../common/validation.js';
+import { User, UserRole, UserStatus } from '../user.entity.js';
+
+export class UserDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty()
+  name: string;
+
+  @ApiProperty({ type: String, nullable: true, format: 'email' })
+  email: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: '13800138000' })
+  phone: string | null;
+
+  @ApiProperty({ enum: UserRole, enumName: 'UserRole' })
+  role: UserRole;
+
+  @ApiProperty({ enum: UserStatus, enumName: 'UserStatus' })
+  status: UserStatus;
+
+  @ApiProperty({ description: 'Whether the account can sign in with a password' })
+  hasPassword: boolean;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt: string;
+}
+
+export function mapUser(user: User): UserDto {
+  return {
+    id: user.id,
+    name: user.name,
+    email: user.email,
+    phone: user.phone,
+    role: user.role,
+    status: user.status,
+    hasPassword: user.passwordHash !== null,
+    createdAt: user.createdAt.toISOString(),
+    updatedAt: user.updatedAt.toISOString(),
+  };
+}
+
+export class UpdateMyUserDto {
+  @NameField({ optional: true })
+  name?: string;
+
+  @ApiPropertyOptional({ format: 'password', maxLength: 128, description: 'Required to change the password' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  currentPassword?: string;
+
+  @NewPasswordField({ optional: true, name: 'newPassword' })
+  newPassword?: string;
+}
+
+export class SearchUsersQueryDto {
+  @ApiPropertyOptional({ description: 'Matches name, email or phone (case-insensitive, partial)', maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  search?: string;
+
+  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'page must be an integer' })
+  @Min(1)
+  page?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'pageSize must be an integer' })
+  @Min(1)
+  @Max(100)
+  pageSize?: number;
+}
+
+export class UserPageDto {
+  @ApiProperty({ type: () => [UserDto] })
+  items: UserDto[];
+
+  @ApiProperty()
+  total: number;
+
+  @ApiProperty()
+  page: number;
+
+  @ApiProperty()
+  pageSize: number;
+}
+
+export class AdminUpdateUserDto {
+  @ApiPropertyOptional({ enum: UserRole, enumName: 'UserRole' })
+  @IsOptional()
+  @IsEnum(UserRole, { message: `role must be one of: ${Object.values(UserRole).join(', ')}` })
+  role?: UserRole;
+
+  @ApiPropertyOptional({ enum: UserStatus, enumName: 'UserStatus' })
+  @IsOptional()
+  @IsEnum(UserStatus, { message: `status must be one of: ${Object.values(UserStatus).join(', ')}` })
+  status?: UserStatus;
+}

@@ -1,0 +1,35 @@
+import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { InjectRepository } from '@nestjs/typeorm';
+import passportJwt from 'passport-jwt';
+import { Repository } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { deriveSecret } from '../../common/app-secret.js';
+import type { AuthContext, JwtPayload } from './auth.types.js';
+import { User, UserStatus } from './user.entity.js';
+
+export const JWT_ISSUER = 'atelier';
+
+@Injectable()
+export class JwtStrategy extends PassportStrategy(passportJwt.Strategy, 'jwt') {
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @InjectRepository(User) private readonly users: Repository<User>,
+  ) {
+    super({
+      jwtFromRequest: passportJwt.ExtractJwt.fromAuthHeaderAsBearerToken(),
+      secretOrKey: deriveSecret(config.appSecret, 'jwt'),
+      algorithms: ['HS256'],
+      issuer: JWT_ISSUER,
+      ignoreExpiration: false,
+    });
+  }
+
+  /** Loads the user on every request, so disabling an account takes effect at once. */
+  async validate(payload: JwtPayload): Promise<AuthContext> {
+    const user = await this.users.findOneBy({ id: payload.sub });
+    if (!user) throw new UnauthorizedException('This account no longer exists');
+    if (user.status !== UserStatus.Active) throw new UnauthorizedException('This account is disabled');
+    return { user, via: 'jwt' };
+  }
+}

@@ -1,0 +1,87 @@
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Brackets, Repository } from 'typeorm';
+import { fieldError } from '../../common/errors.js';
+import {
+  type AdminUpdateUserDto,
+  mapUser,
+  type SearchUsersQueryDto,
+  type UpdateMyUserDto,
+  type UserDto,
+  type UserPageDto,
+} from './dto/user.dto.js';
+import { PasswordService } from './password.service.js';
+import { User, UserRole, UserStatus } from './user.entity.js';
+
+@Injectable()
+export class UsersService {
+  constructor(
+    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly passwords: PasswordService,
+  ) {}
+
+  getMe(user: User): UserDto {
+    return mapUser(user);
+  }
+
+  async updateMe(user: User, dto: UpdateMyUserDto): Promise<UserDto> {
+    const changes: Partial<User> = {};
+    if (dto.name !== undefined) changes.name = dto.name;
+    if (dto.newPassword !== undefined) {
+      if (user.passwordHash) {
+        if (!dto.currentPassword) throw fieldError('currentPassword', 'currentPassword is required to change the password');
+        if (!(await this.passwords.verify(user.passwordHash, dto.currentPassword))) {
+          throw fieldError('currentPassword', 'currentPassword is incorrect');
+        }
+      }
+      changes.passwordHash = await this.passwords.hash(dto.newPassword);
+    }
+    if (Object.keys(changes).length > 0) await this.users.update({ id: user.id }, changes);
+    return mapUser(await this.users.findOneByOrFail({ id: user.id }));
+  }
+
+  async search(query: SearchUsersQueryDto): Promise<UserPageDto> {
+    const page = query.page ?? 1;
+    const pageSize = query.pageSize ?? 20;
+    const builder = this.users.createQueryBuilder('user').orderBy('user.created_at', 'ASC').addOrderBy('user.id', 'ASC');
+    const search = query.search?.trim();
+    if (search) {
+      const pattern = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      builder.where(
+        new Brackets((where) =>
+          where
+            .where('user.name ILIKE :pattern', { pattern })
+            .orWhere('user.email ILIKE :pattern', { pattern })
+            .orWhere('user.phone ILIKE :pattern', { pattern }),
+        ),
+      );
+    }
+    const [users, total] = await builder.skip((page - 1) * pageSize).take(pageSize).getManyAndCount();
+    return { items: users.map(mapUser), total, page, pageSize };
+  }
+
+  async adminUpdate(actor: User, id: string, dto: AdminUpdateUserDto): Promise<UserDto> {
+    return this.users.manager.transaction(async (manager) => {
+      // Lock the admins so two concurrent demotions cannot both pass the last-admin check.
+      const activeAdmins = await manager
+        .createQueryBuilder(User, 'user')
+        .setLock('pessimistic_write')
+        .where('user.role = :role AND user.status = :status', { role: UserRole.Admin, status: UserStatus.Active })
+        .getMany();
+      const target = await manager.findOneBy(User, { id });
+      if (!target) throw new NotFoundException('User not found');
+
+      const next = { role: dto.role ?? target.role, status: dto.status ?? target.status };
+      const staysActiveAdmin = next.role === UserRole.Admin && next.status === UserStatus.Active;
+      const isActiveAdmin = activeAdmins.some((admin) => admin.id === target.id);
+      if (isActiveAdmin && !staysActiveAdmin && activeAdmins.length <= 1) {
+        throw new ConflictException('At least one active admin must remain');
+      }
+      if (target.id === actor.id && next.status === UserStatus.Disabled) {
+        throw new ConflictException('You cannot disable your own account');
+      }
+      await manager.update(User, { id }, next);
+      return mapUser(await manager.findOneByOrFail(User, { id }));
+    });
+  }
+}

@@ -1,0 +1,36 @@
+import createClient, { type Middleware } from 'openapi-fetch';
+import type { components, operations, paths } from './schema.js';
+
+export type { components, operations, paths };
+export type Schemas = components['schemas'];
+export type ApiError = Schemas['ErrorResponseDto'];
+
+export interface ApiClientOptions {
+  /** Origin of the API; empty for the same origin. */
+  baseUrl?: string;
+  /** The JWT or API key to send, read on every request. */
+  getToken?: () => string | null | undefined;
+  /** Called when the API answers 401 to an authenticated request. */
+  onUnauthorized?: () => void;
+  fetch?: typeof globalThis.fetch;
+}
+
+/** A typed client for the Atelier API, generated from the committed OpenAPI document. */
+export function createApiClient(options: ApiClientOptions = {}) {
+  const client = createClient<paths>({ baseUrl: options.baseUrl ?? '', fetch: options.fetch });
+  const auth: Middleware = {
+    onRequest({ request }) {
+      const token = options.getToken?.();
+      if (token) request.headers.set('Authorization', `Bearer ${token}`);
+      return request;
+    },
+    onResponse({ request, response }) {
+      if (response.status === 401 && request.headers.has('Authorization')) options.onUnauthorized?.();
+      return response;
+    },
+  };
+  client.use(auth);
+  return client;
+}
+
+export type ApiClient = ReturnType<typeof createApiClient>;
