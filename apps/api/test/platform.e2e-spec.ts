@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../src/config/app-config.js';
+import { startTestApp, type TestApp } from './test-app.js';
+
+describe('platform', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { BODY_LIMIT_BYTES: '2048' } });
+  });
+  afterAll(() => t.close());
+
+  it('reports health with the database status and version', async () => {
+    const response = await t.http.get('/api/health').expect(200);
+    expect(response.body).toEqual({ status: 'ok', database: 'up', version: expect.any(String), uptimeSeconds: expect.any(Number) });
+  });
+
+  it('serves exactly the committed OpenAPI document (run `npm run openapi` after changing routes)', async () => {
+    const committed = JSON.parse(readFileSync(join(repoRoot, 'libs/api-client/openapi.json'), 'utf8'));
+    const served = await t.http.get('/api/docs/openapi.json').expect(200);
+    expect(served.body).toEqual(committed);
+  });
+
+  it('documents every route with a summary, its auth and its responses', async () => {
+    const { body } = await t.http.get('/api/docs/openapi.json').expect(200);
+    const operations = Object.entries(body.paths as Record<string, Record<string, any>>).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, op]) => ({ path, method, op })),
+    );
+    expect(operations.length).toBeGreaterThanOrEqual(10);
+    for (const { path, op } of operations) {
+      expect([path, op.summary]).toEqual([path, expect.any(String)]);
+      expect([path, op.operationId]).toEqual([path, expect.stringMatching(/^[a-z][A-Za-z]+$/)]);
+      const public_ = ['/api/health', '/api/v1/auths/signup', '/api/v1/auths/signin'].includes(path);
+      if (!public_) expect([path, op.security]).toEqual([path, [{ bearer: [] }]]);
+    }
+  });
+
+  it('serves the Swagger UI', async () => {
+    const response = await t.http.get('/api/docs').redirects(1).expect(200);
+    expect(response.text).toContain('swagger');
+  });
+
+  it('answers unknown API routes with the JSON error shape', async () => {
+    const response = await t.http.get('/api/v1/nothing-here').expect(404);
+    expect(response.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'Cannot GET /api/v1/nothing-here' });
+    await t.http.delete('/api/v1/auths/signup').expect(404);
+  });
+
+  it('answers malformed JSON with 400 and oversized bodies with 413, never 500', async () => {
+    const malformed = await t.http.post('/api/v1/auths/signin').set('Content-Type', 'application/json').send('{"email": ').expect(400);
+    expect(malformed.body).toEqual({ statusCode: 400, error: 'Bad Request', message: 'The request body is not valid JSON' });
+    const big = await t.http
+      .post('/api/v1/auths/signup')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ name: 'x'.repeat(5000), email: 'a@example.com', password: 'password-123' }))
+      .expect(413);
+    expect(big.body).toEqual({ statusCode: 413, error: 'Payload Too Large', message: 'The request body is too large' });
+    const array = await t.http.post('/api/v1/auths/signin').send([1, 2]).expect(400);
+    expect(array.body.statusCode).toBe(400);
+    const empty = await t.http.post('/api/v1/auths/signin').expect(400);
+    expect(empty.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['email', 'password']);
+  });
+
+  it('sets security headers and a request id', async () => {
+    const response = await t.http.get('/api/health').set('X-Request-Id', 'trace-123').expect(200);
+    expect(response.headers['x-request-id']).toBe('trace-123');
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(response.headers['x-powered-by']).toBeUndefined();
+    const generated = await t.http.get('/api/health').set('X-Request-Id', 'bad id with spaces').expect(200);
+    expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('does not send CORS headers unless origins are configured', async () => {
+    const response = await t.http.get('/api/health').set('Origin', 'https://evil.example').expect(200);
+    expect(response.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('serves the single-page app with client-side routes falling back to index.html', async () => {
+    const index = await t.http.get('/').expect(200);
+    expect(index.headers['content-type']).toContain('text/html');
+    const deep = await t.http.get('/settings').expect(200);
+    expect(deep.text).toBe(index.text);
+    expect(deep.headers['cache-control']).toBe('no-cache');
+  });
+});
+
+describe('platform with CORS', () => {
+  it('allows only the configured origins', async () => {
+    const t = await startTestApp({ env: { CORS_ORIGINS: 'https://studio.example.com' } });
+    try {
+      const allowed = await t.http.get('/api/health').set('Origin', 'https://studio.example.com').expect(200);
+      expect(allowed.headers['access-control-allow-origin']).toBe('https://studio.example.com');
+      const other = await t.http.get('/api/health').set('Origin', 'https://evil.example').expect(200);
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,0 +1,156 @@
+import pg from 'pg';
+import { bearer, signUp, startTestApp, type TestApp } from './test-app.js';
+
+describe('users', () => {
+  let t: TestApp;
+  let admin: Awaited<ReturnType<typeof signUp>>;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    admin = await signUp(t.http, { name: 'Admin', email: 'admin@example.com' });
+  });
+  afterAll(() => t.close());
+
+  describe('/users/me', () => {
+    it('needs authentication', async () => {
+      const response = await t.http.get('/api/v1/users/me').expect(401);
+      expect(response.body).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
+      await t.http.get('/api/v1/users/me').set('Authorization', 'Bearer not-a-token').expect(401);
+      await t.http.get('/api/v1/users/me').set('Authorization', `Bearer ${admin.token}x`).expect(401);
+    });
+
+    it('renames the user', async () => {
+      const user = await signUp(t.http);
+      const response = await t.http.patch('/api/v1/users/me').set(bearer(user.token)).send({ name: '  New Name ' }).expect(200);
+      expect(response.body.name).toBe('New Name');
+      const me = await t.http.get('/api/v1/users/me').set(bearer(user.token)).expect(200);
+      expect(me.body.name).toBe('New Name');
+    });
+
+    it('changes the password only with the current one', async () => {
+      const user = await signUp(t.http);
+      const missing = await t.http.patch('/api/v1/users/me').set(bearer(user.token)).send({ newPassword: 'new-password-1' }).expect(400);
+      expect(missing.body.details).toEqual([{ field: 'currentPassword', messages: [expect.stringContaining('required')] }]);
+      const wrong = await t.http
+        .patch('/api/v1/users/me')
+        .set(bearer(user.token))
+        .send({ currentPassword: 'not-it-at-all', newPassword: 'new-password-1' })
+        .expect(400);
+      expect(wrong.body.details[0].field).toBe('currentPassword');
+      const short = await t.http
+        .patch('/api/v1/users/me')
+        .set(bearer(user.token))
+        .send({ currentPassword: user.password, newPassword: 'short' })
+        .expect(400);
+      expect(short.body.details[0].field).toBe('newPassword');
+
+      await t.http
+        .patch('/api/v1/users/me')
+        .set(bearer(user.token))
+        .send({ currentPassword: user.password, newPassword: 'new-password-1' })
+        .expect(200);
+      await t.http.post('/api/v1/auths/signin').send({ email: user.email, password: user.password }).expect(401);
+      await t.http.post('/api/v1/auths/signin').send({ email: user.email, password: 'new-password-1' }).expect(200);
+    });
+
+    it('refuses fields it does not know, such as role', async () => {
+      const user = await signUp(t.http);
+      const response = await t.http.patch('/api/v1/users/me').set(bearer(user.token)).send({ role: 'admin' }).expect(400);
+      expect(response.body.details[0].field).toBe('role');
+    });
+  });
+
+  describe('admin users', () => {
+    it('is refused to non-admins with 403', async () => {
+      const user = await signUp(t.http);
+      const response = await t.http.get('/api/v1/admin/users').set(bearer(user.token)).expect(403);
+      expect(response.body).toEqual({ statusCode: 403, error: 'Forbidden', message: 'This action needs an admin account' });
+      await t.http.patch(`/api/v1/admin/users/${user.id}`).set(bearer(user.token)).send({ role: 'admin' }).expect(403);
+      await t.http.get('/api/v1/admin/users').expect(401);
+    });
+
+    it('pages and searches by name, email and phone', async () => {
+      const tag = `zq${Date.now()}`;
+      for (let i = 0; i < 5; i++) await signUp(t.http, { name: `${tag} member ${i}` });
+      await signUp(t.http, { name: 'Someone', email: `${tag}@example.com` });
+      const page1 = await t.http.get('/api/v1/admin/users').query({ search: tag.toUpperCase(), pageSize: 4 }).set(bearer(admin.token)).expect(200);
+      expect(page1.body).toMatchObject({ total: 6, page: 1, pageSize: 4 });
+      expect(page1.body.items).toHaveLength(4);
+      const page2 = await t.http.get('/api/v1/admin/users').query({ search: tag, pageSize: 4, page: 2 }).set(bearer(admin.token)).expect(200);
+      expect(page2.body.items).toHaveLength(2);
+      const ids = [...page1.body.items, ...page2.body.items].map((u: { id: string }) => u.id);
+      expect(new Set(ids).size).toBe(6);
+
+      const all = await t.http.get('/api/v1/admin/users').set(bearer(admin.token)).expect(200);
+      expect(all.body.total).toBeGreaterThanOrEqual(7);
+      expect(all.body.pageSize).toBe(20);
+    });
+
+    it('finds a user by part of the phone number', async () => {
+      const user = await signUp(t.http);
+      const client = new pg.Client({ connectionString: t.database.url });
+      await client.connect();
+      await client.query(`UPDATE users SET phone = '13912345678' WHERE id = $1`, [user.id]);
+      await client.end();
+      const response = await t.http.get('/api/v1/admin/users').query({ search: '912345' }).set(bearer(admin.token)).expect(200);
+      expect(response.body.items.map((u: { id: string; phone: string }) => [u.id, u.phone])).toEqual([[user.id, '13912345678']]);
+    });
+
+    it('treats LIKE wildcards in the search literally', async () => {
+      const response = await t.http.get('/api/v1/admin/users').query({ search: '%' }).set(bearer(admin.token)).expect(200);
+      expect(response.body.total).toBe(0);
+    });
+
+    it.each([
+      [{ page: 0 }, 'page'],
+      [{ page: 'x' }, 'page'],
+      [{ pageSize: 101 }, 'pageSize'],
+      [{ sort: 'name' }, 'sort'],
+    ])('rejects the bad query %j naming %s', async (query, field) => {
+      const response = await t.http.get('/api/v1/admin/users').query(query).set(bearer(admin.token)).expect(400);
+      expect(response.body.details.map((d: { field: string }) => d.field)).toContain(field);
+    });
+
+    it('changes role and status, and validates them', async () => {
+      const user = await signUp(t.http);
+      const promoted = await t.http.patch(`/api/v1/admin/users/${user.id}`).set(bearer(admin.token)).send({ role: 'admin' }).expect(200);
+      expect(promoted.body.role).toBe('admin');
+      await t.http.get('/api/v1/admin/users').set(bearer(user.token)).expect(200);
+      await t.http.patch(`/api/v1/admin/users/${user.id}`).set(bearer(admin.token)).send({ role: 'user' }).expect(200);
+
+      const badRole = await t.http.patch(`/api/v1/admin/users/${user.id}`).set(bearer(admin.token)).send({ role: 'owner' }).expect(400);
+      expect(badRole.body.message).toBe('role must be one of: admin, user');
+      const badStatus = await t.http.patch(`/api/v1/admin/users/${user.id}`).set(bearer(admin.token)).send({ status: 'gone' }).expect(400);
+      expect(badStatus.body.details[0].field).toBe('status');
+      const badId = await t.http.patch('/api/v1/admin/users/not-a-uuid').set(bearer(admin.token)).send({ role: 'user' }).expect(400);
+      expect(badId.body.details[0].field).toBe('id');
+      await t.http
+        .patch('/api/v1/admin/users/00000000-0000-4000-8000-000000000000')
+        .set(bearer(admin.token))
+        .send({ role: 'user' })
+        .expect(404);
+    });
+
+    it('makes a disabled user’s tokens and API keys fail at once, and re-enabling restores them', async () => {
+      const user = await signUp(t.http);
+      const key = await t.http.post('/api/v1/api-keys').set(bearer(user.token)).send({ name: 'k' }).expect(201);
+      await t.http.get('/api/v1/users/me').set(bearer(key.body.secret)).expect(200);
+
+      await t.http.patch(`/api/v1/admin/users/${user.id}`).set(bearer(admin.token)).send({ status: 'disabled' }).expect(200);
+      const viaToken = await t.http.get('/api/v1/users/me').set(bearer(user.token)).expect(401);
+      expect(viaToken.body.message).toBe('This account is disabled');
+      await t.http.get('/api/v1/users/me').set(bearer(key.body.secret)).expect(401);
+
+      await t.http.patch(`/api/v1/admin/users/${user.id}`).set(bearer(admin.token)).send({ status: 'active' }).expect(200);
+      await t.http.get('/api/v1/users/me').set(bearer(user.token)).expect(200);
+      await t.http.get('/api/v1/users/me').set(bearer(key.body.secret)).expect(200);
+    });
+
+    it('keeps at least one active admin and refuses self-disabling', async () => {
+      const demote = await t.http.patch(`/api/v1/admin/users/${admin.id}`).set(bearer(admin.token)).send({ role: 'user' }).expect(409);
+      expect(demote.body.message).toBe('At least one active admin must remain');
+      const disable = await t.http.patch(`/api/v1/admin/users/${admin.id}`).set(bearer(admin.token)).send({ status: 'disabled' }).expect(409);
+      expect(disable.body.message).toMatch(/admin must remain|own account/);
+    });
+  });
+});
