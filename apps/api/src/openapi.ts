@@ -10,7 +10,8 @@ import { loadConfig, repoRoot } from './config/app-config.js';
  * Runs without a database: only the routes' metadata is read.
  */
 async function main(): Promise<void> {
-  const config = { ...loadConfig({ ...process.env, LOG_LEVEL: 'silent' }), version: loadConfig().version };
+  // A throw-away secret: describing the routes must not create or read the real one.
+  const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent', APP_SECRET: 'openapi-generation-'.padEnd(48, '0') });
   const app = await createApp(config);
   const document = buildOpenApiDocument(app, config);
   await app.close();
