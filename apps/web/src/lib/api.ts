@@ -1,0 +1,18 @@
+import { createApiClient } from '@atelier/api-client';
+import { authManager } from '$lib/managers/auth-manager.svelte';
+import { i18n } from '$lib/managers/i18n-manager.svelte';
+import { toastManager } from '$lib/managers/toast-manager.svelte';
+
+/**
+ * The one client the app talks to the API with. The token is read on every request; a 401 on
+ * an authenticated call ends the session, and the router guard then sends the user to /signin.
+ */
+export const api = createApiClient({
+  getToken: () => authManager.token,
+  onUnauthorized: () => {
+    if (!authManager.token) return;
+    const wasSignedIn = authManager.user !== null;
+    authManager.clear();
+    if (wasSignedIn) toastManager.info(i18n.m.auth.sessionExpired);
+  },
+});

@@ -1,0 +1,84 @@
+import type { Schemas } from '@atelier/api-client';
+import { api } from '$lib/api';
+import { authManager } from '$lib/managers/auth-manager.svelte';
+import { i18n } from '$lib/managers/i18n-manager.svelte';
+import { router } from '$lib/managers/router-manager.svelte';
+import { toastManager } from '$lib/managers/toast-manager.svelte';
+import { request, type Result } from './api-result';
+
+type SignInBody = Schemas['SignInDto'];
+type SignUpBody = Schemas['SignUpDto'];
+type AuthResponse = Schemas['AuthResponseDto'];
+
+export const HOME_PATH = '/images';
+
+/** Checks the stored token by loading the current user. */
+export async function loadSession(): Promise<void> {
+  if (!authManager.token) {
+    authManager.status = 'ready';
+    return;
+  }
+  authManager.status = 'loading';
+  const result = await request(() => api.GET('/api/v1/users/me'));
+  if (result.ok) {
+    authManager.setUser(result.data);
+    authManager.status = 'ready';
+  } else if (result.status === 401 || result.status === 403) {
+    authManager.clear();
+    authManager.status = 'ready';
+  } else {
+    // The server is unreachable or failing: keep the token and offer a retry.
+    authManager.status = 'error';
+  }
+}
+
+/** Starts the session: loads the user and follows sign-in and sign-out in other tabs. */
+export function initSession(): Promise<void> {
+  authManager.onExternalChange = (token) => {
+    if (token === null) {
+      authManager.clear();
+      return;
+    }
+    authManager.token = token;
+    void loadSession();
+  };
+  return loadSession();
+}
+
+export async function signIn(body: SignInBody): Promise<Result<AuthResponse>> {
+  const result = await request(() => api.POST('/api/v1/auths/signin', { body }), {
+    fields: ['email', 'password'],
+    session: false,
+  });
+  if (result.ok) {
+    startSession(result.data);
+    toastManager.success(i18n.format(i18n.m.auth.welcome, { name: result.data.user.name }));
+  }
+  return result;
+}
+
+export async function signUp(body: SignUpBody): Promise<Result<AuthResponse>> {
+  const result = await request(() => api.POST('/api/v1/auths/signup', { body }), {
+    fields: ['name', 'email', 'password'],
+    session: false,
+  });
+  if (result.ok) {
+    startSession(result.data);
+    toastManager.success(i18n.format(i18n.m.auth.accountCreated, { name: result.data.user.name }));
+  }
+  return result;
+}
+
+export function signOut(): void {
+  authManager.clear();
+  router.returnTo = null;
+  toastManager.info(i18n.m.auth.signedOut);
+  router.goto('/signin', { replace: true });
+}
+
+function startSession({ token, user }: AuthResponse): void {
+  authManager.setSession(token, user);
+  const target = router.returnTo ?? HOME_PATH;
+  router.returnTo = null;
+  router.goto(target, { replace: true });
+}

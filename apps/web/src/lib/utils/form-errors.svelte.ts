@@ -1,0 +1,29 @@
+import type { FieldErrors } from '$lib/services/api-result';
+
+/** The errors shown next to a form's fields, from client-side checks or the API's `details`. */
+export class FormErrors {
+  all = $state<FieldErrors>({});
+
+  get(field: string): string[] | undefined {
+    return this.all[field];
+  }
+
+  get empty(): boolean {
+    return Object.keys(this.all).length === 0;
+  }
+
+  /** Replaces every error; `null` entries (passed checks) are dropped. */
+  set(errors: Record<string, string | string[] | null | undefined>): void {
+    const next: FieldErrors = {};
+    for (const [field, value] of Object.entries(errors)) {
+      if (!value || (Array.isArray(value) && value.length === 0)) continue;
+      next[field] = Array.isArray(value) ? value : [value];
+    }
+    this.all = next;
+  }
+
+  clear(field?: string): void {
+    if (field === undefined) this.all = {};
+    else if (field in this.all) delete this.all[field];
+  }
+}

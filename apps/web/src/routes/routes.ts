@@ -1,0 +1,57 @@
+import type { Component } from 'svelte';
+import type { Messages } from '$lib/i18n/zh-CN';
+import { HOME_PATH } from '$lib/services/session.service';
+import UsersPage from './admin/UsersPage.svelte';
+import NotAvailablePage from './NotAvailablePage.svelte';
+import SettingsPage from './SettingsPage.svelte';
+import SignInPage from './SignInPage.svelte';
+import SignUpPage from './SignUpPage.svelte';
+
+/** `guest`: only when signed out; `user`: signed in; `admin`: signed in with the admin role. */
+export type Access = 'guest' | 'user' | 'admin';
+
+export interface RouteDefinition {
+  path: string;
+  access: Access;
+  title: (m: Messages) => string;
+  /** A page component; it is given the route's `props`. */
+  component: Component<any>;
+  props?: Record<string, unknown>;
+}
+
+export const routes: RouteDefinition[] = [
+  { path: '/signin', access: 'guest', title: (m) => m.auth.signInTitle, component: SignInPage },
+  { path: '/signup', access: 'guest', title: (m) => m.auth.signUpTitle, component: SignUpPage },
+  { path: '/images', access: 'user', title: (m) => m.nav.images, component: NotAvailablePage, props: { feature: 'images' } },
+  { path: '/videos', access: 'user', title: (m) => m.nav.videos, component: NotAvailablePage, props: { feature: 'videos' } },
+  { path: '/history', access: 'user', title: (m) => m.nav.history, component: NotAvailablePage, props: { feature: 'history' } },
+  { path: '/files', access: 'user', title: (m) => m.nav.files, component: NotAvailablePage, props: { feature: 'files' } },
+  { path: '/settings', access: 'user', title: (m) => m.settings.title, component: SettingsPage },
+  { path: '/admin/users', access: 'admin', title: (m) => m.admin.users.title, component: UsersPage },
+];
+
+/** Paths that only redirect, by whether the visitor is signed in. */
+const aliases: Record<string, { signedIn: string; signedOut: string }> = {
+  '/': { signedIn: HOME_PATH, signedOut: '/signin' },
+  '/admin': { signedIn: '/admin/users', signedOut: '/signin' },
+};
+
+export type Resolution =
+  | { kind: 'page'; route: RouteDefinition }
+  | { kind: 'redirect'; to: string; returnTo?: string }
+  | { kind: 'not-found' };
+
+/** Decides what a path shows, applying the sign-in and admin guards. */
+export function resolve(path: string, session: { signedIn: boolean; isAdmin: boolean }): Resolution {
+  const alias = aliases[path];
+  if (alias) return { kind: 'redirect', to: session.signedIn ? alias.signedIn : alias.signedOut };
+
+  const route = routes.find((candidate) => candidate.path === path);
+  if (!route) return { kind: 'not-found' };
+  if (route.access === 'guest') {
+    return session.signedIn ? { kind: 'redirect', to: HOME_PATH } : { kind: 'page', route };
+  }
+  if (!session.signedIn) return { kind: 'redirect', to: '/signin', returnTo: path };
+  if (route.access === 'admin' && !session.isAdmin) return { kind: 'redirect', to: HOME_PATH };
+  return { kind: 'page', route };
+}
