@@ -3,7 +3,10 @@ import type { Config } from 'jest';
 // ESM throughout: run with NODE_OPTIONS=--experimental-vm-modules (npm test does).
 const esm: Config = {
   extensionsToTreatAsEsm: ['.ts'],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    '^@atelier/sandbox$': '<rootDir>/apps/sandbox/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.spec.json' }] },
   testEnvironment: 'node',
 };
@@ -18,6 +21,7 @@ const config: Config = {
   projects: [
     { ...esm, displayName: 'unit', roots: ['<rootDir>/apps', '<rootDir>/libs'], testMatch: ['**/src/**/*.spec.ts'] },
     { ...esm, displayName: 'api', roots: ['<rootDir>/apps/api/test'], testMatch: ['**/*.e2e-spec.ts'] },
+    { ...esm, displayName: 'contract', roots: ['<rootDir>/apps/sandbox/test'], testMatch: ['**/*.contract-spec.ts'] },
     { ...esm, displayName: 'browser', roots: ['<rootDir>/apps/web/test'], testMatch: ['**/*.browser-spec.ts'] },
   ],
 };

@@ -7,6 +7,7 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { createSandbox } from '@atelier/sandbox';
 import { AppModule } from './app.module.js';
 import { AllExceptionsFilter, toErrorBody } from './common/error.filter.js';
 import { FieldValidationException, flattenValidationErrors } from './common/errors.js';
@@ -29,6 +30,7 @@ export async function createApp(config: AppConfig, databaseUrl?: string): Promis
 function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
+  if (config.sandbox.enabled) mountSandbox(app, config);
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -91,6 +93,21 @@ export function buildOpenApiDocument(app: NestExpressApplication, config: AppCon
   return SwaggerModule.createDocument(app, builder, {
     operationIdFactory: (_controllerKey, methodKey) => methodKey,
   });
+}
+
+/**
+ * The provider sandbox stands in for external services, so it is mounted ahead of our own body
+ * parsers and conventions: it must see raw request bodies and answer in each provider's format.
+ */
+function mountSandbox(app: NestExpressApplication, config: AppConfig): void {
+  const { queueMs, runMinMs, runMaxMs, outputTtlSeconds } = config.sandbox;
+  const sandbox = createSandbox({
+    dataDir: join(config.dataDir, 'sandbox'),
+    timing: { queueMs, runMinMs, runMaxMs },
+    outputTtlSeconds,
+  });
+  app.use('/sandbox', sandbox.router);
+  app.getHttpServer().once('close', () => sandbox.close());
 }
 
 function serveWebApp(app: NestExpressApplication, webDistDir: string): void {

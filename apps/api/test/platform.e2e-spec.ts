@@ -31,7 +31,7 @@ describe('platform', () => {
     for (const { path, op } of operations) {
       expect([path, op.summary]).toEqual([path, expect.any(String)]);
       expect([path, op.operationId]).toEqual([path, expect.stringMatching(/^[a-z][A-Za-z]+$/)]);
-      const public_ = ['/api/health', '/api/v1/auths/signup', '/api/v1/auths/signin'].includes(path);
+      const public_ = ['/api/health', '/api/v1/system/info', '/api/v1/auths/signup', '/api/v1/auths/signin'].includes(path);
       if (!public_) expect([path, op.security]).toEqual([path, [{ bearer: [] }]]);
     }
   });
@@ -96,6 +96,55 @@ describe('platform with CORS', () => {
       expect(other.headers['access-control-allow-origin']).toBeUndefined();
     } finally {
       await t.close();
+    }
+  });
+});
+
+describe('provider sandbox mounting', () => {
+  it('is mounted under /sandbox by default and announced by /system/info', async () => {
+    const t = await startTestApp();
+    try {
+      const info = await t.http.get('/api/v1/system/info').expect(200);
+      expect(info.body).toEqual({
+        version: expect.any(String),
+        sandbox: { enabled: true, path: '/sandbox', smsOutboxPath: '/sandbox/_control/sms' },
+      });
+      const balance = await t.http.get('/sandbox/smsbao/query').query({ u: 'sandbox', p: 'x' }).expect(200);
+      expect(balance.text).toBe('30');
+      // The sandbox answers in the provider's format, not ours.
+      const fal = await t.http.post('/sandbox/fal/fal-ai/flux-1/dev').send({ prompt: 'x' }).expect(401);
+      expect(fal.body).toEqual({ detail: expect.any(String) });
+      // Large provider bodies (data URIs) are not cut by the API's own body limit.
+      const big = await t.http
+        .post('/sandbox/fal/fal-ai/flux-1/dev')
+        .set('Authorization', 'Key sandbox-fal-key')
+        .send({ prompt: 'x'.repeat(2 * 1024 * 1024) })
+        .expect(200);
+      expect(big.body.request_id).toEqual(expect.any(String));
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('is off when SANDBOX=false, and off by default in production', async () => {
+    const off = await startTestApp({ env: { SANDBOX: 'false' } });
+    try {
+      await off.http.get('/sandbox/smsbao/query').expect(404);
+      expect((await off.http.get('/api/v1/system/info').expect(200)).body.sandbox).toEqual({ enabled: false, path: null, smsOutboxPath: null });
+    } finally {
+      await off.close();
+    }
+    const production = await startTestApp({ env: { NODE_ENV: 'production' } });
+    try {
+      await production.http.get('/sandbox/smsbao/query').expect(404);
+    } finally {
+      await production.close();
+    }
+    const explicit = await startTestApp({ env: { NODE_ENV: 'production', SANDBOX: 'true' } });
+    try {
+      await explicit.http.get('/sandbox/smsbao/query').expect(200);
+    } finally {
+      await explicit.close();
     }
   });
 });

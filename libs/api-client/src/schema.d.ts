@@ -154,6 +154,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/system/info": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Public facts about this server: version and whether the provider sandbox is on */
+        get: operations["getSystemInfo"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -296,6 +313,25 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             lastUsedAt: string | null;
+        };
+        SandboxInfoDto: {
+            /** @description Whether the built-in provider sandbox is mounted on this server */
+            enabled: boolean;
+            /**
+             * @description Path of the sandbox on this server, e.g. /sandbox
+             * @example /sandbox
+             */
+            path: string | null;
+            /**
+             * @description Where the sandbox keeps the SMS it "sent"
+             * @example /sandbox/_control/sms
+             */
+            smsOutboxPath: string | null;
+        };
+        SystemInfoDto: {
+            /** @example 0.1.0 */
+            version: string;
+            sandbox: components["schemas"]["SandboxInfoDto"];
         };
     };
     responses: never;
@@ -727,6 +763,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getSystemInfo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SystemInfoDto"];
                 };
             };
         };

@@ -24,6 +24,14 @@ export interface AppConfig {
   trustProxy: boolean;
   webDistDir: string;
   signin: { windowSeconds: number; maxAttemptsPerIp: number; maxFailuresPerAccount: number };
+  sandbox: {
+    /** Mounts the provider sandbox under /sandbox and points untouched provider settings at it. */
+    enabled: boolean;
+    queueMs: number;
+    runMinMs: number;
+    runMaxMs: number;
+    outputTtlSeconds: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -143,6 +151,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxFailuresPerAccount: int('SIGNIN_MAX_FAILURES_PER_ACCOUNT', 10, 1, 100000),
   };
 
+  const sandbox = {
+    // Off in production unless asked for explicitly.
+    enabled: bool('SANDBOX', nodeEnv !== 'production'),
+    queueMs: int('SANDBOX_QUEUE_MS', 1000, 0, 600_000),
+    runMinMs: int('SANDBOX_RUN_MIN_MS', 2000, 0, 600_000),
+    runMaxMs: int('SANDBOX_RUN_MAX_MS', 4000, 0, 600_000),
+    outputTtlSeconds: int('SANDBOX_OUTPUT_TTL_SECONDS', 3600, 1, 30 * 86400),
+  };
+  if (sandbox.runMaxMs < sandbox.runMinMs) problems.push('SANDBOX_RUN_MAX_MS must not be below SANDBOX_RUN_MIN_MS');
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -161,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     trustProxy,
     webDistDir,
     signin,
+    sandbox,
   };
 }
 

@@ -1,0 +1,17 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { SystemInfoDto } from './system.dto.js';
+import { SystemService } from './system.service.js';
+
+@ApiTags('System')
+@Controller('system')
+export class SystemController {
+  constructor(private readonly service: SystemService) {}
+
+  @Get('info')
+  @ApiOperation({ summary: 'Public facts about this server: version and whether the provider sandbox is on' })
+  @ApiOkResponse({ type: SystemInfoDto })
+  getSystemInfo(): SystemInfoDto {
+    return this.service.getInfo();
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * The sandbox's fixed credentials. They are public on purpose (documented in the README): the
+ * sandbox only ever stands in for a provider, and rejects anything else as the provider would.
+ */
+export const SANDBOX_CREDENTIALS = {
+  fal: { key: 'sandbox-fal-key' },
+  smsbao: { username: 'sandbox', password: 'sandbox-sms-password' },
+  cos: {
+    secretId: 'AKIDsandboxAtelier0000000000000000000',
+    secretKey: 'sandboxAtelierSecretKey0000000000',
+    bucket: 'atelier-1250000000',
+    region: 'ap-guangzhou',
+  },
+} as const;

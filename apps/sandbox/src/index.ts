@@ -1,0 +1,35 @@
+import express, { type Router } from 'express';
+import { controlRouter } from './control.js';
+import { SandboxContext, type SandboxOptions } from './context.js';
+import { cosRouter } from './cos/cos.router.js';
+import { falMediaRouter, falRouter } from './fal/fal.router.js';
+import { FaultRegistry } from './faults.js';
+import { smsbaoRouter } from './smsbao/smsbao.router.js';
+
+export { SANDBOX_CREDENTIALS } from './credentials.js';
+export { DEFAULT_TIMING, type SandboxOptions, type SandboxTiming, type SmsMessage } from './context.js';
+export type { FaultSettings } from './faults.js';
+
+export interface Sandbox {
+  /** Mount under `/sandbox`: every provider lives below it (`/sandbox/fal`, `/sandbox/cos`, ...). */
+  router: Router;
+  context: SandboxContext;
+  faults: FaultRegistry;
+  close(): void;
+}
+
+/**
+ * The provider sandbox: faithful stand-ins for every external service Atelier calls, so the app
+ * and its tests exercise the real wire protocols without leaving the machine.
+ */
+export function createSandbox(options: SandboxOptions): Sandbox {
+  const context = new SandboxContext(options);
+  const faults = new FaultRegistry();
+  const router = express.Router();
+  router.use('/_control', controlRouter(context, faults));
+  router.use('/fal-media', falMediaRouter(context));
+  router.use('/fal', falRouter(context, faults));
+  router.use('/smsbao', smsbaoRouter(context, faults));
+  router.use('/cos', cosRouter(context, faults));
+  return { router, context, faults, close: () => context.close() };
+}
