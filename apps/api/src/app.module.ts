@@ -10,6 +10,7 @@ import { dataSourceOptions } from './database/data-source.js';
 import { AuthSmsModule } from './modules/auth-sms/auth-sms.module.js';
 import { HealthController } from './modules/health/health.controller.js';
 import { RateLimitModule } from './modules/rate-limit/rate-limit.module.js';
+import { FetchModule } from './modules/storage/fetch.module.js';
 import { SystemModule } from './modules/system/system.module.js';
 
 const REQUEST_ID = /^[\w.-]{1,128}$/;
@@ -46,6 +47,7 @@ export class AppModule {
         }),
         ScheduleModule.forRoot(),
         RateLimitModule,
+        FetchModule,
         AuthSmsModule,
         SystemModule,
       ],

@@ -39,6 +39,9 @@ function configureApp(app: NestExpressApplication, config: AppConfig): void {
           'style-src': ["'self'", "'unsafe-inline'"],
           'img-src': ["'self'", 'data:', 'blob:'],
           'media-src': ["'self'", 'blob:'],
+          // Self-hosted installs are often reached over plain http on a LAN address, where
+          // upgrading every request to https would break the app.
+          'upgrade-insecure-requests': null,
         },
       },
       crossOriginEmbedderPolicy: false,

@@ -67,6 +67,7 @@ describe('platform', () => {
     expect(response.headers['x-request-id']).toBe('trace-123');
     expect(response.headers['x-content-type-options']).toBe('nosniff');
     expect(response.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(response.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
     expect(response.headers['x-powered-by']).toBeUndefined();
     const generated = await t.http.get('/api/health').set('X-Request-Id', 'bad id with spaces').expect(200);
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
@@ -145,6 +146,44 @@ describe('provider sandbox mounting', () => {
       await explicit.http.get('/sandbox/smsbao/query').expect(200);
     } finally {
       await explicit.close();
+    }
+  });
+});
+
+describe('guarded fetching and the sandbox', () => {
+  it('allows the sandbox origin of this server only while sandbox mode is on', async () => {
+    const { GuardedFetcher } = await import('../src/modules/storage/guarded-fetcher.js');
+    const on = await startTestApp({ listen: true });
+    try {
+      const fetcher = on.app.get(GuardedFetcher);
+      expect(fetcher.isAllowListed(new URL(`${on.baseUrl}/sandbox/fal-media/files/x/y.png`))).toBe(true);
+      expect(fetcher.isAllowListed(new URL(`${on.baseUrl}/api/v1/users/me`))).toBe(false);
+      expect(fetcher.isAllowListed(new URL('http://127.0.0.1:1/sandbox/x'))).toBe(false);
+      // An image from the sandbox CDN can be fetched; the API on the same origin cannot.
+      const submitted = await fetch(`${on.baseUrl}/sandbox/fal/fal-ai/flux-1/schnell`, {
+        method: 'POST',
+        headers: { Authorization: 'Key sandbox-fal-key', 'Content-Type': 'application/json' },
+        body: JSON.stringify({ prompt: 'guarded' }),
+      }).then((r) => r.json());
+      let result: { images?: Array<{ url: string }> } = {};
+      for (let i = 0; i < 200 && !result.images; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const response = await fetch(submitted.response_url, { headers: { Authorization: 'Key sandbox-fal-key' } });
+        if (response.status === 200) result = await response.json();
+      }
+      const limits = { maxBytes: 10_000_000, allowedTypes: ['image/*'], timeoutMs: 5000, connectTimeoutMs: 2000 };
+      const image = await fetcher.fetch(result.images![0].url, limits);
+      expect(image.contentType).toBe('image/jpeg');
+      image.body.resume();
+      await expect(fetcher.fetch(`${on.baseUrl}/api/health`, { ...limits, allowedTypes: [] })).rejects.toMatchObject({ reason: 'address' });
+    } finally {
+      await on.close();
+    }
+    const off = await startTestApp({ listen: true, env: { SANDBOX: 'false' } });
+    try {
+      expect(off.app.get(GuardedFetcher).isAllowListed(new URL(`${off.baseUrl}/sandbox/fal-media/x`))).toBe(false);
+    } finally {
+      await off.close();
     }
   });
 });

@@ -67,6 +67,10 @@ export async function startTestApp(
     DATA_DIR: dataDir,
     APP_SECRET: TEST_APP_SECRET,
     LOG_LEVEL: 'silent',
+    // Sandbox jobs finish in tens of milliseconds in tests.
+    SANDBOX_QUEUE_MS: '20',
+    SANDBOX_RUN_MIN_MS: '20',
+    SANDBOX_RUN_MAX_MS: '40',
     ...options.env,
   });
   const app = await createApp(config, database.url);

@@ -24,6 +24,8 @@ export interface AppConfig {
   trustProxy: boolean;
   webDistDir: string;
   signin: { windowSeconds: number; maxAttemptsPerIp: number; maxFailuresPerAccount: number };
+  /** URL prefixes the guarded fetcher may reach even though they are not public (besides the sandbox). */
+  fetchAllowList: string[];
   sandbox: {
     /** Mounts the provider sandbox under /sandbox and points untouched provider settings at it. */
     enabled: boolean;
@@ -151,6 +153,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxFailuresPerAccount: int('SIGNIN_MAX_FAILURES_PER_ACCOUNT', 10, 1, 100000),
   };
 
+  const fetchAllowList = str('FETCH_ALLOWLIST', '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const entry of fetchAllowList) {
+    let valid = false;
+    try {
+      const url = new URL(entry);
+      valid = (url.protocol === 'http:' || url.protocol === 'https:') && url.href === entry && entry.endsWith('/');
+    } catch {
+      valid = false;
+    }
+    if (!valid) problems.push(`FETCH_ALLOWLIST entry "${entry}" must be a normalised http(s) URL prefix ending with "/", e.g. http://10.0.0.5:9000/bucket/`);
+  }
+
   const sandbox = {
     // Off in production unless asked for explicitly.
     enabled: bool('SANDBOX', nodeEnv !== 'production'),
@@ -179,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     trustProxy,
     webDistDir,
     signin,
+    fetchAllowList,
     sandbox,
   };
 }
