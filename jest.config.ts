@@ -5,6 +5,7 @@ const esm: Config = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
     '^@atelier/sandbox$': '<rootDir>/apps/sandbox/src/index.ts',
+    '^@atelier/providers/(.*)$': '<rootDir>/libs/providers/src/$1/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.spec.json' }] },

@@ -1,6 +1,9 @@
 import { ApiKey } from '../modules/auth-sms/api-key.entity.js';
+import { SmsSend } from '../modules/auth-sms/sms-send.entity.js';
+import { SmsSettings } from '../modules/auth-sms/sms-settings.entity.js';
 import { User } from '../modules/auth-sms/user.entity.js';
+import { VerificationCode } from '../modules/auth-sms/verification-code.entity.js';
 import { RateLimitBucket } from '../modules/rate-limit/rate-limit-bucket.entity.js';
 
 /** Every entity of the schema; migrations must describe exactly these. */
-export const entities = [User, ApiKey, RateLimitBucket];
+export const entities = [User, ApiKey, RateLimitBucket, SmsSettings, VerificationCode, SmsSend];

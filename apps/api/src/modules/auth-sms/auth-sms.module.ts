@@ -11,6 +11,15 @@ import { ApiKeyStrategy } from './api-key.strategy.js';
 import { ApiKeysController } from './api-keys.controller.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { AuthController } from './auth.controller.js';
+import { BindingsController } from './bindings.controller.js';
+import { BindingsService } from './bindings.service.js';
+import { PhoneAuthController } from './phone-auth.controller.js';
+import { SmsAdminController } from './sms-admin.controller.js';
+import { SmsCodeService } from './sms-code.service.js';
+import { SmsSend } from './sms-send.entity.js';
+import { SmsSettings } from './sms-settings.entity.js';
+import { SmsSettingsService } from './sms-settings.service.js';
+import { VerificationCode } from './verification-code.entity.js';
 import { AuthService } from './auth.service.js';
 import { JWT_ISSUER, JwtStrategy } from './jwt.strategy.js';
 import { PasswordService } from './password.service.js';
@@ -20,7 +29,7 @@ import { UsersService } from './users.service.js';
 
 @Module({
   imports: [
-    TypeOrmModule.forFeature([User, ApiKey]),
+    TypeOrmModule.forFeature([User, ApiKey, SmsSettings, VerificationCode, SmsSend]),
     PassportModule,
     RateLimitModule,
     JwtModule.registerAsync({
@@ -31,8 +40,18 @@ import { UsersService } from './users.service.js';
       }),
     }),
   ],
-  controllers: [AuthController, UsersController, AdminUsersController, ApiKeysController],
-  providers: [AuthService, UsersService, ApiKeysService, PasswordService, JwtStrategy, ApiKeyStrategy],
+  controllers: [AuthController, PhoneAuthController, BindingsController, SmsAdminController, UsersController, AdminUsersController, ApiKeysController],
+  providers: [
+    AuthService,
+    UsersService,
+    ApiKeysService,
+    PasswordService,
+    JwtStrategy,
+    ApiKeyStrategy,
+    SmsSettingsService,
+    SmsCodeService,
+    BindingsService,
+  ],
   exports: [AuthService, PasswordService],
 })
 export class AuthSmsModule {}

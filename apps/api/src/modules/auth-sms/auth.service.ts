@@ -1,13 +1,16 @@
 import { ConflictException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource, type EntityManager, Repository } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { RateLimitedException } from '../../common/errors.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';
 import type { AuthResponseDto, SignInDto, SignUpDto } from './dto/auth.dto.js';
 import { mapUser } from './dto/user.dto.js';
+import type { SignInWithPhoneDto, SignUpWithPhoneDto } from './dto/sms.dto.js';
 import { PasswordService } from './password.service.js';
+import { SmsCodeService } from './sms-code.service.js';
+import { SmsCodePurpose } from './verification-code.entity.js';
 import { User, UserRole, UserStatus } from './user.entity.js';
 
 const WRONG_CREDENTIALS = 'The email or password is incorrect';
@@ -23,7 +26,30 @@ export class AuthService {
     private readonly jwt: JwtService,
     private readonly passwords: PasswordService,
     private readonly rateLimits: RateLimitService,
+    private readonly smsCodes: SmsCodeService,
   ) {}
+
+  /** Uses up the code and creates the account in one transaction: a refused sign-up keeps the code. */
+  async signUpWithPhone(dto: SignUpWithPhoneDto): Promise<AuthResponseDto> {
+    const passwordHash = await this.passwords.hash(dto.password);
+    const user = await this.dataSource.transaction(async (manager) => {
+      await this.smsCodes.check(dto.phone, SmsCodePurpose.Register, dto.code, manager);
+      return this.createUser({ name: dto.name, phone: dto.phone, passwordHash }, manager);
+    });
+    return this.issueToken(user);
+  }
+
+  async signInWithPhone(dto: SignInWithPhoneDto): Promise<AuthResponseDto> {
+    const user = await this.dataSource.transaction(async (manager) => {
+      await this.smsCodes.check(dto.phone, SmsCodePurpose.Login, dto.code, manager);
+      const found = await manager.findOneBy(User, { phone: dto.phone });
+      // The code was sent only to a registered phone, but the account may have changed since.
+      if (!found) throw new UnauthorizedException('No account uses this phone number any more');
+      return found;
+    });
+    if (user.status !== UserStatus.Active) throw new UnauthorizedException('This account is disabled');
+    return this.issueToken(user);
+  }
 
   async signUp(dto: SignUpDto): Promise<AuthResponseDto> {
     const passwordHash = await this.passwords.hash(dto.password);
@@ -63,8 +89,11 @@ export class AuthService {
   /**
    * Inserts a user; the very first account becomes admin. Shared by every sign-up path.
    */
-  async createUser(fields: Pick<User, 'name'> & Partial<Pick<User, 'email' | 'phone' | 'passwordHash'>>): Promise<User> {
-    return this.dataSource.transaction(async (manager) => {
+  async createUser(
+    fields: Pick<User, 'name'> & Partial<Pick<User, 'email' | 'phone' | 'passwordHash'>>,
+    outer?: EntityManager,
+  ): Promise<User> {
+    const create = async (manager: EntityManager) => {
       await manager.query('SELECT pg_advisory_xact_lock($1)', [FIRST_ACCOUNT_LOCK]);
       if (fields.email && (await manager.existsBy(User, { email: fields.email }))) {
         throw new ConflictException('An account with this email already exists');
@@ -83,7 +112,8 @@ export class AuthService {
           status: UserStatus.Active,
         }),
       );
-    });
+    };
+    return outer ? create(outer) : this.dataSource.transaction(create);
   }
 
   async issueToken(user: User): Promise<AuthResponseDto> {

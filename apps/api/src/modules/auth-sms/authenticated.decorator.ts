@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../../common/error-response.dto.js';
 import type { AuthContext } from './auth.types.js';
 import { UserRole } from './user.entity.js';
@@ -27,6 +27,16 @@ export class BearerAuthGuard extends AuthGuard(['jwt', 'api-key']) {
       throw new UnauthorizedException('Sign in first: send a valid token or API key as "Authorization: Bearer <token>"');
     }
     return context;
+  }
+}
+
+/** Like BearerAuthGuard, but a request without any Authorization header passes as anonymous. */
+@Injectable()
+export class OptionalBearerAuthGuard extends BearerAuthGuard {
+  override handleRequest<T = AuthContext>(error: unknown, context: T | false, _info?: unknown, execution?: ExecutionContext): T {
+    const header = execution?.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>().headers.authorization;
+    if (!header && !error) return null as T;
+    return super.handleRequest(error, context);
   }
 }
 
@@ -54,7 +64,17 @@ export function Authenticated(options: { admin?: boolean } = {}) {
   );
 }
 
+/** Accepts anonymous callers, but authenticates those who send a token or key. */
+export function OptionalAuthentication() {
+  return applyDecorators(UseGuards(OptionalBearerAuthGuard), ApiBearerAuth(), ApiSecurity({}));
+}
+
 /** The caller's authentication context, set by `Authenticated`. */
 export const Auth = createParamDecorator((_data: unknown, context: ExecutionContext): AuthContext => {
   return context.switchToHttp().getRequest<{ user: AuthContext }>().user;
+});
+
+/** The caller's context when signed in, or null: for `OptionalAuthentication` routes. */
+export const OptionalAuth = createParamDecorator((_data: unknown, context: ExecutionContext): AuthContext | null => {
+  return context.switchToHttp().getRequest<{ user?: AuthContext | null }>().user ?? null;
 });

@@ -1,0 +1,150 @@
+import { BadGatewayException, BadRequestException, Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { SANDBOX_CREDENTIALS } from '@atelier/sandbox';
+import { SMSBAO_DEFAULT_BASE_URL, SmsbaoClient, SmsbaoError } from '@atelier/providers/smsbao';
+import { Repository } from 'typeorm';
+import { fieldError } from '../../common/errors.js';
+import { SecretBox } from '../../common/secret-box.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { SandboxLocator } from '../system/sandbox-locator.service.js';
+import type { SaveSmsConfigDto, SmsBalanceDto, SmsConfigDto } from './dto/sms.dto.js';
+import { SmsProvider, SmsSettings } from './sms-settings.entity.js';
+
+export const CODE_TTL_MINUTES = 5;
+
+const DEFAULTS = {
+  signature: '【Atelier】',
+  template: '您的验证码是{code}，{minutes}分钟内有效，请勿泄露给他人。',
+  cooldownSeconds: 60,
+  maxPerPhonePerDay: 10,
+  maxPerIpPerHour: 20,
+};
+
+/** The settings in force: what an admin saved, or the defaults. */
+export interface EffectiveSmsSettings {
+  enabled: boolean;
+  provider: SmsProvider;
+  signature: string;
+  template: string;
+  cooldownSeconds: number;
+  maxPerPhonePerDay: number;
+  maxPerIpPerHour: number;
+  saved: boolean;
+  row: SmsSettings | null;
+}
+
+@Injectable()
+export class SmsSettingsService {
+  private readonly secrets: SecretBox;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @InjectRepository(SmsSettings) private readonly settings: Repository<SmsSettings>,
+    private readonly sandbox: SandboxLocator,
+  ) {
+    this.secrets = new SecretBox(config.appSecret);
+  }
+
+  async effective(): Promise<EffectiveSmsSettings> {
+    const row = await this.settings.findOneBy({ id: 1 });
+    if (row) return { ...row, saved: true, row };
+    // Untouched settings: in sandbox mode a fresh install can sign up by phone at once.
+    return {
+      enabled: this.sandbox.enabled,
+      provider: this.sandbox.enabled ? SmsProvider.Sandbox : SmsProvider.Smsbao,
+      ...DEFAULTS,
+      saved: false,
+      row: null,
+    };
+  }
+
+  async getConfig(): Promise<SmsConfigDto> {
+    const settings = await this.effective();
+    return {
+      provider: settings.provider,
+      enabled: settings.enabled,
+      username: settings.row?.username ?? null,
+      passwordSet: !!settings.row?.passwordEncrypted,
+      baseUrl: settings.row?.baseUrl ?? SMSBAO_DEFAULT_BASE_URL,
+      signature: settings.signature,
+      template: settings.template,
+      cooldownSeconds: settings.cooldownSeconds,
+      maxPerPhonePerDay: settings.maxPerPhonePerDay,
+      maxPerIpPerHour: settings.maxPerIpPerHour,
+      sandboxAvailable: this.sandbox.enabled,
+      usesSandbox: settings.provider === SmsProvider.Sandbox && this.sandbox.enabled,
+      saved: settings.saved,
+    };
+  }
+
+  async saveConfig(dto: SaveSmsConfigDto): Promise<SmsConfigDto> {
+    if (dto.provider === SmsProvider.Sandbox && !this.sandbox.enabled) {
+      throw fieldError('provider', 'provider "sandbox" is only available while the server runs in sandbox mode');
+    }
+    const current = await this.settings.findOneBy({ id: 1 });
+    // An empty password keeps the stored one: the API never sends it back to be re-submitted.
+    const passwordEncrypted = dto.password ? this.secrets.encrypt(dto.password) : (current?.passwordEncrypted ?? null);
+    const username = dto.username !== undefined ? dto.username || null : (current?.username ?? null);
+    if (dto.provider === SmsProvider.Smsbao && dto.enabled) {
+      if (!username) throw fieldError('username', 'username is required to send through smsbao');
+      if (!passwordEncrypted) throw fieldError('password', 'password is required to send through smsbao');
+    }
+    await this.settings.save(
+      this.settings.create({
+        id: 1,
+        provider: dto.provider,
+        enabled: dto.enabled,
+        username,
+        passwordEncrypted,
+        baseUrl: dto.baseUrl ?? current?.baseUrl ?? SMSBAO_DEFAULT_BASE_URL,
+        signature: dto.signature,
+        template: dto.template,
+        cooldownSeconds: dto.cooldownSeconds ?? current?.cooldownSeconds ?? DEFAULTS.cooldownSeconds,
+        maxPerPhonePerDay: dto.maxPerPhonePerDay ?? current?.maxPerPhonePerDay ?? DEFAULTS.maxPerPhonePerDay,
+        maxPerIpPerHour: dto.maxPerIpPerHour ?? current?.maxPerIpPerHour ?? DEFAULTS.maxPerIpPerHour,
+      }),
+    );
+    return this.getConfig();
+  }
+
+  /** The client for the configured provider; the sandbox speaks smsbao's protocol. */
+  client(settings: EffectiveSmsSettings): SmsbaoClient {
+    if (settings.provider === SmsProvider.Sandbox) {
+      if (!this.sandbox.enabled) throw new ServiceUnavailableException('SMS is set to the sandbox, but this server does not run the sandbox');
+      return new SmsbaoClient({ baseUrl: this.sandbox.url('smsbao'), ...SANDBOX_CREDENTIALS.smsbao });
+    }
+    const row = settings.row;
+    if (!row?.username || !row.passwordEncrypted) throw new ServiceUnavailableException('SMS is not configured: an admin must enter the smsbao account');
+    return new SmsbaoClient({ baseUrl: row.baseUrl, username: row.username, password: this.secrets.decrypt(row.passwordEncrypted) });
+  }
+
+  /** Sends a message through the configured provider, turning its refusals into a 502 in plain words. */
+  async send(settings: EffectiveSmsSettings, phone: string, content: string): Promise<void> {
+    try {
+      await this.client(settings).send(phone, content);
+    } catch (error) {
+      if (error instanceof SmsbaoError) throw new BadGatewayException(`The SMS provider did not send the message: ${error.message}`);
+      throw error;
+    }
+  }
+
+  compose(settings: EffectiveSmsSettings, body: string): string {
+    return `${settings.signature}${body}`;
+  }
+
+  async sendTest(phone: string): Promise<void> {
+    const settings = await this.effective();
+    if (!settings.enabled) throw new BadRequestException('SMS sending is disabled: enable it first');
+    await this.send(settings, phone, this.compose(settings, '这是一条测试短信，您的短信配置可以正常使用。'));
+  }
+
+  async balance(): Promise<SmsBalanceDto> {
+    const settings = await this.effective();
+    try {
+      return await this.client(settings).balance();
+    } catch (error) {
+      if (error instanceof SmsbaoError) throw new BadGatewayException(`The SMS provider did not answer the balance query: ${error.message}`);
+      throw error;
+    }
+  }
+}
