@@ -66,7 +66,8 @@ export async function startTestApp(
     NODE_ENV: 'test',
     DATA_DIR: dataDir,
     APP_SECRET: TEST_APP_SECRET,
-    LOG_LEVEL: 'silent',
+    // TEST_LOG_LEVEL=error shows the app's logs while debugging a test.
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     // Sandbox jobs finish in tens of milliseconds in tests.
     SANDBOX_QUEUE_MS: '20',
     SANDBOX_RUN_MIN_MS: '20',

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -27,6 +27,8 @@ import { User } from './user.entity.js';
 import { UsersController } from './users.controller.js';
 import { UsersService } from './users.service.js';
 
+// Global: every module's controllers use @Authenticated, whose guards need the strategies.
+@Global()
 @Module({
   imports: [
     TypeOrmModule.forFeature([User, ApiKey, SmsSettings, VerificationCode, SmsSend]),
@@ -52,6 +54,6 @@ import { UsersService } from './users.service.js';
     SmsCodeService,
     BindingsService,
   ],
-  exports: [AuthService, PasswordService],
+  exports: [AuthService, PasswordService, JwtStrategy, ApiKeyStrategy],
 })
 export class AuthSmsModule {}

@@ -10,33 +10,57 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
+import passport from 'passport';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../../common/error-response.dto.js';
+import { ApiKeyStrategy } from './api-key.strategy.js';
 import type { AuthContext } from './auth.types.js';
+import { JwtStrategy } from './jwt.strategy.js';
 import { UserRole } from './user.entity.js';
 
 const ADMIN_ONLY = 'atelier:admin-only';
 
-/** Accepts a JWT or an API key in `Authorization: Bearer`, with one clear message when both fail. */
+/**
+ * Accepts a JWT or an API key in `Authorization: Bearer`, with one clear message when both fail.
+ * The strategies are this application's own instances rather than passport's global registry by
+ * name, so several app instances in one process (tests, workers) never use each other's database.
+ */
 @Injectable()
-export class BearerAuthGuard extends AuthGuard(['jwt', 'api-key']) {
-  override handleRequest<T = AuthContext>(error: unknown, context: T | false): T {
-    if (error) throw error;
-    if (!context) {
+export class BearerAuthGuard implements CanActivate {
+  constructor(
+    private readonly jwt: JwtStrategy,
+    private readonly apiKey: ApiKeyStrategy,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const http = context.switchToHttp();
+    const request = http.getRequest<{ user?: AuthContext | null; headers: Record<string, string | undefined> }>();
+    const response = http.getResponse();
+    const result = await new Promise<AuthContext | false>((resolve, reject) => {
+      // Object.create: passport decorates the strategy per request, so each request gets its own.
+      const strategies = [Object.create(this.jwt), Object.create(this.apiKey)];
+      passport.authenticate(strategies, { session: false }, (error: unknown, auth: AuthContext | false) =>
+        error ? reject(error) : resolve(auth),
+      )(request, response, reject);
+    });
+    request.user = this.handleRequest(result, request.headers.authorization);
+    return true;
+  }
+
+  protected handleRequest(auth: AuthContext | false, _header: string | undefined): AuthContext | null {
+    if (!auth) {
       throw new UnauthorizedException('Sign in first: send a valid token or API key as "Authorization: Bearer <token>"');
     }
-    return context;
+    return auth;
   }
 }
 
 /** Like BearerAuthGuard, but a request without any Authorization header passes as anonymous. */
 @Injectable()
 export class OptionalBearerAuthGuard extends BearerAuthGuard {
-  override handleRequest<T = AuthContext>(error: unknown, context: T | false, _info?: unknown, execution?: ExecutionContext): T {
-    const header = execution?.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>().headers.authorization;
-    if (!header && !error) return null as T;
-    return super.handleRequest(error, context);
+  protected override handleRequest(auth: AuthContext | false, header: string | undefined): AuthContext | null {
+    if (!header) return null;
+    return super.handleRequest(auth, header);
   }
 }
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../../common/error-response.dto.js';
 import type { AuthContext } from './auth.types.js';
@@ -22,6 +22,7 @@ export class BindingsController {
   }
 
   @Post('bind-phone')
+  @HttpCode(200)
   @Authenticated()
   @ApiOperation({ summary: 'Bind a phone number (code purpose bind), or change the bound one (purpose change)' })
   @ApiOkResponse({ type: UserDto })
@@ -31,6 +32,7 @@ export class BindingsController {
   }
 
   @Post('bind-email')
+  @HttpCode(200)
   @Authenticated()
   @ApiOperation({ summary: 'Bind or change the email; sets the password when the account has none, else checks it' })
   @ApiOkResponse({ type: UserDto })

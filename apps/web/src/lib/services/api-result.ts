@@ -14,6 +14,8 @@ export type Failure = {
   fieldErrors: FieldErrors;
   /** Seconds from Retry-After on a 429. */
   retryAfter?: number;
+  /** The API's own words (`message`), for callers that show the failure themselves. */
+  message?: string;
 };
 export type Result<T> = Success<T> | Failure;
 
@@ -29,6 +31,12 @@ export interface ErrorOptions {
    * the API client already handles; on sign-in a 401 is a wrong password and is shown.
    */
   session?: boolean;
+  /**
+   * Statuses the caller shows itself, next to what failed (e.g. a provider's refusal in its
+   * panel): no toast is raised for them; `message` carries the API's words. Field errors from
+   * `details` are still matched to the form first.
+   */
+  inline?: readonly number[];
 }
 
 /** What openapi-fetch resolves to, reduced to what we read. */
@@ -63,15 +71,17 @@ export function isApiError(value: unknown): value is ApiError {
 
 function reportFailure(response: Response, body: unknown, options: ErrorOptions): Failure {
   const status = response.status;
-  const failure: Failure = { ok: false, status, fieldErrors: {} };
   const apiError = isApiError(body) ? body : null;
+  const failure: Failure = { ok: false, status, fieldErrors: {}, message: apiError?.message };
   const m = i18n.m;
+  const quiet = options.inline?.includes(status) ?? false;
 
   if (status === 401 && options.session !== false) return failure;
 
   if (status === 429) {
     const seconds = parseRetryAfter(response.headers.get('Retry-After'));
     if (seconds !== undefined) failure.retryAfter = seconds;
+    if (quiet) return failure;
     toastManager.error(
       i18n.format(m.errors.tooManyRequests, { seconds: seconds ?? '?' }),
       apiError?.message,
@@ -88,8 +98,9 @@ function reportFailure(response: Response, body: unknown, options: ErrorOptions)
     }
   }
   const matched = Object.keys(failure.fieldErrors).length > 0;
-  if (!matched) toastManager.error(apiError?.message ?? i18n.format(m.errors.unexpected, { status }));
-  else if (unmatched.length) toastManager.error(unmatched.join('; '));
+  if (!matched) {
+    if (!quiet) toastManager.error(apiError?.message ?? i18n.format(m.errors.unexpected, { status }));
+  } else if (unmatched.length) toastManager.error(unmatched.join('; '));
   return failure;
 }
 

@@ -8,7 +8,15 @@ import { request, type Result } from './api-result';
 
 type SignInBody = Schemas['SignInDto'];
 type SignUpBody = Schemas['SignUpDto'];
+type PhoneSignInBody = Schemas['SignInWithPhoneDto'];
+type PhoneSignUpBody = Schemas['SignUpWithPhoneDto'];
 type AuthResponse = Schemas['AuthResponseDto'];
+
+/**
+ * The sign-in and sign-up forms name their fields after the form (one `identifier` input for the
+ * phone or the email): the map from the API's field names to them.
+ */
+export type FormFields = Readonly<Record<string, string>>;
 
 export const HOME_PATH = '/images';
 
@@ -45,11 +53,8 @@ export function initSession(): Promise<void> {
   return loadSession();
 }
 
-export async function signIn(body: SignInBody): Promise<Result<AuthResponse>> {
-  const result = await request(() => api.POST('/api/v1/auths/signin', { body }), {
-    fields: ['email', 'password'],
-    session: false,
-  });
+export async function signIn(body: SignInBody, fields: FormFields): Promise<Result<AuthResponse>> {
+  const result = await request(() => api.POST('/api/v1/auths/signin', { body }), { fields, session: false });
   if (result.ok) {
     startSession(result.data);
     toastManager.success(i18n.format(i18n.m.auth.welcome, { name: result.data.user.name }));
@@ -57,11 +62,28 @@ export async function signIn(body: SignInBody): Promise<Result<AuthResponse>> {
   return result;
 }
 
-export async function signUp(body: SignUpBody): Promise<Result<AuthResponse>> {
-  const result = await request(() => api.POST('/api/v1/auths/signup', { body }), {
-    fields: ['name', 'email', 'password'],
-    session: false,
-  });
+export async function signUp(body: SignUpBody, fields: FormFields): Promise<Result<AuthResponse>> {
+  const result = await request(() => api.POST('/api/v1/auths/signup', { body }), { fields, session: false });
+  if (result.ok) {
+    startSession(result.data);
+    toastManager.success(i18n.format(i18n.m.auth.accountCreated, { name: result.data.user.name }));
+  }
+  return result;
+}
+
+/** Signs in with a code texted for purpose `login`. */
+export async function signInWithPhone(body: PhoneSignInBody, fields: FormFields): Promise<Result<AuthResponse>> {
+  const result = await request(() => api.POST('/api/v1/auths/signin-phone', { body }), { fields, session: false });
+  if (result.ok) {
+    startSession(result.data);
+    toastManager.success(i18n.format(i18n.m.auth.welcome, { name: result.data.user.name }));
+  }
+  return result;
+}
+
+/** Creates an account with a code texted for purpose `register`. */
+export async function signUpWithPhone(body: PhoneSignUpBody, fields: FormFields): Promise<Result<AuthResponse>> {
+  const result = await request(() => api.POST('/api/v1/auths/signup-phone', { body }), { fields, session: false });
   if (result.ok) {
     startSession(result.data);
     toastManager.success(i18n.format(i18n.m.auth.accountCreated, { name: result.data.user.name }));

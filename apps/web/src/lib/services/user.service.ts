@@ -29,3 +29,10 @@ export async function changePassword(body: { currentPassword?: string; newPasswo
   }
   return result;
 }
+
+/** Reloads the signed-in user, e.g. after a change the page may have missed. */
+export async function refreshUser(): Promise<Result<User>> {
+  const result = await request(() => api.GET('/api/v1/users/me'));
+  if (result.ok) authManager.setUser(result.data);
+  return result;
+}

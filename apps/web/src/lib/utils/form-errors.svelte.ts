@@ -22,6 +22,16 @@ export class FormErrors {
     this.all = next;
   }
 
+  /** Adds errors to the ones shown, keeping the others (e.g. a second action in the same form). */
+  merge(errors: Record<string, string | string[] | null | undefined>): void {
+    const next: FieldErrors = { ...this.all };
+    for (const [field, value] of Object.entries(errors)) {
+      if (!value || (Array.isArray(value) && value.length === 0)) continue;
+      next[field] = Array.isArray(value) ? value : [value];
+    }
+    this.all = next;
+  }
+
   clear(field?: string): void {
     if (field === undefined) this.all = {};
     else if (field in this.all) delete this.all[field];

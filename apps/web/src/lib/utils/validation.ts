@@ -32,3 +32,42 @@ export function validateNewPassword(value: string, m: Messages): string | null {
 export function validatePassword(value: string, m: Messages): string | null {
   return value ? null : m.validation.passwordRequired;
 }
+
+/** Mainland China mobile numbers, 11 digits (as the API checks them). */
+export const MAINLAND_MOBILE = /^1[3-9]\d{9}$/;
+/** What people type around a number: spaces, dashes, dots, brackets. */
+const PHONE_DECORATION = /[\s\-().]/g;
+
+/**
+ * Mirrors the API's normalisation: drops spaces, dashes, dots and brackets and a +86 or 0086
+ * prefix. Returns the 11 digits, or null when what remains is not a mainland mobile number.
+ */
+export function normalizePhone(value: string): string | null {
+  let digits = value.trim().replace(PHONE_DECORATION, '');
+  if (digits.startsWith('+86')) digits = digits.slice(3);
+  else if (digits.startsWith('0086')) digits = digits.slice(4);
+  return MAINLAND_MOBILE.test(digits) ? digits : null;
+}
+
+/** Whether the text so far can only be (the start of) a phone number: digits and phone punctuation. */
+export function looksLikePhone(value: string): boolean {
+  const text = value.trim();
+  return /\d/.test(text) && /^\+?[\d\s\-().]+$/.test(text);
+}
+
+export function validatePhone(value: string, m: Messages): string | null {
+  if (!value.trim()) return m.validation.phoneRequired;
+  return normalizePhone(value) ? null : m.validation.phoneInvalid;
+}
+
+/** The 6 digits from the SMS. */
+export function validateSmsCode(value: string, m: Messages): string | null {
+  const code = value.trim();
+  if (!code) return m.validation.codeRequired;
+  return /^\d{6}$/.test(code) ? null : m.validation.codeInvalid;
+}
+
+/** "138 0013 8000" → "138****8000", to say where a code went without spelling the number out. */
+export function maskPhone(phone: string): string {
+  return phone.length === 11 ? `${phone.slice(0, 3)}****${phone.slice(7)}` : phone;
+}
