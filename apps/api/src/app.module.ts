@@ -11,6 +11,7 @@ import { AuthSmsModule } from './modules/auth-sms/auth-sms.module.js';
 import { HealthController } from './modules/health/health.controller.js';
 import { RateLimitModule } from './modules/rate-limit/rate-limit.module.js';
 import { FetchModule } from './modules/storage/fetch.module.js';
+import { StorageModule } from './modules/storage/storage.module.js';
 import { SystemModule } from './modules/system/system.module.js';
 
 const REQUEST_ID = /^[\w.-]{1,128}$/;
@@ -49,6 +50,7 @@ export class AppModule {
         RateLimitModule,
         FetchModule,
         AuthSmsModule,
+        StorageModule,
         SystemModule,
       ],
       controllers: [HealthController],

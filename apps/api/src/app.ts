@@ -52,7 +52,12 @@ function configureApp(app: NestExpressApplication, config: AppConfig): void {
   }
   app.use(express.json({ limit: config.bodyLimitBytes }));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimitBytes }));
-  // Errors raised by the body parsers above never reach Nest's filters.
+  // Files of the local storage driver: unguessable keys, long-lived, with Range for video seeking.
+  app.use(
+    '/media',
+    express.static(join(config.dataDir, 'media'), { index: false, dotfiles: 'deny', immutable: true, maxAge: '365d', fallthrough: false }),
+  );
+  // Errors raised by the body parsers and media files above never reach Nest's filters.
   app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
     const { body, headers } = toErrorBody(error);

@@ -136,10 +136,15 @@ describe('COS sandbox with the real cos-nodejs-sdk-v5', () => {
     expect(download.status).toBe(200);
     expect(download.headers.get('content-disposition')).toBe('attachment; filename="a.txt"');
 
-    const unsigned = await fetch(cos.getObjectUrl({ Bucket, Region, Key, Sign: false }, () => undefined));
-    expect(unsigned.status).toBe(403);
-    expect(unsigned.headers.get('content-type')).toBe('application/xml');
-    expect(await unsigned.text()).toContain('<Code>AccessDenied</Code>');
+    // The sandbox bucket is public-read: objects can be read unsigned, but not written.
+    const unsignedUrl = cos.getObjectUrl({ Bucket, Region, Key, Sign: false }, () => undefined);
+    const unsigned = await fetch(unsignedUrl);
+    expect(unsigned.status).toBe(200);
+    await unsigned.arrayBuffer();
+    const unsignedPut = await fetch(unsignedUrl, { method: 'PUT', body: 'x' });
+    expect(unsignedPut.status).toBe(403);
+    expect(unsignedPut.headers.get('content-type')).toBe('application/xml');
+    expect(await unsignedPut.text()).toContain('<Code>AccessDenied</Code>');
   });
 
   it('checks Content-MD5 when the SDK sends it', async () => {

@@ -30,7 +30,7 @@ describe('web app: accounts, API keys and admin', () => {
 
     await page.click('a[href="/signup"]');
     await page.fill('input[name=name]', 'Ada Admin');
-    await page.fill('input[name=email]', 'ada@example.com');
+    await page.fill('input[name=identifier]', 'ada@example.com');
     await page.fill('input[name=password]', 'correct horse battery');
     await page.click('button[type=submit]');
 
@@ -53,7 +53,7 @@ describe('web app: accounts, API keys and admin', () => {
     await page.waitForURL('**/signin');
     expect(await page.evaluate(() => localStorage.getItem('atelier.token'))).toBeNull();
 
-    await page.fill('input[name=email]', 'ada@example.com');
+    await page.fill('input[name=identifier]', 'ada@example.com');
     await page.fill('input[name=password]', 'wrong password!');
     await page.click('button[type=submit]');
     await toastWith(page, 'The email or password is incorrect');
@@ -75,7 +75,7 @@ describe('web app: accounts, API keys and admin', () => {
     try {
       await other.goto(t.baseUrl + '/signup');
       await other.fill('input[name=name]', 'Bob Member');
-      await other.fill('input[name=email]', 'bob@example.com');
+      await other.fill('input[name=identifier]', 'bob@example.com');
       await other.fill('input[name=password]', 'another password');
       await other.click('button[type=submit]');
       await other.waitForSelector('[data-testid=current-user]');
@@ -105,7 +105,7 @@ describe('web app: accounts, API keys and admin', () => {
     try {
       await other.goto(t.baseUrl + '/signup');
       await other.fill('input[name=name]', 'Dup');
-      await other.fill('input[name=email]', 'ada@example.com');
+      await other.fill('input[name=identifier]', 'ada@example.com');
       await other.fill('input[name=password]', 'another password');
       await other.click('button[type=submit]');
       await toastWith(other, 'An account with this email already exists');

@@ -362,6 +362,144 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/storage/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Storage settings (secrets are never returned, only whether they are set) */
+        get: operations["getStorageConfig"];
+        put?: never;
+        /** Save storage settings; empty secrets keep the stored ones. New files follow the new settings; old files keep working. */
+        post: operations["saveStorageConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/storage/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Test the configured storage: COS heads the bucket, then writes and deletes a probe file */
+        post: operations["testStorage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/storage/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Storage statistics: totals, breakdowns, top users, the last 7 days and recent failures */
+        get: operations["getStorageStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/files/generated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My files, newest first; filter by kind and source, search by file name or prompt, cursor pagination */
+        get: operations["listMyFiles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/files/generated/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of my files */
+        get: operations["getMyFile"];
+        put?: never;
+        post?: never;
+        /** Delete one of my files (idempotent); the stored object goes with its last record */
+        delete: operations["deleteMyFile"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/files/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload an image or video (multipart field "file"); the type is decided by the file’s content */
+        post: operations["uploadFile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/files/migrate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Copy every file still pointing outside our storage into it, in the background; idempotent */
+        post: operations["startFileMigration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/files/migrate/{jobId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Progress of a migration: total, done, failed and the reasons */
+        get: operations["getFileMigration"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/system/info": {
         parameters: {
             query?: never;
@@ -690,6 +828,212 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             lastUsedAt: string | null;
+        };
+        /** @enum {string} */
+        StorageProvider: "local" | "cos";
+        StorageConfigDto: {
+            provider: components["schemas"]["StorageProvider"];
+            /** @description Whether the chosen provider is used; when false, new files go to local storage */
+            enabled: boolean;
+            /** @description Whether the built-in sandbox COS is used (sandbox mode only) */
+            sandbox: boolean;
+            /** @description Whether a SecretId is stored (never returned) */
+            secretIdSet: boolean;
+            /** @description Whether a SecretKey is stored (never returned) */
+            secretKeySet: boolean;
+            /** @example ap-guangzhou */
+            region: string | null;
+            /** @example media-1250000000 */
+            bucket: string | null;
+            /** @example static.example.com */
+            domain: string | null;
+            /** @enum {string} */
+            protocol: "http:" | "https:";
+            /** @description Copy provider results into storage automatically (otherwise they stay pending until migrated) */
+            autoUpload: boolean;
+            /**
+             * @example [
+             *       "image/*",
+             *       "video/*"
+             *     ]
+             */
+            allowedTypes: string[];
+            /**
+             * @description Largest file in bytes
+             * @example 104857600
+             */
+            maxFileSize: number;
+            /** @example generated/ */
+            basePath: string;
+            /** @example images/ */
+            imagePath: string;
+            /** @example videos/ */
+            videoPath: string;
+            /** @description Where new files go right now */
+            activeDriver: components["schemas"]["StorageProvider"];
+            sandboxAvailable: boolean;
+            /** @description False until an admin saves these settings (defaults apply) */
+            saved: boolean;
+        };
+        SaveStorageConfigDto: {
+            provider: components["schemas"]["StorageProvider"];
+            enabled: boolean;
+            /** @description Use the built-in sandbox COS (only in sandbox mode); its credentials are filled in */
+            sandbox?: boolean;
+            /** @description Leave empty to keep the stored SecretId */
+            secretId?: string;
+            /**
+             * Format: password
+             * @description Leave empty to keep the stored SecretKey
+             */
+            secretKey?: string;
+            /** @example ap-guangzhou */
+            region?: string;
+            /**
+             * @description name-appid
+             * @example media-1250000000
+             */
+            bucket?: string;
+            /**
+             * @description Custom domain bound to the bucket; empty for the default COS domain
+             * @example static.example.com
+             */
+            domain?: string;
+            /** @enum {string} */
+            protocol?: "http:" | "https:";
+            autoUpload?: boolean;
+            allowedTypes?: ("image/*" | "video/*")[];
+            /** @description Bytes */
+            maxFileSize?: number;
+            /** @example generated/ */
+            basePath?: string;
+            /** @example images/ */
+            imagePath?: string;
+            /** @example videos/ */
+            videoPath?: string;
+        };
+        StorageTestResultDto: {
+            ok: boolean;
+            provider: components["schemas"]["StorageProvider"];
+            /** @enum {string|null} */
+            reason: "credentials" | "bucket" | "region" | "network" | "missing" | "config" | "other" | null;
+            /** @description What happened, in plain words */
+            message: string;
+        };
+        KindBreakdownDto: {
+            count: number;
+            bytes: number;
+            kind: string | null;
+        };
+        SourceBreakdownDto: {
+            count: number;
+            bytes: number;
+            source: string;
+        };
+        TopUserDto: {
+            count: number;
+            bytes: number;
+            /** Format: uuid */
+            userId: string;
+            name: string;
+            email: string | null;
+            phone: string | null;
+        };
+        DailyUploadsDto: {
+            count: number;
+            bytes: number;
+            /** @example 2026-11-21 */
+            date: string;
+        };
+        RecentFailureDto: {
+            /** Format: uuid */
+            id: string;
+            filename: string;
+            source: string;
+            sourceUrl: string | null;
+            error: string;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        StorageStatsDto: {
+            /** @description Bytes of all stored file records */
+            totalBytes: number;
+            /** @example 1.5 GB */
+            totalSize: string;
+            /** @description Bytes actually kept, identical files counted once per driver */
+            storedBytes: number;
+            totalFiles: number;
+            storedFiles: number;
+            pendingFiles: number;
+            failedFiles: number;
+            /** @description stored / (stored + failed), 0..1; 1 when nothing was attempted */
+            successRate: number;
+            byKind: components["schemas"]["KindBreakdownDto"][];
+            bySource: components["schemas"]["SourceBreakdownDto"][];
+            topUsers: components["schemas"]["TopUserDto"][];
+            /** @description The last 7 days, oldest first, days without files included */
+            last7Days: components["schemas"]["DailyUploadsDto"][];
+            recentFailures: components["schemas"]["RecentFailureDto"][];
+        };
+        /** @enum {string} */
+        MediaKind: "image" | "video";
+        /** @enum {string} */
+        MediaSource: "flux" | "midjourney" | "kling" | "jimeng" | "upload" | "migration";
+        /** @enum {string} */
+        MediaStatus: "pending" | "stored" | "failed";
+        MediaFileDto: {
+            /** Format: uuid */
+            id: string;
+            filename: string;
+            originalFilename: string | null;
+            kind: components["schemas"]["MediaKind"] | null;
+            mimeType: string | null;
+            size: number | null;
+            width: number | null;
+            height: number | null;
+            /** @description Seconds */
+            duration: number | null;
+            /** @description Our URL of the file (null until stored) */
+            url: string | null;
+            thumbnailUrl: string | null;
+            source: components["schemas"]["MediaSource"];
+            /** Format: uuid */
+            sourceTaskId: string | null;
+            /** @description The prompt that produced the file, when there is one */
+            prompt: string | null;
+            status: components["schemas"]["MediaStatus"];
+            error: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        MediaFilePageDto: {
+            items: components["schemas"]["MediaFileDto"][];
+            /** @description Pass as cursor to get the next page; null at the end */
+            nextCursor: string | null;
+        };
+        StartMigrationResultDto: {
+            /** Format: uuid */
+            jobId: string;
+        };
+        MigrationFailureDto: {
+            /** Format: uuid */
+            fileId: string;
+            url: string | null;
+            reason: string;
+        };
+        MigrationJobDto: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "running" | "finished" | "failed";
+            total: number;
+            done: number;
+            failed: number;
+            failures: components["schemas"]["MigrationFailureDto"][];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            finishedAt: string | null;
         };
         SandboxInfoDto: {
             /** @description Whether the built-in provider sandbox is mounted on this server */
@@ -1738,6 +2082,476 @@ export interface operations {
             };
             /** @description Missing, invalid or expired token or API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getStorageConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StorageConfigDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The caller is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    saveStorageConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SaveStorageConfigDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StorageConfigDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The caller is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    testStorage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StorageTestResultDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The caller is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getStorageStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StorageStatsDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The caller is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    listMyFiles: {
+        parameters: {
+            query?: {
+                kind?: components["schemas"]["MediaKind"];
+                source?: components["schemas"]["MediaSource"];
+                /** @description Matches the file name or the prompt */
+                search?: string;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaFilePageDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getMyFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaFileDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    deleteMyFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted, or already gone */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    uploadFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaFileDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    startFileMigration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StartMigrationResultDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The caller is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getFileMigration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MigrationJobDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The caller is not an admin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

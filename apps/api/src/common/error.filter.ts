@@ -53,6 +53,10 @@ export function toErrorBody(exception: unknown): { body: ErrorBody; headers: Rec
     };
     return { body: errorBody(parserStatus, messages[parserError.type] ?? 'The request body could not be read'), headers };
   }
+  // http-errors raised by Express middleware (e.g. static files: 404, 416 for a bad Range).
+  if (parserStatus && parserStatus >= 400 && parserStatus < 500 && parserError.expose) {
+    return { body: errorBody(parserStatus, parserStatus === 404 ? 'File not found' : (STATUS_CODES[parserStatus] ?? 'Bad request')), headers };
+  }
   return { body: errorBody(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal server error'), headers };
 }
 

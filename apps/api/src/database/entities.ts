@@ -4,6 +4,9 @@ import { SmsSettings } from '../modules/auth-sms/sms-settings.entity.js';
 import { User } from '../modules/auth-sms/user.entity.js';
 import { VerificationCode } from '../modules/auth-sms/verification-code.entity.js';
 import { RateLimitBucket } from '../modules/rate-limit/rate-limit-bucket.entity.js';
+import { MediaFile } from '../modules/storage/media-file.entity.js';
+import { FileMigrationJob } from '../modules/storage/migration-job.entity.js';
+import { StorageSettings } from '../modules/storage/storage-settings.entity.js';
 
 /** Every entity of the schema; migrations must describe exactly these. */
-export const entities = [User, ApiKey, RateLimitBucket, SmsSettings, VerificationCode, SmsSend];
+export const entities = [User, ApiKey, RateLimitBucket, SmsSettings, VerificationCode, SmsSend, StorageSettings, MediaFile, FileMigrationJob];

@@ -357,12 +357,21 @@ export function cosRouter(context: SandboxContext, faults: FaultRegistry): Route
       if (target.bucket !== credentials.bucket) throw cosErrors.noSuchBucket();
       // The SDK signs the key path only (`/a/b.png`, `/` for the bucket), never the mount or
       // bucket prefix of a path-style Domain, and the host of the Domain (base.js getSignHost).
-      const verdict = verifyRequest(
-        { method: req.method, pathname: `/${target.key}`, query: target.query, headers: req.headers },
-        credentials,
-        Math.floor(Date.now() / 1000),
-      );
-      if (!verdict.ok) throw new CosError(verdict.status, verdict.code, verdict.message);
+      // The sandbox bucket is public-read, the usual setup for media served to browsers: objects
+      // may be read without any signature; anything else, and any signed request, is verified.
+      const anonymousRead =
+        (req.method === 'GET' || req.method === 'HEAD') &&
+        target.key !== '' &&
+        !req.headers.authorization &&
+        ![...target.query].some(([name]) => name.toLowerCase() === 'q-signature');
+      if (!anonymousRead) {
+        const verdict = verifyRequest(
+          { method: req.method, pathname: `/${target.key}`, query: target.query, headers: req.headers },
+          credentials,
+          Math.floor(Date.now() / 1000),
+        );
+        if (!verdict.ok) throw new CosError(verdict.status, verdict.code, verdict.message);
+      }
       await handlers.dispatch(req, res, target);
     })().catch((error: unknown) => sendError(req, res, error));
   });

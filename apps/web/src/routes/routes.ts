@@ -1,6 +1,7 @@
 import type { Component } from 'svelte';
 import type { Messages } from '$lib/i18n/zh-CN';
 import { HOME_PATH } from '$lib/services/session.service';
+import SmsPage from './admin/SmsPage.svelte';
 import UsersPage from './admin/UsersPage.svelte';
 import NotAvailablePage from './NotAvailablePage.svelte';
 import SettingsPage from './SettingsPage.svelte';
@@ -28,6 +29,7 @@ export const routes: RouteDefinition[] = [
   { path: '/files', access: 'user', title: (m) => m.nav.files, component: NotAvailablePage, props: { feature: 'files' } },
   { path: '/settings', access: 'user', title: (m) => m.settings.title, component: SettingsPage },
   { path: '/admin/users', access: 'admin', title: (m) => m.admin.users.title, component: UsersPage },
+  { path: '/admin/sms', access: 'admin', title: (m) => m.admin.sms.title, component: SmsPage },
 ];
 
 /** Paths that only redirect, by whether the visitor is signed in. */

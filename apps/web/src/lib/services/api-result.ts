@@ -119,3 +119,9 @@ function parseRetryAfter(value: string | null): number | undefined {
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
+
+/** A failure in words, for showing it in place: the API's message, or what went wrong. */
+export function failureMessage(failure: Failure): string {
+  if (failure.message) return failure.message;
+  return failure.status === 0 ? i18n.m.errors.network : i18n.format(i18n.m.errors.unexpected, { status: failure.status });
+}

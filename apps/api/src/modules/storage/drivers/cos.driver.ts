@@ -1,0 +1,188 @@
+import COS from 'cos-nodejs-sdk-v5';
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { type ObjectInfo, type PutResult, type StorageDriver, StorageError } from './storage-driver.js';
+
+export interface CosDriverOptions {
+  secretId: string;
+  secretKey: string;
+  region: string;
+  /** `name-appid` (cos.md §1). */
+  bucket: string;
+  /** Custom domain, may use `{Bucket}`/`{Region}` (e.g. the sandbox's `host:port/sandbox/cos/{Bucket}`). */
+  domain?: string | null;
+  protocol?: 'http:' | 'https:';
+  timeoutMs?: number;
+}
+
+/** Parts are buffered one at a time, so memory stays bounded whatever the file size. */
+export const COS_PART_SIZE = 8 * 1024 * 1024;
+
+interface CosSdkError {
+  code?: string;
+  statusCode?: number;
+  message?: string;
+  error?: { Code?: string; Message?: string } | string;
+}
+
+/** Tencent COS through cos-nodejs-sdk-v5 (../shared/providers/cos.md). */
+export class CosStorageDriver implements StorageDriver {
+  readonly name = 'cos' as const;
+  private readonly cos: COS;
+  private readonly publicBase: string;
+  readonly publiclyReachable: boolean;
+
+  constructor(private readonly options: CosDriverOptions) {
+    const protocol = options.protocol ?? 'https:';
+    this.cos = new COS({
+      SecretId: options.secretId,
+      SecretKey: options.secretKey,
+      Domain: options.domain || undefined,
+      Protocol: protocol,
+      Timeout: options.timeoutMs ?? 60_000,
+      // Our own retries belong to the callers; the SDK's host switching only confuses custom domains.
+      AutoSwitchHost: false,
+    });
+    const host = options.domain
+      ? options.domain.replaceAll('{Bucket}', options.bucket).replaceAll('{Region}', options.region)
+      : `${options.bucket}.cos.${options.region}.myqcloud.com`;
+    this.publicBase = `${protocol}//${host}`;
+    this.publiclyReachable = !/^(localhost|127\.|\[::1\])/.test(host);
+  }
+
+  private target(key: string) {
+    return { Bucket: this.options.bucket, Region: this.options.region, Key: key };
+  }
+
+  async put(key: string, body: Readable, meta: { contentType: string }): Promise<PutResult> {
+    const reader = partReader(body, COS_PART_SIZE);
+    const first = await reader.next();
+    try {
+      if (first.done || first.last) {
+        // Fits in one part: one simple request.
+        const data = first.done ? Buffer.alloc(0) : first.value;
+        await this.cos.putObject({ ...this.target(key), Body: data, ContentLength: data.length, ContentType: meta.contentType });
+        return { size: data.length };
+      }
+      const { UploadId } = await this.cos.multipartInit({ ...this.target(key), ContentType: meta.contentType });
+      const parts: Array<{ PartNumber: number; ETag: string }> = [];
+      let size = 0;
+      try {
+        let part: Part = first;
+        for (let number = 1; !part.done; number++) {
+          const { ETag } = await this.cos.multipartUpload({ ...this.target(key), UploadId, PartNumber: number, Body: part.value, ContentLength: part.value.length });
+          parts.push({ PartNumber: number, ETag });
+          size += part.value.length;
+          part = await reader.next();
+        }
+        await this.cos.multipartComplete({ ...this.target(key), UploadId, Parts: parts });
+      } catch (error) {
+        await this.cos.multipartAbort({ ...this.target(key), UploadId }).catch(() => undefined);
+        throw error;
+      }
+      return { size };
+    } catch (error) {
+      body.destroy();
+      throw explain(error);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.cos.deleteObject(this.target(key));
+    } catch (error) {
+      throw explain(error);
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | null> {
+    try {
+      const result = await this.cos.headObject(this.target(key));
+      return { size: Number(result.headers?.['content-length'] ?? 0), contentType: (result.headers?.['content-type'] as string) ?? null };
+    } catch (error) {
+      // A missing object is an error with statusCode 404, not a NoSuchKey code (cos.md §7.4).
+      if ((error as CosSdkError).statusCode === 404) return null;
+      throw explain(error);
+    }
+  }
+
+  url(key: string): string {
+    // camSafeUrlEncode: encodeURIComponent plus !'()*, keeping slashes (cos.md §3).
+    const encoded = encodeURIComponent(key)
+      .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+      .replace(/%2F/g, '/');
+    return `${this.publicBase}/${encoded}`;
+  }
+
+  async test(): Promise<void> {
+    try {
+      await this.cos.headBucket({ Bucket: this.options.bucket, Region: this.options.region });
+    } catch (error) {
+      throw explain(error);
+    }
+    const probe = `.atelier-probe/${randomBytes(8).toString('hex')}`;
+    try {
+      await this.cos.putObject({ ...this.target(probe), Body: Buffer.from('probe'), ContentLength: 5, ContentType: 'text/plain' });
+      await this.cos.deleteObject(this.target(probe));
+    } catch (error) {
+      throw explain(error);
+    }
+  }
+}
+
+/** COS errors in plain words for admins. */
+export function explain(error: unknown): StorageError {
+  if (error instanceof StorageError) return error;
+  const e = (error ?? {}) as CosSdkError;
+  const detail = typeof e.error === 'object' ? e.error?.Code : undefined;
+  const code = detail ?? e.code ?? '';
+  const status = e.statusCode;
+  if (['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidSecretId'].includes(code)) {
+    return new StorageError('credentials', `COS refused the keys (${code}): check the SecretId and SecretKey`);
+  }
+  if (code === 'AccessDenied' || status === 403) return new StorageError('credentials', `COS denied access (${code || 403}): check the keys and the bucket's permissions`);
+  if (code === 'NoSuchBucket' || (status === 404 && !detail)) return new StorageError('bucket', 'The bucket was not found: check its name (name-appid) and region');
+  if (['PermanentRedirect', 'InvalidRegion', 'IllegalRegion'].includes(code) || status === 301) {
+    return new StorageError('region', `The bucket is not in this region (${code || status}): check the region`);
+  }
+  if (!status) {
+    const message = e.message ?? (typeof e.error === 'string' ? e.error : String(error));
+    if (/Bucket should format|Region/.test(message)) return new StorageError('config', message);
+    return new StorageError('network', `COS could not be reached: ${message}`);
+  }
+  return new StorageError('other', `COS answered ${status}${code ? ` ${code}` : ''}: ${(typeof e.error === 'object' && e.error?.Message) || e.message || ''}`.trim());
+}
+
+type Part = { done: true } | { done: false; value: Buffer; last: boolean };
+
+/** Reads a stream in buffers of exactly `size` bytes (the last one shorter), one at a time. */
+function partReader(stream: Readable, size: number): { next(): Promise<Part> } {
+  const iterator = stream[Symbol.asyncIterator]();
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let ended = false;
+  const fill = async () => {
+    while (!ended && pendingBytes <= size) {
+      const { done, value } = await iterator.next();
+      if (done) ended = true;
+      else {
+        const chunk = Buffer.isBuffer(value) ? value : Buffer.from(value);
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+      }
+    }
+  };
+  return {
+    async next(): Promise<Part> {
+      await fill();
+      if (pendingBytes === 0) return { done: true };
+      const all = pending.length === 1 ? pending[0] : Buffer.concat(pending);
+      const value = all.subarray(0, Math.min(size, all.length));
+      const rest = all.subarray(value.length);
+      pending = rest.length ? [Buffer.from(rest)] : [];
+      pendingBytes = rest.length;
+      // The part is last when nothing is left and nothing more will come.
+      return { done: false, value: Buffer.from(value), last: ended && pendingBytes === 0 };
+    },
+  };
+}

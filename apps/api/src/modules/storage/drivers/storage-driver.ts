@@ -1,0 +1,36 @@
+import type { Readable } from 'node:stream';
+
+export interface PutResult {
+  size: number;
+}
+
+export interface ObjectInfo {
+  size: number;
+  contentType: string | null;
+}
+
+/** Where files live. Implementations stream: a whole file is never held in memory. */
+export interface StorageDriver {
+  readonly name: 'local' | 'cos';
+  put(key: string, body: Readable, meta: { contentType: string; size?: number }): Promise<PutResult>;
+  delete(key: string): Promise<void>;
+  /** Null when the object does not exist. */
+  head(key: string): Promise<ObjectInfo | null>;
+  /** The URL clients use. */
+  url(key: string): string;
+  /** Whether `url(key)` can be fetched by an outside service (e.g. a provider reading an input). */
+  readonly publiclyReachable: boolean;
+  /** Checks the configuration end to end; throws an error with a plain-words message. */
+  test(): Promise<void>;
+}
+
+/** A storage failure explained in plain words for admins. */
+export class StorageError extends Error {
+  constructor(
+    readonly reason: 'credentials' | 'bucket' | 'region' | 'network' | 'missing' | 'config' | 'other',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StorageError';
+  }
+}

@@ -1,0 +1,338 @@
+import { Injectable, Logger, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { createHash, randomBytes } from 'node:crypto';
+import { PassThrough, Readable, Transform } from 'node:stream';
+import sharp from 'sharp';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { StorageDriver } from './drivers/storage-driver.js';
+import { FetchRefusedError, GuardedFetcher } from './guarded-fetcher.js';
+import { MediaFile, MediaKind, MediaSource, MediaStatus, StorageDriverName } from './media-file.entity.js';
+import { detectMediaType, type DetectedType, mimeAllowed, SNIFF_BYTES } from './media-type.js';
+import { type EffectiveStorageSettings, StorageSettingsService } from './storage-settings.service.js';
+
+export const THUMBNAIL_SIDE = 512;
+
+export interface IngestRequest {
+  userId: string;
+  source: MediaSource;
+  sourceTaskId?: string | null;
+  originalFilename?: string | null;
+  metadata?: Record<string, unknown>;
+}
+
+/** Narrower limits a caller may ask for (e.g. 10 MB images for an input upload). */
+export interface IngestLimits {
+  maxBytes?: number;
+  allowedTypes?: readonly string[];
+}
+
+/** What ends up in storage for one file. */
+interface StoredObject {
+  driver: StorageDriverName;
+  key: string;
+  url: string;
+  thumbnailKey: string | null;
+  thumbnailUrl: string | null;
+  type: DetectedType;
+  size: number;
+  sha256: string;
+  width: number | null;
+  height: number | null;
+}
+
+/** Reads the first bytes of a stream and gives back a stream that still yields all of them. */
+async function peek(source: Readable, bytes: number): Promise<{ head: Buffer; stream: Readable }> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  const iterator = source[Symbol.asyncIterator]();
+  let finished = false;
+  while (length < bytes) {
+    const { done, value } = await iterator.next();
+    if (done) {
+      finished = true;
+      break;
+    }
+    const chunk = Buffer.isBuffer(value) ? value : Buffer.from(value);
+    chunks.push(chunk);
+    length += chunk.length;
+  }
+  const head = Buffer.concat(chunks);
+  async function* replay() {
+    yield head;
+    if (finished) return;
+    for (;;) {
+      const { done, value } = await iterator.next();
+      if (done) return;
+      yield value as Buffer;
+    }
+  }
+  return { head, stream: Readable.from(replay(), { objectMode: false }) };
+}
+
+/** Counts and hashes the bytes going through, refusing more than `maxBytes`. */
+class Meter extends Transform {
+  readonly hash = createHash('sha256');
+  bytes = 0;
+
+  constructor(private readonly maxBytes: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null, data?: Buffer) => void): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) {
+      callback(new PayloadTooLargeException(`The file is larger than the limit of ${formatBytes(this.maxBytes)}`));
+      return;
+    }
+    this.hash.update(chunk);
+    callback(null, chunk);
+  }
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(value >= 10 ? 0 : 1)} ${units[unit]}`;
+}
+
+/**
+ * The one way files enter storage: from an upload stream or from a URL (through the guarded
+ * fetcher). Bytes stream from the source into the driver; the type comes from the magic bytes;
+ * identical bytes are kept once per driver; images get a WebP thumbnail beside them.
+ */
+@Injectable()
+export class IngestService {
+  private readonly logger = new Logger(IngestService.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly settings: StorageSettingsService,
+    private readonly fetcher: GuardedFetcher,
+  ) {}
+
+  /** Stores an uploaded stream and records it. */
+  async ingestStream(body: Readable, request: IngestRequest, limits: IngestLimits = {}): Promise<MediaFile> {
+    const settings = await this.settings.effective();
+    return this.writeObject(body, settings, limits, (manager, stored) =>
+      manager.save(
+        manager.create(MediaFile, {
+          userId: request.userId,
+          filename: this.filenameFor(stored),
+          originalFilename: request.originalFilename?.slice(0, 255) ?? null,
+          source: request.source,
+          sourceTaskId: request.sourceTaskId ?? null,
+          metadata: request.metadata ?? {},
+          ...this.recordFields(stored),
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Copies a file from a URL a user or a provider gave us. The record is created first (pending)
+   * so a failure is kept with its reason; with auto-upload off it stays pending for the migration tool.
+   */
+  async ingestUrl(url: string, request: IngestRequest, limits: IngestLimits = {}): Promise<MediaFile> {
+    const settings = await this.settings.effective();
+    const repository = this.dataSource.getRepository(MediaFile);
+    const record = await repository.save(
+      repository.create({
+        userId: request.userId,
+        filename: request.originalFilename?.slice(0, 255) ?? this.nameFromUrl(url),
+        originalFilename: request.originalFilename ?? null,
+        source: request.source,
+        sourceTaskId: request.sourceTaskId ?? null,
+        metadata: request.metadata ?? {},
+        sourceUrl: url,
+        status: MediaStatus.Pending,
+      }),
+    );
+    if (!settings.autoUpload) return record;
+    await this.copyIntoStorage(record, this.dataSource.manager, settings, limits);
+    return record;
+  }
+
+  /** Downloads `record.sourceUrl` into storage and updates the record: stored, or failed with the reason. */
+  async copyIntoStorage(record: MediaFile, manager: EntityManager, settings?: EffectiveStorageSettings, limits: IngestLimits = {}): Promise<void> {
+    const current = settings ?? (await this.settings.effective());
+    try {
+      if (!record.sourceUrl) throw new Error('The file has no source URL to copy from');
+      const response = await this.fetcher.fetch(record.sourceUrl, {
+        maxBytes: Math.min(limits.maxBytes ?? Infinity, current.maxFileSize),
+        allowedTypes: limits.allowedTypes ?? current.allowedTypes,
+        timeoutMs: 10 * 60_000,
+        connectTimeoutMs: 15_000,
+      });
+      await this.writeObject(response.body, current, limits, (transaction, stored) => {
+        Object.assign(record, this.recordFields(stored), { filename: this.filenameFor(stored), sourceUrl: null, error: null });
+        return transaction.save(MediaFile, record);
+      });
+    } catch (error) {
+      record.status = MediaStatus.Failed;
+      record.error = error instanceof FetchRefusedError ? `Download refused: ${error.message}` : (error as Error).message;
+      await manager.save(MediaFile, record);
+      throw error;
+    }
+  }
+
+  private recordFields(stored: StoredObject): Partial<MediaFile> {
+    return {
+      kind: stored.type.kind,
+      mimeType: stored.type.mime,
+      size: stored.size,
+      sha256: stored.sha256,
+      width: stored.width,
+      height: stored.height,
+      driver: stored.driver,
+      key: stored.key,
+      url: stored.url,
+      thumbnailKey: stored.thumbnailKey,
+      thumbnailUrl: stored.thumbnailUrl,
+      status: MediaStatus.Stored,
+      error: null,
+    };
+  }
+
+  private filenameFor(stored: StoredObject): string {
+    return stored.key.split('/').pop() ?? stored.key;
+  }
+
+  private nameFromUrl(url: string): string {
+    try {
+      return decodeURIComponent(new URL(url).pathname.split('/').pop() || 'file').slice(0, 255);
+    } catch {
+      return 'file';
+    }
+  }
+
+  private keyFor(settings: EffectiveStorageSettings, folder: string, ext: string): string {
+    const now = new Date();
+    const month = `${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
+    // Random, so keys cannot be guessed from anything a user knows.
+    return `${settings.basePath}${folder}${month}/${randomBytes(16).toString('hex')}.${ext}`;
+  }
+
+  private async writeObject(
+    body: Readable,
+    settings: EffectiveStorageSettings,
+    limits: IngestLimits,
+    persist: (manager: EntityManager, stored: StoredObject) => Promise<MediaFile>,
+  ): Promise<MediaFile> {
+    const { head, stream } = await peek(body, SNIFF_BYTES);
+    const type = detectMediaType(head);
+    if (!type) {
+      stream.destroy();
+      throw new UnsupportedMediaTypeException('The file is not a supported image or video (png, jpeg, webp, gif, mp4, webm, mov)');
+    }
+    const allowed = limits.allowedTypes ?? settings.allowedTypes;
+    if (!mimeAllowed(type.mime, allowed) || !mimeAllowed(type.mime, settings.allowedTypes)) {
+      stream.destroy();
+      throw new UnsupportedMediaTypeException(`Files of type ${type.mime} are not accepted here (accepted: ${allowed.join(', ')})`);
+    }
+
+    const driver = await this.settings.activeDriver(settings);
+    const driverName = driver.name === 'cos' ? StorageDriverName.Cos : StorageDriverName.Local;
+    const folder = type.kind === MediaKind.Image ? settings.imagePath : settings.videoPath;
+    const key = this.keyFor(settings, folder, type.ext);
+    const meter = new Meter(Math.min(limits.maxBytes ?? Infinity, settings.maxFileSize));
+    stream.on('error', (error) => meter.destroy(error));
+    stream.pipe(meter);
+
+    // Images are also decoded (for size and thumbnail) while they stream to storage.
+    const analysis = type.kind === MediaKind.Image ? this.analyseImage(meter) : Promise.resolve(null);
+    analysis.catch(() => undefined);
+    const upload = new PassThrough();
+    meter.pipe(upload);
+    meter.on('error', (error) => upload.destroy(error));
+    try {
+      await driver.put(key, upload, { contentType: type.mime });
+    } catch (error) {
+      await driver.delete(key).catch(() => undefined);
+      throw meter.errored ?? error;
+    }
+    if (meter.errored) {
+      await driver.delete(key).catch(() => undefined);
+      throw meter.errored;
+    }
+    let image: Awaited<ReturnType<IngestService['analyseImage']>> | null;
+    try {
+      image = await analysis;
+    } catch (error) {
+      await driver.delete(key).catch(() => undefined);
+      throw new UnsupportedMediaTypeException(`The image could not be decoded: ${(error as Error).message}`);
+    }
+    const sha256 = meter.hash.digest('hex');
+    return this.deduplicate(driver, driverName, { key, type, size: meter.bytes, sha256 }, image, persist);
+  }
+
+  private async analyseImage(source: Readable): Promise<{ width: number; height: number; thumbnail: Buffer }> {
+    const decoder = sharp({ failOn: 'none', limitInputPixels: 268_402_689 });
+    source.pipe(decoder);
+    source.on('error', (error) => decoder.destroy(error));
+    const [meta, thumbnail] = await Promise.all([
+      decoder.clone().metadata(),
+      decoder.clone().rotate().resize(THUMBNAIL_SIDE, THUMBNAIL_SIDE, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 80 }).toBuffer(),
+    ]);
+    if (!meta.width || !meta.height) throw new Error('no dimensions');
+    return { width: meta.width, height: meta.height, thumbnail };
+  }
+
+  /**
+   * Identical bytes are kept once per driver: if a stored record already holds them, the new
+   * object is dropped and the record points at the existing one. Serialised per content hash with
+   * the deletion path (MediaFilesService.release), so an object is never dropped while being reused.
+   */
+  private async deduplicate(
+    driver: StorageDriver,
+    driverName: StorageDriverName,
+    object: { key: string; type: DetectedType; size: number; sha256: string },
+    image: { width: number; height: number; thumbnail: Buffer } | null,
+    persist: (manager: EntityManager, stored: StoredObject) => Promise<MediaFile>,
+  ): Promise<MediaFile> {
+    // The record is written inside the locked transaction, so it references the object before anyone can release it.
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`media-object:${driverName}:${object.sha256}`]);
+      const existing = await manager.findOne(MediaFile, {
+        where: { driver: driverName, sha256: object.sha256, status: MediaStatus.Stored },
+        order: { createdAt: 'ASC' },
+      });
+      if (existing?.key && existing.key !== object.key) {
+        await driver.delete(object.key).catch((error) => this.logger.warn(`Could not drop duplicate ${object.key}: ${error}`));
+        return persist(manager, {
+          driver: driverName,
+          key: existing.key,
+          url: existing.url ?? driver.url(existing.key),
+          thumbnailKey: existing.thumbnailKey,
+          thumbnailUrl: existing.thumbnailUrl,
+          type: object.type,
+          size: object.size,
+          sha256: object.sha256,
+          width: existing.width ?? image?.width ?? null,
+          height: existing.height ?? image?.height ?? null,
+        });
+      }
+      let thumbnailKey: string | null = null;
+      if (image) {
+        thumbnailKey = object.key.replace(/\.[a-z0-9]+$/, '.thumb.webp');
+        await driver.put(thumbnailKey, Readable.from([image.thumbnail]), { contentType: 'image/webp', size: image.thumbnail.length });
+      }
+      return persist(manager, {
+        driver: driverName,
+        key: object.key,
+        url: driver.url(object.key),
+        thumbnailKey,
+        thumbnailUrl: thumbnailKey ? driver.url(thumbnailKey) : null,
+        type: object.type,
+        size: object.size,
+        sha256: object.sha256,
+        width: image?.width ?? null,
+        height: image?.height ?? null,
+      });
+    });
+  }
+}

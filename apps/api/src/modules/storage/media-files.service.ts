@@ -1,0 +1,130 @@
+import { Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Brackets, DataSource } from 'typeorm';
+import { fieldError } from '../../common/errors.js';
+import type { ListMediaFilesQueryDto, MediaFileDto, MediaFilePageDto } from './dto/storage.dto.js';
+import { MediaFile, StorageDriverName } from './media-file.entity.js';
+import { StorageSettingsService } from './storage-settings.service.js';
+
+export function mapMediaFile(file: MediaFile): MediaFileDto {
+  const prompt = typeof file.metadata?.prompt === 'string' ? file.metadata.prompt : null;
+  return {
+    id: file.id,
+    filename: file.filename,
+    originalFilename: file.originalFilename,
+    kind: file.kind,
+    mimeType: file.mimeType,
+    size: file.size,
+    width: file.width,
+    height: file.height,
+    duration: file.duration,
+    url: file.url,
+    thumbnailUrl: file.thumbnailUrl,
+    source: file.source,
+    sourceTaskId: file.sourceTaskId,
+    prompt,
+    status: file.status,
+    error: file.error,
+    createdAt: file.createdAt.toISOString(),
+  };
+}
+
+interface Cursor {
+  createdAt: string;
+  id: string;
+}
+
+function encodeCursor(file: MediaFile): string {
+  return Buffer.from(JSON.stringify({ createdAt: file.createdAt.toISOString(), id: file.id })).toString('base64url');
+}
+
+function decodeCursor(value: string): Cursor {
+  try {
+    const cursor = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as Cursor;
+    if (typeof cursor.createdAt !== 'string' || Number.isNaN(Date.parse(cursor.createdAt)) || !/^[0-9a-f-]{36}$/.test(cursor.id)) throw new Error();
+    return cursor;
+  } catch {
+    throw fieldError('cursor', 'cursor is not valid: pass the nextCursor of a previous page');
+  }
+}
+
+/** A user's files: listing, reading and deleting, always within the caller's own records. */
+@Injectable()
+export class MediaFilesService {
+  private readonly logger = new Logger(MediaFilesService.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly settings: StorageSettingsService,
+  ) {}
+
+  async list(userId: string, query: ListMediaFilesQueryDto): Promise<MediaFilePageDto> {
+    const limit = query.limit ?? 30;
+    const builder = this.dataSource
+      .getRepository(MediaFile)
+      .createQueryBuilder('file')
+      .where('file.user_id = :userId', { userId })
+      .orderBy('file.created_at', 'DESC')
+      .addOrderBy('file.id', 'DESC')
+      .take(limit + 1);
+    if (query.kind) builder.andWhere('file.kind = :kind', { kind: query.kind });
+    if (query.source) builder.andWhere('file.source = :source', { source: query.source });
+    const search = query.search?.trim();
+    if (search) {
+      const pattern = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      builder.andWhere(
+        new Brackets((where) =>
+          where
+            .where('file.filename ILIKE :pattern', { pattern })
+            .orWhere('file.original_filename ILIKE :pattern', { pattern })
+            .orWhere(`file.metadata->>'prompt' ILIKE :pattern`, { pattern }),
+        ),
+      );
+    }
+    if (query.cursor) {
+      const cursor = decodeCursor(query.cursor);
+      builder.andWhere('(file.created_at, file.id) < (:createdAt, :id)', cursor);
+    }
+    const rows = await builder.getMany();
+    const items = rows.slice(0, limit);
+    return { items: items.map(mapMediaFile), nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]) : null };
+  }
+
+  async get(userId: string, id: string): Promise<MediaFileDto> {
+    const file = await this.dataSource.getRepository(MediaFile).findOneBy({ id, userId });
+    if (!file) throw new NotFoundException('File not found');
+    return mapMediaFile(file);
+  }
+
+  /** Idempotent: deleting a file that is already gone (or not the caller's) changes nothing. */
+  async delete(userId: string, id: string): Promise<void> {
+    const file = await this.dataSource.getRepository(MediaFile).findOneBy({ id, userId });
+    if (!file) return;
+    await this.dataSource.transaction(async (manager) => {
+      if (file.driver && file.sha256) {
+        await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`media-object:${file.driver}:${file.sha256}`]);
+      }
+      await manager.delete(MediaFile, { id: file.id });
+      if (!file.driver) return;
+      for (const key of [file.key, file.thumbnailKey]) {
+        if (!key) continue;
+        const [{ used }] = await manager.query(
+          `SELECT count(*)::int AS used FROM media_files WHERE driver = $1 AND (key = $2 OR thumbnail_key = $2)`,
+          [file.driver, key],
+        );
+        // The object goes only with its last record.
+        if (used === 0) await this.deleteObject(file.driver, key);
+      }
+    });
+  }
+
+  private async deleteObject(driverName: StorageDriverName, key: string): Promise<void> {
+    try {
+      const driver = await this.settings.driverFor(driverName);
+      await driver.delete(key);
+    } catch (error) {
+      // The record is gone either way; an orphaned object costs space, not correctness.
+      this.logger.warn(`Could not delete ${driverName}:${key}: ${(error as Error).message}`);
+    }
+  }
+}

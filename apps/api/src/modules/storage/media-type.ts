@@ -1,0 +1,43 @@
+import { MediaKind } from './media-file.entity.js';
+
+export interface DetectedType {
+  mime: string;
+  ext: string;
+  kind: MediaKind;
+}
+
+/** Bytes needed to recognise every supported type. */
+export const SNIFF_BYTES = 64;
+
+const startsWith = (bytes: Buffer, signature: number[], offset = 0) => signature.every((b, i) => bytes[offset + i] === b);
+const ascii = (bytes: Buffer, start: number, end: number) => bytes.subarray(start, end).toString('latin1');
+
+/**
+ * Recognises the file types Atelier keeps by their magic bytes (never by name or declared type):
+ * PNG, JPEG, WebP, GIF, MP4, WebM and QuickTime MOV. Returns null for anything else.
+ */
+export function detectMediaType(head: Buffer): DetectedType | null {
+  if (startsWith(head, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return { mime: 'image/png', ext: 'png', kind: MediaKind.Image };
+  if (startsWith(head, [0xff, 0xd8, 0xff])) return { mime: 'image/jpeg', ext: 'jpg', kind: MediaKind.Image };
+  if (ascii(head, 0, 4) === 'RIFF' && ascii(head, 8, 12) === 'WEBP') return { mime: 'image/webp', ext: 'webp', kind: MediaKind.Image };
+  if (ascii(head, 0, 6) === 'GIF87a' || ascii(head, 0, 6) === 'GIF89a') return { mime: 'image/gif', ext: 'gif', kind: MediaKind.Image };
+  if (startsWith(head, [0x1a, 0x45, 0xdf, 0xa3])) {
+    // EBML: Matroska and WebM share it; the DocType says which.
+    return ascii(head, 0, SNIFF_BYTES).includes('webm') ? { mime: 'video/webm', ext: 'webm', kind: MediaKind.Video } : null;
+  }
+  if (ascii(head, 4, 8) === 'ftyp') {
+    const brand = ascii(head, 8, 12);
+    if (brand === 'qt  ') return { mime: 'video/quicktime', ext: 'mov', kind: MediaKind.Video };
+    // Still-image brands of the ISO family (HEIC, AVIF) are not videos.
+    if (['heic', 'heix', 'mif1', 'msf1', 'avif', 'avis'].includes(brand)) return null;
+    return { mime: 'video/mp4', ext: 'mp4', kind: MediaKind.Video };
+  }
+  // Old QuickTime files start with a moov/mdat/wide/free atom instead of ftyp.
+  if (['moov', 'mdat', 'wide', 'free', 'skip'].includes(ascii(head, 4, 8))) return { mime: 'video/quicktime', ext: 'mov', kind: MediaKind.Video };
+  return null;
+}
+
+/** Whether a MIME type matches an allow-list of `type/*` or exact entries. */
+export function mimeAllowed(mime: string, allowed: readonly string[]): boolean {
+  return allowed.some((pattern) => (pattern.endsWith('/*') ? mime.startsWith(pattern.slice(0, -1)) : mime === pattern));
+}

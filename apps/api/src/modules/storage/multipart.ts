@@ -1,0 +1,37 @@
+import { BadRequestException } from '@nestjs/common';
+import busboy from 'busboy';
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import { fieldError } from '../../common/errors.js';
+
+/**
+ * Streams the one file of a multipart/form-data request (field `file`) to `handle`, without
+ * buffering it. `maxBytes` stops the parser early; the ingest meter reports the 413.
+ */
+export function receiveFile<T>(request: IncomingMessage, maxBytes: number, handle: (file: Readable, filename: string) => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({ headers: request.headers, limits: { files: 1, fields: 20, fileSize: maxBytes + 1, parts: 30 } });
+    } catch {
+      reject(new BadRequestException('Send the file as multipart/form-data in a field named "file"'));
+      return;
+    }
+    let result: Promise<T> | undefined;
+    parser.on('file', (name, stream, info) => {
+      if (name !== 'file' || result) {
+        stream.resume();
+        return;
+      }
+      result = handle(stream, info.filename ?? 'upload');
+      // Drain the request if the handler stopped reading early, so the answer can be sent.
+      result.catch(() => stream.resume());
+    });
+    parser.on('close', () => {
+      if (!result) reject(fieldError('file', 'file is required: send it as multipart/form-data in a field named "file"'));
+      else result.then(resolve, reject);
+    });
+    parser.on('error', (error: Error) => reject(result ? error : new BadRequestException(`The multipart body could not be read: ${error.message}`)));
+    request.pipe(parser);
+  });
+}

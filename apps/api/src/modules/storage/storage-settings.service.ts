@@ -1,0 +1,178 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { SANDBOX_CREDENTIALS } from '@atelier/sandbox';
+import { join } from 'node:path';
+import { Repository } from 'typeorm';
+import { fieldError } from '../../common/errors.js';
+import { SecretBox } from '../../common/secret-box.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { SandboxLocator } from '../system/sandbox-locator.service.js';
+import { CosStorageDriver } from './drivers/cos.driver.js';
+import { LocalStorageDriver } from './drivers/local.driver.js';
+import { type StorageDriver, StorageError } from './drivers/storage-driver.js';
+import type { SaveStorageConfigDto, StorageConfigDto, StorageTestResultDto } from './dto/storage.dto.js';
+import { StorageDriverName } from './media-file.entity.js';
+import { StorageProvider, StorageSettings } from './storage-settings.entity.js';
+
+const DEFAULTS = {
+  provider: StorageProvider.Local,
+  enabled: true,
+  sandbox: false,
+  region: null,
+  bucket: null,
+  domain: null,
+  protocol: 'https:',
+  autoUpload: true,
+  allowedTypes: ['image/*', 'video/*'],
+  maxFileSize: 100 * 1024 * 1024,
+  basePath: 'generated/',
+  imagePath: 'images/',
+  videoPath: 'videos/',
+};
+
+export type EffectiveStorageSettings = Omit<StorageSettings, 'id' | 'updatedAt' | 'secretIdEncrypted' | 'secretKeyEncrypted'> & {
+  saved: boolean;
+  row: StorageSettings | null;
+};
+
+@Injectable()
+export class StorageSettingsService {
+  private readonly secrets: SecretBox;
+  readonly local: LocalStorageDriver;
+  /** The COS driver for the current settings, rebuilt when they change. */
+  private cosCache?: { stamp: string; driver: CosStorageDriver };
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @InjectRepository(StorageSettings) private readonly settings: Repository<StorageSettings>,
+    private readonly sandbox: SandboxLocator,
+  ) {
+    this.secrets = new SecretBox(config.appSecret);
+    this.local = new LocalStorageDriver(join(config.dataDir, 'media'));
+  }
+
+  async effective(): Promise<EffectiveStorageSettings> {
+    const row = await this.settings.findOneBy({ id: 1 });
+    if (row) return { ...row, saved: true, row };
+    return { ...DEFAULTS, saved: false, row: null };
+  }
+
+  /** The driver that receives new files. */
+  async activeDriver(settings?: EffectiveStorageSettings): Promise<StorageDriver> {
+    const current = settings ?? (await this.effective());
+    if (current.provider === StorageProvider.Cos && current.enabled && current.row) return this.cosDriver(current.row);
+    return this.local;
+  }
+
+  /** The driver holding files recorded under `name` (old files keep working after a switch). */
+  async driverFor(name: StorageDriverName): Promise<StorageDriver> {
+    if (name === StorageDriverName.Local) return this.local;
+    const row = await this.settings.findOneBy({ id: 1 });
+    if (!row) throw new StorageError('config', 'COS is not configured any more');
+    return this.cosDriver(row);
+  }
+
+  private cosDriver(row: StorageSettings): CosStorageDriver {
+    const stamp = `${row.updatedAt.getTime()}:${this.sandbox.port()}`;
+    if (this.cosCache?.stamp === stamp) return this.cosCache.driver;
+    let driver: CosStorageDriver;
+    if (row.sandbox) {
+      if (!this.sandbox.enabled) throw new StorageError('config', 'Storage is set to the sandbox COS, but this server does not run the sandbox');
+      const { secretId, secretKey, region, bucket } = SANDBOX_CREDENTIALS.cos;
+      driver = new CosStorageDriver({ secretId, secretKey, region, bucket, domain: `127.0.0.1:${this.sandbox.port()}/sandbox/cos/{Bucket}`, protocol: 'http:' });
+    } else {
+      if (!row.secretIdEncrypted || !row.secretKeyEncrypted || !row.region || !row.bucket) {
+        throw new StorageError('config', 'COS is missing its SecretId, SecretKey, region or bucket');
+      }
+      driver = new CosStorageDriver({
+        secretId: this.secrets.decrypt(row.secretIdEncrypted),
+        secretKey: this.secrets.decrypt(row.secretKeyEncrypted),
+        region: row.region,
+        bucket: row.bucket,
+        domain: row.domain,
+        protocol: row.protocol === 'http:' ? 'http:' : 'https:',
+      });
+    }
+    this.cosCache = { stamp, driver };
+    return driver;
+  }
+
+  async getConfig(): Promise<StorageConfigDto> {
+    const s = await this.effective();
+    const active = s.provider === StorageProvider.Cos && s.enabled && s.row ? StorageProvider.Cos : StorageProvider.Local;
+    return {
+      provider: s.provider,
+      enabled: s.enabled,
+      sandbox: s.sandbox,
+      secretIdSet: !!s.row?.secretIdEncrypted,
+      secretKeySet: !!s.row?.secretKeyEncrypted,
+      region: s.sandbox ? SANDBOX_CREDENTIALS.cos.region : s.region,
+      bucket: s.sandbox ? SANDBOX_CREDENTIALS.cos.bucket : s.bucket,
+      domain: s.domain,
+      protocol: s.protocol,
+      autoUpload: s.autoUpload,
+      allowedTypes: s.allowedTypes,
+      maxFileSize: s.maxFileSize,
+      basePath: s.basePath,
+      imagePath: s.imagePath,
+      videoPath: s.videoPath,
+      activeDriver: active,
+      sandboxAvailable: this.sandbox.enabled,
+      saved: s.saved,
+    };
+  }
+
+  async saveConfig(dto: SaveStorageConfigDto): Promise<StorageConfigDto> {
+    const current = await this.settings.findOneBy({ id: 1 });
+    const sandbox = dto.provider === StorageProvider.Cos && (dto.sandbox ?? false);
+    if (sandbox && !this.sandbox.enabled) throw fieldError('sandbox', 'the sandbox COS is only available while the server runs in sandbox mode');
+    // Empty secrets keep the stored ones: the API never sends them back to be re-submitted.
+    const secretIdEncrypted = dto.secretId ? this.secrets.encrypt(dto.secretId) : (current?.secretIdEncrypted ?? null);
+    const secretKeyEncrypted = dto.secretKey ? this.secrets.encrypt(dto.secretKey) : (current?.secretKeyEncrypted ?? null);
+    const region = dto.region ?? current?.region ?? null;
+    const bucket = dto.bucket ?? current?.bucket ?? null;
+    if (dto.provider === StorageProvider.Cos && dto.enabled && !sandbox) {
+      if (!secretIdEncrypted) throw fieldError('secretId', 'secretId is required for COS');
+      if (!secretKeyEncrypted) throw fieldError('secretKey', 'secretKey is required for COS');
+      if (!region) throw fieldError('region', 'region is required for COS');
+      if (!bucket) throw fieldError('bucket', 'bucket is required for COS');
+    }
+    const base = current ?? DEFAULTS;
+    await this.settings.save(
+      this.settings.create({
+        id: 1,
+        provider: dto.provider,
+        enabled: dto.enabled,
+        sandbox,
+        secretIdEncrypted,
+        secretKeyEncrypted,
+        region,
+        bucket,
+        domain: dto.domain !== undefined ? dto.domain || null : (current?.domain ?? null),
+        protocol: dto.protocol ?? base.protocol,
+        autoUpload: dto.autoUpload ?? base.autoUpload,
+        allowedTypes: dto.allowedTypes ?? base.allowedTypes,
+        maxFileSize: dto.maxFileSize ?? base.maxFileSize,
+        basePath: dto.basePath ?? base.basePath,
+        imagePath: dto.imagePath ?? base.imagePath,
+        videoPath: dto.videoPath ?? base.videoPath,
+      }),
+    );
+    return this.getConfig();
+  }
+
+  /** Tests the configured provider end to end; answers what failed in plain words. */
+  async test(): Promise<StorageTestResultDto> {
+    const settings = await this.effective();
+    const provider = settings.provider;
+    try {
+      const driver = provider === StorageProvider.Cos && settings.row ? this.cosDriver(settings.row) : this.local;
+      if (provider === StorageProvider.Cos && !settings.row) throw new StorageError('config', 'COS is not configured yet: save its settings first');
+      await driver.test();
+      return { ok: true, provider, reason: null, message: provider === StorageProvider.Cos ? 'COS works: the bucket answered and a probe file was written and deleted' : 'Local storage works: the data folder is writable' };
+    } catch (error) {
+      const storageError = error instanceof StorageError ? error : new StorageError('other', (error as Error).message);
+      return { ok: false, provider, reason: storageError.reason, message: storageError.message };
+    }
+  }
+}
