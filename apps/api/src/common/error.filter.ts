@@ -36,6 +36,10 @@ export function toErrorBody(exception: unknown): { body: ErrorBody; headers: Rec
     }
     return { body: errorBody(status, message), headers };
   }
+  // Storage failures (wrong keys, unreachable bucket) are an outside service failing, said plainly.
+  if (exception instanceof Error && exception.name === 'StorageError') {
+    return { body: errorBody(502, `Storage failed: ${exception.message}`), headers };
+  }
   if (exception instanceof QueryFailedError) {
     const code = (exception as QueryFailedError & { driverError?: { code?: string } }).driverError?.code;
     // Safety nets for races that services cannot rule out up front.

@@ -240,6 +240,8 @@ export class IngestService {
     const folder = type.kind === MediaKind.Image ? settings.imagePath : settings.videoPath;
     const key = this.keyFor(settings, folder, type.ext);
     const meter = new Meter(Math.min(limits.maxBytes ?? Infinity, settings.maxFileSize));
+    // Errors travel downstream explicitly; the listeners keep them from surfacing as unhandled events.
+    meter.on('error', () => undefined);
     stream.on('error', (error) => meter.destroy(error));
     stream.pipe(meter);
 
@@ -247,6 +249,7 @@ export class IngestService {
     const analysis = type.kind === MediaKind.Image ? this.analyseImage(meter) : Promise.resolve(null);
     analysis.catch(() => undefined);
     const upload = new PassThrough();
+    upload.on('error', () => undefined);
     meter.pipe(upload);
     meter.on('error', (error) => upload.destroy(error));
     try {
@@ -272,6 +275,7 @@ export class IngestService {
 
   private async analyseImage(source: Readable): Promise<{ width: number; height: number; thumbnail: Buffer }> {
     const decoder = sharp({ failOn: 'none', limitInputPixels: 268_402_689 });
+    decoder.on('error', () => undefined);
     source.pipe(decoder);
     source.on('error', (error) => decoder.destroy(error));
     const [meta, thumbnail] = await Promise.all([

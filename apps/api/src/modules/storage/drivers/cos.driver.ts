@@ -115,12 +115,21 @@ export class CosStorageDriver implements StorageDriver {
   }
 
   async test(): Promise<void> {
+    const probe = `.atelier-probe/${randomBytes(8).toString('hex')}`;
     try {
       await this.cos.headBucket({ Bucket: this.options.bucket, Region: this.options.region });
     } catch (error) {
+      // HEAD answers carry no body, so a 403 does not say why; a probe write does.
+      if ((error as CosSdkError).statusCode === 403) {
+        await this.cos
+          .putObject({ ...this.target(probe), Body: Buffer.from('probe'), ContentLength: 5, ContentType: 'text/plain' })
+          .then(() => this.cos.deleteObject(this.target(probe)))
+          .catch((detailed: unknown) => {
+            throw explain(detailed);
+          });
+      }
       throw explain(error);
     }
-    const probe = `.atelier-probe/${randomBytes(8).toString('hex')}`;
     try {
       await this.cos.putObject({ ...this.target(probe), Body: Buffer.from('probe'), ContentLength: 5, ContentType: 'text/plain' });
       await this.cos.deleteObject(this.target(probe));

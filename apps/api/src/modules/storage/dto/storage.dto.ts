@@ -6,7 +6,8 @@ import { StorageProvider } from '../storage-settings.entity.js';
 
 const trim = Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
 export const ALLOWED_TYPE_CHOICES = ['image/*', 'video/*'] as const;
-const PATH_RULE = /^([A-Za-z0-9._-]+\/)*$/;
+// Folder names each ending with '/'; '.' and '..' are not folder names.
+const PATH_RULE = /^(?:(?!\.{1,2}\/)[A-Za-z0-9._-]+\/)*$/;
 
 export class StorageConfigDto {
   @ApiProperty({ enum: StorageProvider, enumName: 'StorageProvider' })
