@@ -267,6 +267,12 @@ describe('storage', () => {
       const config = await t.http.get('/api/v1/storage/config').set(bearer(admin.token)).expect(200);
       expect(JSON.stringify(config.body)).not.toMatch(/AKIDsandbox|sandboxAtelierSecretKey/);
 
+      // The driver through the real SDK: a missing object is "not there", not an error.
+      const { StorageSettingsService } = await import('../src/modules/storage/storage-settings.service.js');
+      const { StorageDriverName } = await import('../src/modules/storage/media-file.entity.js');
+      const cosDriver = await t.app.get(StorageSettingsService).driverFor(StorageDriverName.Cos);
+      expect(await cosDriver.head('generated/does-not-exist.png')).toBeNull();
+
       const network = await saveConfig({ ...base, domain: '127.0.0.1:1/{Bucket}' }).expect(200);
       expect(network.body.domain).toBe('127.0.0.1:1/{Bucket}');
       expect((await t.http.post('/api/v1/storage/test').set(bearer(admin.token)).expect(200)).body).toMatchObject({ ok: false, reason: 'network' });

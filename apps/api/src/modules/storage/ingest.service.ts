@@ -40,33 +40,38 @@ interface StoredObject {
   height: number | null;
 }
 
-/** Reads the first bytes of a stream and gives back a stream that still yields all of them. */
-async function peek(source: Readable, bytes: number): Promise<{ head: Buffer; stream: Readable }> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  const iterator = source[Symbol.asyncIterator]();
-  let finished = false;
-  while (length < bytes) {
-    const { done, value } = await iterator.next();
-    if (done) {
-      finished = true;
-      break;
-    }
-    const chunk = Buffer.isBuffer(value) ? value : Buffer.from(value);
-    chunks.push(chunk);
-    length += chunk.length;
-  }
-  const head = Buffer.concat(chunks);
-  async function* replay() {
-    yield head;
-    if (finished) return;
-    for (;;) {
-      const { done, value } = await iterator.next();
-      if (done) return;
-      yield value as Buffer;
-    }
-  }
-  return { head, stream: Readable.from(replay(), { objectMode: false }) };
+/**
+ * Reads the first bytes of a stream and gives back a stream that still yields all of them (the
+ * bytes are pushed back with unshift, so the rest flows at full speed without an extra hop).
+ */
+function peek(source: Readable, bytes: number): Promise<{ head: Buffer; stream: Readable }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const finish = (ended: boolean) => {
+      source.off('readable', onReadable);
+      source.off('end', onEnd);
+      source.off('error', onError);
+      const head = Buffer.concat(chunks);
+      if (ended) resolve({ head, stream: Readable.from(head.length ? [head] : []) });
+      else {
+        source.unshift(head);
+        resolve({ head, stream: source });
+      }
+    };
+    const onReadable = () => {
+      for (let chunk: Buffer | null; (chunk = source.read() as Buffer | null) !== null; ) {
+        chunks.push(chunk);
+        length += chunk.length;
+        if (length >= bytes) return finish(false);
+      }
+    };
+    const onEnd = () => finish(true);
+    const onError = (error: Error) => reject(error);
+    source.on('readable', onReadable);
+    source.once('end', onEnd);
+    source.once('error', onError);
+  });
 }
 
 /** Counts and hashes the bytes going through, refusing more than `maxBytes`. */
@@ -248,10 +253,15 @@ export class IngestService {
     // Images are also decoded (for size and thumbnail) while they stream to storage.
     const analysis = type.kind === MediaKind.Image ? this.analyseImage(meter) : Promise.resolve(null);
     analysis.catch(() => undefined);
-    const upload = new PassThrough();
-    upload.on('error', () => undefined);
-    meter.pipe(upload);
-    meter.on('error', (error) => upload.destroy(error));
+    // Images flow to the decoder too, so the driver gets its own branch; videos go straight through.
+    let upload: Readable = meter;
+    if (type.kind === MediaKind.Image) {
+      const branch = new PassThrough();
+      branch.on('error', () => undefined);
+      meter.pipe(branch);
+      meter.on('error', (error) => branch.destroy(error));
+      upload = branch;
+    }
     try {
       await driver.put(key, upload, { contentType: type.mime });
     } catch (error) {

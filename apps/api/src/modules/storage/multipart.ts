@@ -24,12 +24,16 @@ export function receiveFile<T>(request: IncomingMessage, maxBytes: number, handl
         return;
       }
       result = handle(stream, info.filename ?? 'upload');
-      // Drain the request if the handler stopped reading early, so the answer can be sent.
-      result.catch(() => stream.resume());
+      result.then(resolve, (error) => {
+        // The handler stopped reading (wrong type, too big): stop parsing and let the rest of the
+        // request drain, so the answer goes out at once.
+        request.unpipe(parser);
+        request.resume();
+        reject(error);
+      });
     });
     parser.on('close', () => {
       if (!result) reject(fieldError('file', 'file is required: send it as multipart/form-data in a field named "file"'));
-      else result.then(resolve, reject);
     });
     parser.on('error', (error: Error) => reject(result ? error : new BadRequestException(`The multipart body could not be read: ${error.message}`)));
     request.pipe(parser);

@@ -16,7 +16,7 @@ export interface CosDriverOptions {
 }
 
 /** Parts are buffered one at a time, so memory stays bounded whatever the file size. */
-export const COS_PART_SIZE = 8 * 1024 * 1024;
+export const COS_PART_SIZE = 4 * 1024 * 1024;
 
 interface CosSdkError {
   code?: string;
@@ -191,7 +191,7 @@ function partReader(stream: Readable, size: number): { next(): Promise<Part> } {
       pending = rest.length ? [Buffer.from(rest)] : [];
       pendingBytes = rest.length;
       // The part is last when nothing is left and nothing more will come.
-      return { done: false, value: Buffer.from(value), last: ended && pendingBytes === 0 };
+      return { done: false, value, last: ended && pendingBytes === 0 };
     },
   };
 }
