@@ -59,3 +59,8 @@ export function SmsCodeField() {
     ApiProperty({ example: '123456', pattern: '^\\d{6}$' }),
   );
 }
+
+/** A case-insensitive "contains" pattern for ILIKE, with the user's own % and _ taken literally. */
+export function containsPattern(search: string): string {
+  return `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}

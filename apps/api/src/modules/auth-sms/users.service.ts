@@ -2,6 +2,7 @@ import { ConflictException, Injectable, NotFoundException } from '@nestjs/common
 import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, Repository } from 'typeorm';
 import { fieldError } from '../../common/errors.js';
+import { containsPattern } from '../../common/validation.js';
 import {
   type AdminUpdateUserDto,
   mapUser,
@@ -46,7 +47,7 @@ export class UsersService {
     const builder = this.users.createQueryBuilder('user').orderBy('user.created_at', 'ASC').addOrderBy('user.id', 'ASC');
     const search = query.search?.trim();
     if (search) {
-      const pattern = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const pattern = containsPattern(search);
       builder.where(
         new Brackets((where) =>
           where

@@ -2,6 +2,7 @@ import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Brackets, DataSource } from 'typeorm';
 import { fieldError } from '../../common/errors.js';
+import { containsPattern } from '../../common/validation.js';
 import type { ListMediaFilesQueryDto, MediaFileDto, MediaFilePageDto } from './dto/storage.dto.js';
 import { MediaFile, StorageDriverName } from './media-file.entity.js';
 import { StorageSettingsService } from './storage-settings.service.js';
@@ -71,7 +72,7 @@ export class MediaFilesService {
     if (query.source) builder.andWhere('file.source = :source', { source: query.source });
     const search = query.search?.trim();
     if (search) {
-      const pattern = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const pattern = containsPattern(search);
       builder.andWhere(
         new Brackets((where) =>
           where
