@@ -10,6 +10,7 @@ import { dataSourceOptions } from './database/data-source.js';
 import { AuthSmsModule } from './modules/auth-sms/auth-sms.module.js';
 import { HealthController } from './modules/health/health.controller.js';
 import { RateLimitModule } from './modules/rate-limit/rate-limit.module.js';
+import { CreditsModule } from './modules/credits/credits.module.js';
 import { FetchModule } from './modules/storage/fetch.module.js';
 import { StorageModule } from './modules/storage/storage.module.js';
 import { SystemModule } from './modules/system/system.module.js';
@@ -49,6 +50,7 @@ export class AppModule {
         ScheduleModule.forRoot(),
         RateLimitModule,
         FetchModule,
+        CreditsModule,
         AuthSmsModule,
         StorageModule,
         SystemModule,

@@ -4,6 +4,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, Repository } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { RateLimitedException } from '../../common/errors.js';
+import { CreditsService } from '../credits/credits.service.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';
 import type { AuthResponseDto, SignInDto, SignUpDto } from './dto/auth.dto.js';
 import { mapUser } from './dto/user.dto.js';
@@ -27,6 +28,7 @@ export class AuthService {
     private readonly passwords: PasswordService,
     private readonly rateLimits: RateLimitService,
     private readonly smsCodes: SmsCodeService,
+    private readonly credits: CreditsService,
   ) {}
 
   /** Uses up the code and creates the account in one transaction: a refused sign-up keeps the code. */
@@ -102,7 +104,7 @@ export class AuthService {
         throw new ConflictException('An account with this phone number already exists');
       }
       const isFirst = !(await manager.exists(User));
-      return manager.save(
+      const user = await manager.save(
         manager.create(User, {
           name: fields.name,
           email: fields.email ?? null,
@@ -112,6 +114,8 @@ export class AuthService {
           status: UserStatus.Active,
         }),
       );
+      await this.credits.openAccount(manager, user.id);
+      return user;
     };
     return outer ? create(outer) : this.dataSource.transaction(create);
   }

@@ -1,7 +1,7 @@
 import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Brackets, DataSource } from 'typeorm';
-import { fieldError } from '../../common/errors.js';
+import { decodeCursor, encodeCursor } from '../../common/cursor.js';
 import { containsPattern } from '../../common/validation.js';
 import type { ListMediaFilesQueryDto, MediaFileDto, MediaFilePageDto } from './dto/storage.dto.js';
 import { MediaFile, StorageDriverName } from './media-file.entity.js';
@@ -28,25 +28,6 @@ export function mapMediaFile(file: MediaFile): MediaFileDto {
     error: file.error,
     createdAt: file.createdAt.toISOString(),
   };
-}
-
-interface Cursor {
-  createdAt: string;
-  id: string;
-}
-
-function encodeCursor(file: MediaFile): string {
-  return Buffer.from(JSON.stringify({ createdAt: file.createdAt.toISOString(), id: file.id })).toString('base64url');
-}
-
-function decodeCursor(value: string): Cursor {
-  try {
-    const cursor = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as Cursor;
-    if (typeof cursor.createdAt !== 'string' || Number.isNaN(Date.parse(cursor.createdAt)) || !/^[0-9a-f-]{36}$/.test(cursor.id)) throw new Error();
-    return cursor;
-  } catch {
-    throw fieldError('cursor', 'cursor is not valid: pass the nextCursor of a previous page');
-  }
 }
 
 /** A user's files: listing, reading and deleting, always within the caller's own records. */

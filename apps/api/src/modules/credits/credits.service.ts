@@ -1,0 +1,144 @@
+import { ConflictException, HttpException, HttpStatus, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { decodeCursor, encodeCursor } from '../../common/cursor.js';
+import { fieldError } from '../../common/errors.js';
+import { User } from '../auth-sms/user.entity.js';
+import { CreditAccount } from './credit-account.entity.js';
+import { CreditEntryKind, CreditLedgerEntry } from './credit-ledger-entry.entity.js';
+import { CreditSettings } from './credit-settings.entity.js';
+import {
+  type CreditBalanceDto,
+  type CreditLedgerPageDto,
+  type CreditSettingsDto,
+  type GrantCreditsDto,
+  type GrantResultDto,
+  type LedgerQueryDto,
+  mapLedgerEntry,
+} from './dto/credits.dto.js';
+
+export const DEFAULT_SIGNUP_GRANT = 100;
+
+/**
+ * Balances change only here, each time inside a transaction together with its ledger row.
+ * Charges are conditional decrements (never below zero, also a database check); a task is
+ * charged and refunded at most once (unique indexes on the ledger).
+ */
+@Injectable()
+export class CreditsService {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async settings(manager: EntityManager = this.dataSource.manager): Promise<CreditSettingsDto> {
+    const row = await manager.findOneBy(CreditSettings, { id: 1 });
+    return { signupGrant: row?.signupGrant ?? DEFAULT_SIGNUP_GRANT };
+  }
+
+  async saveSettings(signupGrant: number): Promise<CreditSettingsDto> {
+    await this.dataSource.getRepository(CreditSettings).save({ id: 1, signupGrant });
+    return this.settings();
+  }
+
+  /** Opens a new user's account with the sign-up grant, in the transaction that creates the user. */
+  async openAccount(manager: EntityManager, userId: string): Promise<void> {
+    const { signupGrant } = await this.settings(manager);
+    await manager.insert(CreditAccount, { userId, balance: signupGrant });
+    if (signupGrant > 0) {
+      await manager.insert(CreditLedgerEntry, {
+        userId,
+        delta: signupGrant,
+        balanceAfter: signupGrant,
+        kind: CreditEntryKind.Grant,
+        reason: 'Credits for a new account',
+        actorId: null,
+        taskId: null,
+      });
+    }
+  }
+
+  /** Takes `amount` for a task, or fails with 402 leaving everything as it was. */
+  async charge(manager: EntityManager, userId: string, amount: number, taskId: string, reason: string): Promise<number> {
+    // UPDATE ... RETURNING answers [rows, count] through TypeORM.
+    const [rows]: [Array<{ balance: number }>, number] = await manager.query(
+      `UPDATE credit_accounts SET balance = balance - $2, updated_at = now()
+        WHERE user_id = $1 AND balance >= $2 RETURNING balance`,
+      [userId, amount],
+    );
+    if (rows.length === 0) {
+      const [account] = await manager.query(`SELECT balance FROM credit_accounts WHERE user_id = $1`, [userId]);
+      throw new HttpException(
+        { message: `Not enough credits: this costs ${amount}, your balance is ${account?.balance ?? 0}` },
+        HttpStatus.PAYMENT_REQUIRED,
+      );
+    }
+    const balance = rows[0].balance;
+    await manager.insert(CreditLedgerEntry, { userId, delta: -amount, balanceAfter: balance, kind: CreditEntryKind.Charge, taskId, reason, actorId: null });
+    return balance;
+  }
+
+  /**
+   * Gives back what a task was charged. Returns false when there is nothing to refund or it was
+   * refunded already: the unique index on refunds makes a second one a no-op even under races.
+   */
+  async refund(manager: EntityManager, taskId: string, reason: string): Promise<boolean> {
+    const [charge] = await manager.query(`SELECT user_id, -delta AS amount FROM credit_ledger WHERE task_id = $1 AND kind = 'charge'`, [taskId]);
+    if (!charge) return false;
+    const [account] = await manager.query(`SELECT balance FROM credit_accounts WHERE user_id = $1 FOR UPDATE`, [charge.user_id]);
+    const inserted = await manager.query(
+      `INSERT INTO credit_ledger (user_id, delta, balance_after, kind, task_id, reason)
+       VALUES ($1, $2, $3, 'refund', $4, $5)
+       ON CONFLICT (task_id) WHERE kind = 'refund' DO NOTHING RETURNING id`,
+      [charge.user_id, charge.amount, account.balance + charge.amount, taskId, reason],
+    );
+    if (inserted.length === 0) return false;
+    await manager.query(`UPDATE credit_accounts SET balance = balance + $2, updated_at = now() WHERE user_id = $1`, [charge.user_id, charge.amount]);
+    return true;
+  }
+
+  /** An admin's grant (positive) or deduction (negative, never below zero). */
+  async grant(actor: User, dto: GrantCreditsDto): Promise<GrantResultDto> {
+    return this.dataSource.transaction(async (manager) => {
+      const account = await manager.findOne(CreditAccount, { where: { userId: dto.userId }, lock: { mode: 'pessimistic_write' } });
+      if (!account) throw fieldError('userId', 'No user with this id');
+      const balance = account.balance + dto.amount;
+      if (balance < 0) throw new ConflictException(`Cannot deduct ${-dto.amount}: the balance is only ${account.balance}`);
+      await manager.update(CreditAccount, { userId: dto.userId }, { balance });
+      const entry = await manager.save(
+        manager.create(CreditLedgerEntry, {
+          userId: dto.userId,
+          delta: dto.amount,
+          balanceAfter: balance,
+          kind: dto.amount > 0 ? CreditEntryKind.Grant : CreditEntryKind.Adjust,
+          reason: dto.reason,
+          actorId: actor.id,
+          taskId: null,
+        }),
+      );
+      return { userId: dto.userId, balance, entry: mapLedgerEntry(entry) };
+    });
+  }
+
+  async balance(userId: string): Promise<CreditBalanceDto> {
+    const account = await this.dataSource.getRepository(CreditAccount).findOneBy({ userId });
+    const recent = await this.dataSource.getRepository(CreditLedgerEntry).find({ where: { userId }, order: { createdAt: 'DESC', id: 'DESC' }, take: 10 });
+    return { balance: account?.balance ?? 0, recent: recent.map(mapLedgerEntry) };
+  }
+
+  async ledger(userId: string, query: LedgerQueryDto): Promise<CreditLedgerPageDto> {
+    const limit = query.limit ?? 30;
+    const builder = this.dataSource
+      .getRepository(CreditLedgerEntry)
+      .createQueryBuilder('entry')
+      .where('entry.user_id = :userId', { userId })
+      .orderBy('entry.created_at', 'DESC')
+      .addOrderBy('entry.id', 'DESC')
+      .take(limit + 1);
+    if (query.cursor) builder.andWhere('(entry.created_at, entry.id) < (:createdAt, :id)', decodeCursor(query.cursor));
+    const rows = await builder.getMany();
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return {
+      items: items.map(mapLedgerEntry),
+      nextCursor: rows.length > limit ? encodeCursor(last) : null,
+    };
+  }
+}

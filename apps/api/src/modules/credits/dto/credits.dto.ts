@@ -1,0 +1,115 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, Max, MaxLength, Min, NotEquals } from 'class-validator';
+import { CreditEntryKind, type CreditLedgerEntry } from '../credit-ledger-entry.entity.js';
+
+export class CreditLedgerEntryDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ description: 'Positive for credits added, negative for credits taken' })
+  delta: number;
+
+  @ApiProperty()
+  balanceAfter: number;
+
+  @ApiProperty({ enum: CreditEntryKind, enumName: 'CreditEntryKind' })
+  kind: CreditEntryKind;
+
+  @ApiProperty({ type: String, nullable: true, format: 'uuid' })
+  taskId: string | null;
+
+  @ApiProperty()
+  reason: string;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+}
+
+export function mapLedgerEntry(entry: CreditLedgerEntry): CreditLedgerEntryDto {
+  return {
+    id: entry.id,
+    delta: entry.delta,
+    balanceAfter: entry.balanceAfter,
+    kind: entry.kind,
+    taskId: entry.taskId,
+    reason: entry.reason,
+    createdAt: entry.createdAt.toISOString(),
+  };
+}
+
+export class CreditBalanceDto {
+  @ApiProperty()
+  balance: number;
+
+  @ApiProperty({ type: () => [CreditLedgerEntryDto], description: 'The 10 most recent entries' })
+  recent: CreditLedgerEntryDto[];
+}
+
+export class CreditLedgerPageDto {
+  @ApiProperty({ type: () => [CreditLedgerEntryDto] })
+  items: CreditLedgerEntryDto[];
+
+  @ApiProperty({ type: String, nullable: true })
+  nextCursor: string | null;
+}
+
+export class LedgerQueryDto {
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 30 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be an integer' })
+  @Min(1)
+  @Max(100)
+  limit?: number;
+}
+
+export class GrantCreditsDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all', { message: 'userId must be a UUID' })
+  userId: string;
+
+  @ApiProperty({ description: 'Credits to add; negative to deduct (never below zero)', example: 50 })
+  @IsInt({ message: 'amount must be a whole number of credits' })
+  @NotEquals(0, { message: 'amount must not be 0' })
+  @Min(-1_000_000_000)
+  @Max(1_000_000_000)
+  amount: number;
+
+  @ApiProperty({ maxLength: 300, example: 'Welcome bonus' })
+  @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
+  @IsString()
+  @IsNotEmpty({ message: 'reason must not be empty' })
+  @MaxLength(300)
+  reason: string;
+}
+
+export class GrantResultDto {
+  @ApiProperty({ format: 'uuid' })
+  userId: string;
+
+  @ApiProperty()
+  balance: number;
+
+  @ApiProperty({ type: () => CreditLedgerEntryDto })
+  entry: CreditLedgerEntryDto;
+}
+
+export class CreditSettingsDto {
+  @ApiProperty({ description: 'Credits every new account receives', example: 100 })
+  signupGrant: number;
+}
+
+export class SaveCreditSettingsDto {
+  @ApiProperty({ minimum: 0, maximum: 1_000_000, example: 100 })
+  @IsInt({ message: 'signupGrant must be a whole number of credits' })
+  @Min(0)
+  @Max(1_000_000)
+  signupGrant: number;
+}
