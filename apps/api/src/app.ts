@@ -31,14 +31,17 @@ function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
   if (config.sandbox.enabled) mountSandbox(app, config);
+  const sandboxOrigins = config.sandbox.enabled ? ['http://127.0.0.1:*', 'http://localhost:*'] : [];
   app.use(
     helmet({
       contentSecurityPolicy: {
         directives: {
           // Swagger UI and Svelte's transitions set inline styles.
           'style-src': ["'self'", "'unsafe-inline'"],
-          'img-src': ["'self'", 'data:', 'blob:'],
-          'media-src': ["'self'", 'blob:'],
+          // Files may live on COS or a CDN domain the admin configures at run time, and the
+          // sandbox COS answers on this server's own port under another host name.
+          'img-src': ["'self'", 'data:', 'blob:', 'https:', ...sandboxOrigins],
+          'media-src': ["'self'", 'blob:', 'https:', ...sandboxOrigins],
           // Self-hosted installs are often reached over plain http on a LAN address, where
           // upgrading every request to https would break the app.
           'upgrade-insecure-requests': null,

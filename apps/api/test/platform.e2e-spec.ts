@@ -71,6 +71,8 @@ describe('platform', () => {
     expect(response.headers['x-content-type-options']).toBe('nosniff');
     expect(response.headers['content-security-policy']).toContain("default-src 'self'");
     expect(response.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
+    // Stored files may come from COS or a CDN, and in sandbox mode from the sandbox COS.
+    expect(response.headers['content-security-policy']).toContain("img-src 'self' data: blob: https: http://127.0.0.1:* http://localhost:*");
     expect(response.headers['x-powered-by']).toBeUndefined();
     const generated = await t.http.get('/api/health').set('X-Request-Id', 'bad id with spaces').expect(200);
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);

@@ -1,5 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiBody,
   ApiConsumes,
@@ -68,7 +69,7 @@ export class FilesController {
   @HttpCode(202)
   @Authenticated({ admin: true })
   @ApiOperation({ summary: 'Copy every file still pointing outside our storage into it, in the background; idempotent' })
-  @ApiOkResponse({ type: StartMigrationResultDto })
+  @ApiAcceptedResponse({ type: StartMigrationResultDto })
   startFileMigration(@Auth() auth: AuthContext): Promise<StartMigrationResultDto> {
     return this.service.startMigration(auth.user);
   }

@@ -16,3 +16,22 @@ export const storage = {
     }
   },
 };
+
+/** sessionStorage that never throws: kept for this tab, across reloads. */
+export const sessionStore = {
+  get(key: string): string | null {
+    try {
+      return globalThis.sessionStorage?.getItem(key) ?? null;
+    } catch {
+      return null;
+    }
+  },
+  set(key: string, value: string | null): void {
+    try {
+      if (value === null) globalThis.sessionStorage?.removeItem(key);
+      else globalThis.sessionStorage?.setItem(key, value);
+    } catch {
+      // Then it lasts for this page only.
+    }
+  },
+};
