@@ -1,12 +1,11 @@
-import { Injectable, Logger, type OnModuleDestroy, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
+import { Injectable, Logger, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import sharp from 'sharp';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { StorageDriver } from './drivers/storage-driver.js';
 import { FetchRefusedError, GuardedFetcher } from './guarded-fetcher.js';
-import { HashWorker, type StreamHasher } from './hash-worker.js';
 import { MediaFile, MediaKind, MediaSource, MediaStatus, StorageDriverName } from './media-file.entity.js';
 import { detectMediaType, type DetectedType, mimeAllowed, SNIFF_BYTES } from './media-type.js';
 import { type EffectiveStorageSettings, StorageSettingsService } from './storage-settings.service.js';
@@ -77,12 +76,10 @@ function peek(source: Readable, bytes: number): Promise<{ head: Buffer; stream: 
 
 /** Counts and hashes the bytes going through, refusing more than `maxBytes`. */
 class Meter extends Transform {
+  readonly hash = createHash('sha256');
   bytes = 0;
 
-  constructor(
-    private readonly maxBytes: number,
-    readonly hash: StreamHasher,
-  ) {
+  constructor(private readonly maxBytes: number) {
     super();
   }
 
@@ -114,19 +111,14 @@ export function formatBytes(bytes: number): string {
  * identical bytes are kept once per driver; images get a WebP thumbnail beside them.
  */
 @Injectable()
-export class IngestService implements OnModuleDestroy {
+export class IngestService {
   private readonly logger = new Logger(IngestService.name);
-  private readonly hashes = new HashWorker();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly settings: StorageSettingsService,
     private readonly fetcher: GuardedFetcher,
   ) {}
-
-  onModuleDestroy(): Promise<void> {
-    return this.hashes.close();
-  }
 
   /** Stores an uploaded stream and records it. */
   async ingestStream(body: Readable, request: IngestRequest, limits: IngestLimits = {}): Promise<MediaFile> {
@@ -252,7 +244,7 @@ export class IngestService implements OnModuleDestroy {
     const driverName = driver.name === 'cos' ? StorageDriverName.Cos : StorageDriverName.Local;
     const folder = type.kind === MediaKind.Image ? settings.imagePath : settings.videoPath;
     const key = this.keyFor(settings, folder, type.ext);
-    const meter = new Meter(Math.min(limits.maxBytes ?? Infinity, settings.maxFileSize), this.hashes.create());
+    const meter = new Meter(Math.min(limits.maxBytes ?? Infinity, settings.maxFileSize));
     // Errors travel downstream explicitly; the listeners keep them from surfacing as unhandled events.
     meter.on('error', () => undefined);
     stream.on('error', (error) => meter.destroy(error));
@@ -272,21 +264,22 @@ export class IngestService implements OnModuleDestroy {
     }
     try {
       await driver.put(key, upload, { contentType: type.mime });
-      if (meter.errored) throw meter.errored;
     } catch (error) {
-      meter.hash.abandon();
       await driver.delete(key).catch(() => undefined);
       throw meter.errored ?? error;
+    }
+    if (meter.errored) {
+      await driver.delete(key).catch(() => undefined);
+      throw meter.errored;
     }
     let image: Awaited<ReturnType<IngestService['analyseImage']>> | null;
     try {
       image = await analysis;
     } catch (error) {
-      meter.hash.abandon();
       await driver.delete(key).catch(() => undefined);
       throw new UnsupportedMediaTypeException(`The image could not be decoded: ${(error as Error).message}`);
     }
-    const sha256 = await meter.hash.digest();
+    const sha256 = meter.hash.digest('hex');
     return this.deduplicate(driver, driverName, { key, type, size: meter.bytes, sha256 }, image, persist);
   }
 
