@@ -77,6 +77,17 @@ describe('storage', () => {
       expect((await fetchMedia('/media/generated/nothing-here.png')).status).toBe(404);
     });
 
+    it('records the duration of a fast-start MP4', async () => {
+      const mvhd = Buffer.alloc(28);
+      mvhd.writeUInt32BE(28, 0);
+      mvhd.write('mvhd', 4, 'latin1');
+      mvhd.writeUInt32BE(600, 20); // timescale
+      mvhd.writeUInt32BE(4500, 24); // duration: 7.5 s
+      const video = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom', 'latin1'), Buffer.alloc(12), Buffer.from([0, 0, 0, 36]), Buffer.from('moov', 'latin1'), mvhd, Buffer.alloc(2000)]);
+      const response = await upload(alice.token, video, 'clip.mp4', 'video/mp4').expect(201);
+      expect(response.body).toMatchObject({ kind: 'video', duration: 7.5 });
+    });
+
     it('refuses unknown types with 415 and oversized files with 413, keeping nothing', async () => {
       const before = await sql('SELECT count(*)::int AS n FROM media_files');
       const text = await upload(alice.token, Buffer.from('<html>I am not an image</html>'), 'fake.png', 'image/png').expect(415);

@@ -7,10 +7,12 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { StorageDriver } from './drivers/storage-driver.js';
 import { FetchRefusedError, GuardedFetcher } from './guarded-fetcher.js';
 import { MediaFile, MediaKind, MediaSource, MediaStatus, StorageDriverName } from './media-file.entity.js';
-import { detectMediaType, type DetectedType, mimeAllowed, SNIFF_BYTES } from './media-type.js';
+import { detectMediaType, type DetectedType, mimeAllowed, mp4Duration, SNIFF_BYTES } from './media-type.js';
 import { type EffectiveStorageSettings, StorageSettingsService } from './storage-settings.service.js';
 
 export const THUMBNAIL_SIDE = 512;
+/** How much of a video is kept to read its duration from a fast-start header. */
+const VIDEO_HEAD_BYTES = 512 * 1024;
 
 export interface IngestRequest {
   userId: string;
@@ -38,6 +40,7 @@ interface StoredObject {
   sha256: string;
   width: number | null;
   height: number | null;
+  duration: number | null;
 }
 
 /**
@@ -78,9 +81,18 @@ function peek(source: Readable, bytes: number): Promise<{ head: Buffer; stream: 
 class Meter extends Transform {
   readonly hash = createHash('sha256');
   bytes = 0;
+  /** The first bytes, kept when asked (a video's header holds its duration). */
+  private readonly head: Buffer[] = [];
 
-  constructor(private readonly maxBytes: number) {
+  constructor(
+    private readonly maxBytes: number,
+    private readonly keepHeadBytes = 0,
+  ) {
     super();
+  }
+
+  get headBytes(): Buffer {
+    return Buffer.concat(this.head);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null, data?: Buffer) => void): void {
@@ -90,6 +102,7 @@ class Meter extends Transform {
       return;
     }
     this.hash.update(chunk);
+    if (this.bytes - chunk.length < this.keepHeadBytes) this.head.push(chunk);
     callback(null, chunk);
   }
 }
@@ -193,6 +206,7 @@ export class IngestService {
       sha256: stored.sha256,
       width: stored.width,
       height: stored.height,
+      duration: stored.duration,
       driver: stored.driver,
       key: stored.key,
       url: stored.url,
@@ -244,7 +258,7 @@ export class IngestService {
     const driverName = driver.name === 'cos' ? StorageDriverName.Cos : StorageDriverName.Local;
     const folder = type.kind === MediaKind.Image ? settings.imagePath : settings.videoPath;
     const key = this.keyFor(settings, folder, type.ext);
-    const meter = new Meter(Math.min(limits.maxBytes ?? Infinity, settings.maxFileSize));
+    const meter = new Meter(Math.min(limits.maxBytes ?? Infinity, settings.maxFileSize), type.kind === MediaKind.Video ? VIDEO_HEAD_BYTES : 0);
     // Errors travel downstream explicitly; the listeners keep them from surfacing as unhandled events.
     meter.on('error', () => undefined);
     stream.on('error', (error) => meter.destroy(error));
@@ -280,7 +294,8 @@ export class IngestService {
       throw new UnsupportedMediaTypeException(`The image could not be decoded: ${(error as Error).message}`);
     }
     const sha256 = meter.hash.digest('hex');
-    return this.deduplicate(driver, driverName, { key, type, size: meter.bytes, sha256 }, image, persist);
+    const duration = type.kind === MediaKind.Video && type.ext !== 'webm' ? mp4Duration(meter.headBytes) : null;
+    return this.deduplicate(driver, driverName, { key, type, size: meter.bytes, sha256, duration }, image, persist);
   }
 
   private async analyseImage(source: Readable): Promise<{ width: number; height: number; thumbnail: Buffer }> {
@@ -304,7 +319,7 @@ export class IngestService {
   private async deduplicate(
     driver: StorageDriver,
     driverName: StorageDriverName,
-    object: { key: string; type: DetectedType; size: number; sha256: string },
+    object: { key: string; type: DetectedType; size: number; sha256: string; duration: number | null },
     image: { width: number; height: number; thumbnail: Buffer } | null,
     persist: (manager: EntityManager, stored: StoredObject) => Promise<MediaFile>,
   ): Promise<MediaFile> {
@@ -328,6 +343,7 @@ export class IngestService {
           sha256: object.sha256,
           width: existing.width ?? image?.width ?? null,
           height: existing.height ?? image?.height ?? null,
+          duration: existing.duration ?? object.duration,
         });
       }
       let thumbnailKey: string | null = null;
@@ -346,6 +362,7 @@ export class IngestService {
         sha256: object.sha256,
         width: image?.width ?? null,
         height: image?.height ?? null,
+        duration: object.duration,
       });
     });
   }
