@@ -1,6 +1,7 @@
 import type { Component } from 'svelte';
 import type { Messages } from '$lib/i18n/zh-CN';
 import { HOME_PATH } from '$lib/services/session.service';
+import CreditsPage from './admin/CreditsPage.svelte';
 import SmsPage from './admin/SmsPage.svelte';
 import StoragePage from './admin/StoragePage.svelte';
 import UsersPage from './admin/UsersPage.svelte';
@@ -33,6 +34,7 @@ export const routes: RouteDefinition[] = [
   { path: '/admin/users', access: 'admin', title: (m) => m.admin.users.title, component: UsersPage },
   { path: '/admin/sms', access: 'admin', title: (m) => m.admin.sms.title, component: SmsPage },
   { path: '/admin/storage', access: 'admin', title: (m) => m.admin.storage.title, component: StoragePage },
+  { path: '/admin/credits', access: 'admin', title: (m) => m.admin.credits.title, component: CreditsPage },
 ];
 
 /** Paths that only redirect, by whether the visitor is signed in. */

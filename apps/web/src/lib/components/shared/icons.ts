@@ -40,6 +40,7 @@ export const icons = {
   database: ['M3 5c0-1.7 4-3 9-3s9 1.3 9 3-4 3-9 3-9-1.3-9-3z', 'M3 5v14c0 1.7 4 3 9 3s9-1.3 9-3V5', 'M3 12c0 1.7 4 3 9 3s9-1.3 9-3'],
   zoomIn: [circle(11, 11, 8), 'm21 21-4.3-4.3', 'M11 8v6M8 11h6'],
   zoomOut: [circle(11, 11, 8), 'm21 21-4.3-4.3', 'M8 11h6'],
+  coins: [circle(8, 8, 6), 'M18.1 10.4A6 6 0 1 1 10.3 18', 'M7 6h1v4', 'm16.7 13.9.7.7-2.8 2.8'],
   sparkles: ['M12 3l1.9 5.8L20 11l-6.1 2.2L12 19l-1.9-5.8L4 11l6.1-2.2z', 'M19 3v4M17 5h4'],
 } satisfies Record<string, string[]>;
 
