@@ -37,6 +37,13 @@ describe('GuardedFetcher', () => {
       }
       if (path === '/sandbox/missing') return res.writeHead(404).end();
       if (path === '/sandbox/hang') return undefined;
+      if (path === '/sandbox/trickle') {
+        // Headers at once, then a byte now and then: only the total time limit stops it.
+        res.writeHead(200, { 'Content-Type': 'image/png' });
+        const timer = setInterval(() => res.write(Buffer.alloc(1)), 50);
+        res.on('close', () => clearInterval(timer));
+        return undefined;
+      }
       if (path === '/sandbox/to-private') return res.writeHead(302, { Location: `${origin}/private/image.png` }).end();
       if (path === '/sandbox/to-sandbox') return res.writeHead(301, { Location: '/sandbox/image.png' }).end();
       const loop = /^\/sandbox\/loop\/(\d+)$/.exec(path);
@@ -100,5 +107,6 @@ describe('GuardedFetcher', () => {
     const missing = await refusal(fetcher().fetch(`${origin}/sandbox/missing`, limits));
     expect([missing.reason, missing.status]).toEqual(['status', 404]);
     expect((await refusal(fetcher().fetch(`${origin}/sandbox/hang`, { ...limits, timeoutMs: 300 }))).reason).toBe('timeout');
+    expect((await refusal(fetcher().fetch(`${origin}/sandbox/trickle`, { ...limits, timeoutMs: 400 }))).reason).toBe('timeout');
   });
 });
