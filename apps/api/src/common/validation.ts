@@ -1,8 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsNotEmpty, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
-import { MAINLAND_MOBILE, normalizePhone } from '../modules/auth-sms/phone.js';
+import { IsEmail, IsNotEmpty, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 
 const trim = Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
 
@@ -37,26 +36,6 @@ export function NameField(options: { optional?: boolean } = {}) {
     IsNotEmpty({ message: 'name must not be empty' }),
     MaxLength(100),
     options.optional ? applyDecorators(IsOptional(), ApiPropertyOptional(property)) : ApiProperty(property),
-  );
-}
-
-/** A mainland mobile number: accepts +86/0086, spaces and dashes, and normalises to 11 digits. */
-export function PhoneField() {
-  return applyDecorators(
-    Transform(({ value }) => (typeof value === 'string' ? (normalizePhone(value) ?? value) : value)),
-    IsString({ message: 'phone must be a string' }),
-    Matches(MAINLAND_MOBILE, { message: 'phone must be a mainland China mobile number such as 13800138000 (+86, spaces and dashes are accepted)' }),
-    ApiProperty({ example: '13800138000', description: 'Mainland mobile number; +86/0086, spaces and dashes are accepted' }),
-  );
-}
-
-/** The 6-digit code from an SMS. */
-export function SmsCodeField() {
-  return applyDecorators(
-    Transform(({ value }) => (typeof value === 'string' ? value.trim() : value)),
-    IsString({ message: 'code must be a string' }),
-    Matches(/^\d{6}$/, { message: 'code must be the 6 digits from the SMS' }),
-    ApiProperty({ example: '123456', pattern: '^\\d{6}$' }),
   );
 }
 

@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import sharp from 'sharp';
 import { DataSource, type EntityManager } from 'typeorm';
+import { formatBytes } from '../../common/format.js';
 import type { StorageDriver } from './drivers/storage-driver.js';
 import { FetchRefusedError, GuardedFetcher } from './guarded-fetcher.js';
 import { MediaFile, MediaKind, MediaSource, MediaStatus, StorageDriverName } from './media-file.entity.js';
@@ -107,16 +108,6 @@ class Meter extends Transform {
   }
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(value >= 10 ? 0 : 1)} ${units[unit]}`;
-}
 
 /**
  * The one way files enter storage: from an upload stream or from a URL (through the guarded
@@ -171,12 +162,12 @@ export class IngestService {
       }),
     );
     if (!settings.autoUpload) return record;
-    await this.copyIntoStorage(record, this.dataSource.manager, settings, limits);
+    await this.copyIntoStorage(record, settings, limits);
     return record;
   }
 
   /** Downloads `record.sourceUrl` into storage and updates the record: stored, or failed with the reason. */
-  async copyIntoStorage(record: MediaFile, manager: EntityManager, settings?: EffectiveStorageSettings, limits: IngestLimits = {}): Promise<void> {
+  async copyIntoStorage(record: MediaFile, settings?: EffectiveStorageSettings, limits: IngestLimits = {}): Promise<void> {
     const current = settings ?? (await this.settings.effective());
     try {
       if (!record.sourceUrl) throw new Error('The file has no source URL to copy from');
@@ -193,7 +184,7 @@ export class IngestService {
     } catch (error) {
       record.status = MediaStatus.Failed;
       record.error = error instanceof FetchRefusedError ? `Download refused: ${error.message}` : (error as Error).message;
-      await manager.save(MediaFile, record);
+      await this.dataSource.manager.save(MediaFile, record);
       throw error;
     }
   }

@@ -102,7 +102,7 @@ export class MigrationService {
       if (!record || record.status === MediaStatus.Stored || !record.sourceUrl) return 'skipped';
       const url = record.sourceUrl;
       try {
-        await this.ingest.copyIntoStorage(record, this.dataSource.manager);
+        await this.ingest.copyIntoStorage(record);
         return 'done';
       } catch (error) {
         return { fileId: id, url, reason: (error as Error).message };

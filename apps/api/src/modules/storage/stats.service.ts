@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { StorageStatsDto } from './dto/storage.dto.js';
-import { formatBytes } from './ingest.service.js';
+import { formatBytes } from '../../common/format.js';
 
 const n = (value: unknown) => Number(value ?? 0);
 

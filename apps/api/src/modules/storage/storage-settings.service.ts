@@ -166,9 +166,8 @@ export class StorageSettingsService {
     const settings = await this.effective();
     const provider = settings.provider;
     try {
-      const driver = provider === StorageProvider.Cos && settings.row ? this.cosDriver(settings.row) : this.local;
       if (provider === StorageProvider.Cos && !settings.row) throw new StorageError('config', 'COS is not configured yet: save its settings first');
-      await driver.test();
+      await (settings.row && provider === StorageProvider.Cos ? this.cosDriver(settings.row) : this.local).test();
       return { ok: true, provider, reason: null, message: provider === StorageProvider.Cos ? 'COS works: the bucket answered and a probe file was written and deleted' : 'Local storage works: the data folder is writable' };
     } catch (error) {
       const storageError = error instanceof StorageError ? error : new StorageError('other', (error as Error).message);

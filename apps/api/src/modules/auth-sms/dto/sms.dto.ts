@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEnum, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
-import { EmailField, NameField, NewPasswordField, PhoneField, SmsCodeField } from '../../../common/validation.js';
+import { EmailField, NameField, NewPasswordField } from '../../../common/validation.js';
+import { PhoneField, SmsCodeField } from './sms-fields.js';
 import { SmsProvider } from '../sms-settings.entity.js';
 import { SmsCodePurpose } from '../verification-code.entity.js';
 
