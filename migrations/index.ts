@@ -3,5 +3,6 @@ import { Initial1795249822656 } from './1795249822656-Initial.js';
 import { SmsAuth1795251165039 } from './1795251165039-SmsAuth.js';
 import { Storage1795251766753 } from './1795251766753-Storage.js';
 import { Credits1795254758598 } from './1795254758598-Credits.js';
+import { TaskEngine1795257565577 } from './1795257565577-TaskEngine.js';
 
-export const migrations: Function[] = [Initial1795249822656, SmsAuth1795251165039, Storage1795251766753, Credits1795254758598];
+export const migrations: Function[] = [Initial1795249822656, SmsAuth1795251165039, Storage1795251766753, Credits1795254758598, TaskEngine1795257565577];

@@ -8,10 +8,12 @@ import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { dataSourceOptions } from './database/data-source.js';
 import { AuthSmsModule } from './modules/auth-sms/auth-sms.module.js';
+import { HistoryModule } from './modules/history/history.module.js';
 import { HealthController } from './modules/health/health.controller.js';
 import { RateLimitModule } from './modules/rate-limit/rate-limit.module.js';
 import { CreditsModule } from './modules/credits/credits.module.js';
 import { FetchModule } from './modules/storage/fetch.module.js';
+import { SchedulerModule } from './modules/scheduler/scheduler.module.js';
 import { StorageModule } from './modules/storage/storage.module.js';
 import { SystemModule } from './modules/system/system.module.js';
 
@@ -53,6 +55,8 @@ export class AppModule {
         CreditsModule,
         AuthSmsModule,
         StorageModule,
+        SchedulerModule,
+        HistoryModule,
         SystemModule,
       ],
       controllers: [HealthController],

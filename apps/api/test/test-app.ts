@@ -58,7 +58,13 @@ export interface TestApp {
 
 /** Boots the real application on a database of its own. `env` overrides settings. */
 export async function startTestApp(
-  options: { env?: Record<string, string>; database?: TestDatabase; listen?: boolean } = {},
+  options: {
+    env?: Record<string, string>;
+    database?: TestDatabase;
+    listen?: boolean;
+    /** Runs before the app starts, e.g. to register a test provider. */
+    beforeInit?: (app: NestExpressApplication) => void;
+  } = {},
 ): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
   const dataDir = mkdtempSync(join(tmpdir(), 'atelier-test-data-'));
@@ -75,6 +81,7 @@ export async function startTestApp(
     ...options.env,
   });
   const app = await createApp(config, database.url);
+  options.beforeInit?.(app);
   let baseUrl: string | undefined;
   if (options.listen) {
     await app.listen(0, '127.0.0.1');

@@ -569,6 +569,146 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tasks/events/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A short-lived token to open the task event stream (EventSource cannot send headers) */
+        post: operations["createTaskEventsToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live changes of my tasks as Server-Sent Events
+         * @description Each event is `event: task` with the task as JSON; its id resumes the stream (Last-Event-ID header or `since`). Without either, the stream starts with every unfinished task.
+         */
+        get: operations["streamTaskEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of my tasks, with its outputs */
+        get: operations["getTask"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a task: at the provider when it can; a task that never started is refunded in full */
+        post: operations["cancelTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{provider}/{taskId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A provider's callback: makes the task due now; the engine then asks the provider itself */
+        post: operations["receiveWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/prices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The price in credits of every model of every provider */
+        get: operations["getPrices"];
+        /** Change model prices (null returns a model to its default); tasks keep the price they were submitted at */
+        put: operations["savePrices"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My generations across every provider, newest first, cursor pagination */
+        get: operations["getHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/history/{taskId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a finished generation and its files */
+        delete: operations["deleteHistoryItem"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/system/info": {
         parameters: {
             query?: never;
@@ -1155,6 +1295,110 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             finishedAt: string | null;
+        };
+        TaskEventsTokenDto: {
+            /** @description Pass as ?token= to GET /api/v1/tasks/events */
+            token: string;
+            /** @description Seconds the token can be used to open the stream */
+            expiresIn: number;
+        };
+        /** @enum {string} */
+        TaskStatus: "pending" | "submitted" | "queued" | "running" | "succeeded" | "failed" | "canceled";
+        TaskOutputDto: {
+            /**
+             * Format: uuid
+             * @description The media file
+             */
+            id: string;
+            /** @description Our URL of the file */
+            url: string | null;
+            thumbnailUrl: string | null;
+            kind: components["schemas"]["MediaKind"] | null;
+            mimeType: string | null;
+            size: number | null;
+            width: number | null;
+            height: number | null;
+            /** @description Seconds, for videos */
+            duration: number | null;
+            /** @description What the provider said of this output (seed, nsfw flag, ...) */
+            metadata: {
+                [key: string]: unknown;
+            };
+        };
+        TaskDto: {
+            /** Format: uuid */
+            id: string;
+            /** @description flux, midjourney, kling, jimeng */
+            provider: string;
+            model: string;
+            kind: components["schemas"]["MediaKind"];
+            /** @description text-to-image, image-to-image, ... */
+            action: string;
+            status: components["schemas"]["TaskStatus"];
+            progress: number;
+            /** @description Place in the provider's queue, when known */
+            queuePosition: number | null;
+            prompt: string | null;
+            /** @description The parameters as submitted */
+            parameters: {
+                [key: string]: unknown;
+            };
+            /** @description Credits reserved for this task */
+            cost: number;
+            /** @description Why it failed, in plain words */
+            error: string | null;
+            outputs: components["schemas"]["TaskOutputDto"][];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** Format: date-time */
+            startedAt: string | null;
+            /** Format: date-time */
+            finishedAt: string | null;
+        };
+        CancelResultDto: {
+            task: components["schemas"]["TaskDto"];
+            /** @description Credits given back */
+            refunded: number;
+            /** @description What happened, in plain words */
+            message: string;
+        };
+        WebhookAcceptedDto: {
+            /** @description The task will be checked with the provider now */
+            accepted: boolean;
+        };
+        ModelPriceDto: {
+            provider: string;
+            providerName: string;
+            model: string;
+            /** @description Display name, English */
+            name: string;
+            /** @description Display name, Chinese */
+            nameZhCN: string;
+            kind: components["schemas"]["MediaKind"];
+            /** @description Credits per task now */
+            price: number;
+            /** @description The catalogue price */
+            defaultPrice: number;
+            /** @description Whether an admin changed it */
+            custom: boolean;
+        };
+        PriceTableDto: {
+            prices: components["schemas"]["ModelPriceDto"][];
+        };
+        PriceChangeDto: {
+            provider: string;
+            model: string;
+            /** @description Credits per task; null returns to the default */
+            price: number | null;
+        };
+        SavePricesDto: {
+            prices: components["schemas"]["PriceChangeDto"][];
+        };
+        TaskPageDto: {
+            items: components["schemas"]["TaskDto"][];
+            nextCursor: string | null;
         };
         SandboxInfoDto: {
             /** @description Whether the built-in provider sandbox is mounted on this server */
@@ -2909,6 +3153,353 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    createTaskEventsToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskEventsTokenDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    streamTaskEvents: {
+        parameters: {
+            query: {
+                /** @description From POST /api/v1/tasks/events/token */
+                token: string;
+                /** @description Resume after this event id (the Last-Event-ID header works too) */
+                since?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An endless text/event-stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired stream token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    cancelTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CancelResultDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Already finished, too late, or the provider cannot cancel */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The provider did not confirm the cancellation */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    receiveWebhook: {
+        parameters: {
+            query: {
+                /** @description The per-task token of the callback URL */
+                token: string;
+            };
+            header?: never;
+            path: {
+                provider: string;
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookAcceptedDto"];
+                };
+            };
+            /** @description Unknown task or wrong token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getPrices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PriceTableDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The caller is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    savePrices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SavePricesDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PriceTableDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The caller is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getHistory: {
+        parameters: {
+            query?: {
+                /** @description The provider: flux, midjourney, kling, jimeng */
+                source?: string;
+                kind?: components["schemas"]["MediaKind"];
+                status?: components["schemas"]["TaskStatus"];
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskPageDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    deleteHistoryItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Still running: cancel it first */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -26,6 +26,19 @@ export interface AppConfig {
   signin: { windowSeconds: number; maxAttemptsPerIp: number; maxFailuresPerAccount: number };
   /** URL prefixes the guarded fetcher may reach even though they are not public (besides the sandbox). */
   fetchAllowList: string[];
+  /** The address clients and providers reach this server at (webhooks); none: providers are polled only. */
+  publicUrl: string | null;
+  tasks: {
+    /** Whether this instance polls providers (every instance may; they share the work through leases). */
+    worker: boolean;
+    /** How often the engine looks for due tasks. */
+    tickMs: number;
+    /** How long a claimed task stays with one instance before another may take it over. */
+    leaseSeconds: number;
+    /** First and longest wait between two polls of one task. */
+    pollMinMs: number;
+    pollMaxMs: number;
+  };
   sandbox: {
     /** Mounts the provider sandbox under /sandbox and points untouched provider settings at it. */
     enabled: boolean;
@@ -168,6 +181,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     if (!valid) problems.push(`FETCH_ALLOWLIST entry "${entry}" must be a normalised http(s) URL prefix ending with "/", e.g. http://10.0.0.5:9000/bucket/`);
   }
 
+  let publicUrl: string | null = null;
+  const publicUrlRaw = str('PUBLIC_URL', '');
+  if (publicUrlRaw) {
+    try {
+      const url = new URL(publicUrlRaw);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
+      publicUrl = url.href.replace(/\/+$/, '');
+    } catch {
+      problems.push(`PUBLIC_URL must be an http(s) URL such as https://atelier.example.com (got "${publicUrlRaw}")`);
+    }
+  }
+
+  const tasks = {
+    worker: bool('TASK_WORKER', true),
+    tickMs: int('TASK_TICK_MS', 1000, 20, 60_000),
+    leaseSeconds: int('TASK_LEASE_SECONDS', 60, 2, 3600),
+    pollMinMs: int('TASK_POLL_MIN_MS', 1000, 10, 60_000),
+    pollMaxMs: int('TASK_POLL_MAX_MS', 15_000, 10, 600_000),
+  };
+  if (tasks.pollMaxMs < tasks.pollMinMs) problems.push('TASK_POLL_MAX_MS must not be below TASK_POLL_MIN_MS');
+
   const sandbox = {
     // Off in production unless asked for explicitly.
     enabled: bool('SANDBOX', nodeEnv !== 'production'),
@@ -197,6 +231,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     webDistDir,
     signin,
     fetchAllowList,
+    publicUrl,
+    tasks,
     sandbox,
   };
 }

@@ -37,6 +37,8 @@ const bigintNumber = { to: (v: number | null) => v, from: (v: string | null) => 
 @Index('IDX_media_files_driver_sha256', ['driver', 'sha256'])
 @Index('IDX_media_files_driver_key', ['driver', 'key'])
 @Index('IDX_media_files_status', ['status'])
+// A task's output i is recorded once, however often storing it is retried or taken over.
+@Index('UQ_media_files_task_output', ['sourceTaskId', 'outputIndex'], { unique: true })
 export class MediaFile {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -101,6 +103,10 @@ export class MediaFile {
 
   @Column({ name: 'source_task_id', type: 'uuid', nullable: true })
   sourceTaskId: string | null;
+
+  /** Position among its task's outputs. */
+  @Column({ name: 'output_index', type: 'integer', nullable: true })
+  outputIndex: number | null;
 
   @Column({ type: 'jsonb', default: () => `'{}'` })
   metadata: Record<string, unknown>;

@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { HistoryController } from './history.controller.js';
+import { HistoryService } from './history.service.js';
+
+/** The unified, read-only view of a user's generations across providers. */
+@Module({
+  controllers: [HistoryController],
+  providers: [HistoryService],
+})
+export class HistoryModule {}

@@ -1,0 +1,273 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsEnum, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { MediaKind, type MediaFile } from '../../storage/media-file.entity.js';
+import { type GenerationTask, TaskStatus } from '../generation-task.entity.js';
+
+export class TaskOutputDto {
+  @ApiProperty({ format: 'uuid', description: 'The media file' })
+  id: string;
+
+  @ApiProperty({ type: String, nullable: true, description: 'Our URL of the file' })
+  url: string | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  thumbnailUrl: string | null;
+
+  @ApiProperty({ enum: MediaKind, enumName: 'MediaKind', nullable: true })
+  kind: MediaKind | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  mimeType: string | null;
+
+  @ApiProperty({ type: Number, nullable: true })
+  size: number | null;
+
+  @ApiProperty({ type: Number, nullable: true })
+  width: number | null;
+
+  @ApiProperty({ type: Number, nullable: true })
+  height: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, description: 'Seconds, for videos' })
+  duration: number | null;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'What the provider said of this output (seed, nsfw flag, ...)' })
+  metadata: Record<string, unknown>;
+}
+
+export class TaskDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ description: 'flux, midjourney, kling, jimeng' })
+  provider: string;
+
+  @ApiProperty()
+  model: string;
+
+  @ApiProperty({ enum: MediaKind, enumName: 'MediaKind' })
+  kind: MediaKind;
+
+  @ApiProperty({ description: 'text-to-image, image-to-image, ...' })
+  action: string;
+
+  @ApiProperty({ enum: TaskStatus, enumName: 'TaskStatus' })
+  status: TaskStatus;
+
+  @ApiProperty({ minimum: 0, maximum: 100 })
+  progress: number;
+
+  @ApiProperty({ type: Number, nullable: true, description: "Place in the provider's queue, when known" })
+  queuePosition: number | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  prompt: string | null;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The parameters as submitted' })
+  parameters: Record<string, unknown>;
+
+  @ApiProperty({ description: 'Credits reserved for this task' })
+  cost: number;
+
+  @ApiProperty({ type: String, nullable: true, description: 'Why it failed, in plain words' })
+  error: string | null;
+
+  @ApiProperty({ type: () => [TaskOutputDto] })
+  outputs: TaskOutputDto[];
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt: string;
+
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' })
+  startedAt: string | null;
+
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' })
+  finishedAt: string | null;
+}
+
+export function mapOutput(file: MediaFile): TaskOutputDto {
+  return {
+    id: file.id,
+    url: file.url,
+    thumbnailUrl: file.thumbnailUrl,
+    kind: file.kind,
+    mimeType: file.mimeType,
+    size: file.size,
+    width: file.width,
+    height: file.height,
+    duration: file.duration,
+    metadata: file.metadata ?? {},
+  };
+}
+
+export function mapTask(task: GenerationTask, outputs: MediaFile[]): TaskDto {
+  return {
+    id: task.id,
+    provider: task.provider,
+    model: task.model,
+    kind: task.kind,
+    action: task.action,
+    status: task.status,
+    progress: task.progress,
+    queuePosition: task.queuePosition,
+    prompt: task.prompt,
+    parameters: task.input,
+    cost: task.cost,
+    error: task.error,
+    outputs: outputs.map(mapOutput),
+    createdAt: task.createdAt.toISOString(),
+    updatedAt: task.updatedAt.toISOString(),
+    startedAt: task.startedAt?.toISOString() ?? null,
+    finishedAt: task.finishedAt?.toISOString() ?? null,
+  };
+}
+
+export class TaskPageDto {
+  @ApiProperty({ type: () => [TaskDto] })
+  items: TaskDto[];
+
+  @ApiProperty({ type: String, nullable: true })
+  nextCursor: string | null;
+}
+
+export class HistoryQueryDto {
+  @ApiPropertyOptional({ description: 'The provider: flux, midjourney, kling, jimeng', maxLength: 32 })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z0-9-]{1,32}$/, { message: 'source must be a provider name such as flux' })
+  source?: string;
+
+  @ApiPropertyOptional({ enum: MediaKind, enumName: 'MediaKind' })
+  @IsOptional()
+  @IsEnum(MediaKind, { message: `kind must be one of: ${Object.values(MediaKind).join(', ')}` })
+  kind?: MediaKind;
+
+  @ApiPropertyOptional({ enum: TaskStatus, enumName: 'TaskStatus' })
+  @IsOptional()
+  @IsEnum(TaskStatus, { message: `status must be one of: ${Object.values(TaskStatus).join(', ')}` })
+  status?: TaskStatus;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 30 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be an integer' })
+  @Min(1)
+  @Max(100)
+  limit?: number;
+}
+
+export class CancelResultDto {
+  @ApiProperty({ type: () => TaskDto })
+  task: TaskDto;
+
+  @ApiProperty({ description: 'Credits given back' })
+  refunded: number;
+
+  @ApiProperty({ description: 'What happened, in plain words' })
+  message: string;
+}
+
+export class TaskEventsTokenDto {
+  @ApiProperty({ description: 'Pass as ?token= to GET /api/v1/tasks/events' })
+  token: string;
+
+  @ApiProperty({ description: 'Seconds the token can be used to open the stream' })
+  expiresIn: number;
+}
+
+export class TaskEventsQueryDto {
+  @ApiProperty({ description: 'From POST /api/v1/tasks/events/token' })
+  @IsString()
+  @MaxLength(500)
+  token: string;
+
+  @ApiPropertyOptional({ description: 'Resume after this event id (the Last-Event-ID header works too)' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^\d{1,16}$/, { message: 'since must be an event id' })
+  since?: string;
+}
+
+export class WebhookQueryDto {
+  @ApiProperty({ description: 'The per-task token of the callback URL' })
+  @IsString()
+  @MaxLength(200)
+  token: string;
+}
+
+export class WebhookAcceptedDto {
+  @ApiProperty({ description: 'The task will be checked with the provider now' })
+  accepted: boolean;
+}
+
+export class ModelPriceDto {
+  @ApiProperty()
+  provider: string;
+
+  @ApiProperty()
+  providerName: string;
+
+  @ApiProperty()
+  model: string;
+
+  @ApiProperty({ description: 'Display name, English' })
+  name: string;
+
+  @ApiProperty({ description: 'Display name, Chinese' })
+  nameZhCN: string;
+
+  @ApiProperty({ enum: MediaKind, enumName: 'MediaKind' })
+  kind: MediaKind;
+
+  @ApiProperty({ description: 'Credits per task now' })
+  price: number;
+
+  @ApiProperty({ description: 'The catalogue price' })
+  defaultPrice: number;
+
+  @ApiProperty({ description: 'Whether an admin changed it' })
+  custom: boolean;
+}
+
+export class PriceTableDto {
+  @ApiProperty({ type: () => [ModelPriceDto] })
+  prices: ModelPriceDto[];
+}
+
+export class PriceChangeDto {
+  @ApiProperty({ maxLength: 32 })
+  @IsString()
+  @MaxLength(32)
+  provider: string;
+
+  @ApiProperty({ maxLength: 120 })
+  @IsString()
+  @MaxLength(120)
+  model: string;
+
+  @ApiProperty({ type: Number, nullable: true, minimum: 0, maximum: 1_000_000, description: 'Credits per task; null returns to the default' })
+  @IsOptional()
+  @IsInt({ message: 'price must be a whole number of credits' })
+  @Min(0)
+  @Max(1_000_000)
+  price: number | null;
+}
+
+export class SavePricesDto {
+  @ApiProperty({ type: () => [PriceChangeDto] })
+  @IsArray()
+  @ArrayMaxSize(500)
+  @ValidateNested({ each: true })
+  @Type(() => PriceChangeDto)
+  prices: PriceChangeDto[];
+}

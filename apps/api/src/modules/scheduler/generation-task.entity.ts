@@ -1,0 +1,112 @@
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { User } from '../auth-sms/user.entity.js';
+import { MediaKind } from '../storage/media-file.entity.js';
+
+export enum TaskStatus {
+  Pending = 'pending',
+  Submitted = 'submitted',
+  Queued = 'queued',
+  Running = 'running',
+  Succeeded = 'succeeded',
+  Failed = 'failed',
+  Canceled = 'canceled',
+}
+
+export const ACTIVE_STATUSES: readonly TaskStatus[] = [TaskStatus.Pending, TaskStatus.Submitted, TaskStatus.Queued, TaskStatus.Running];
+export const TERMINAL_STATUSES: readonly TaskStatus[] = [TaskStatus.Succeeded, TaskStatus.Failed, TaskStatus.Canceled];
+const ACTIVE_SQL = `"status" IN ('pending', 'submitted', 'queued', 'running')`;
+
+/**
+ * One generation at one provider, from the reservation of its price to its stored outputs. Rows
+ * change through compare-and-set updates in TasksService and TaskEngine only.
+ */
+@Entity('generation_tasks')
+@Index('IDX_generation_tasks_user_created', ['userId', 'createdAt', 'id'])
+@Index('IDX_generation_tasks_due', ['nextPollAt'], { where: ACTIVE_SQL })
+@Index('IDX_generation_tasks_deadline', ['deadlineAt'], { where: ACTIVE_SQL })
+@Index('IDX_generation_tasks_provider_active', ['provider', 'status'], { where: ACTIVE_SQL })
+export class GenerationTask {
+  @PrimaryColumn({ type: 'uuid' })
+  id: string;
+
+  @Column({ name: 'user_id', type: 'uuid' })
+  userId: string;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'FK_generation_tasks_user_id' })
+  user?: User;
+
+  /** The provider module that runs it: flux, midjourney, kling, jimeng. */
+  @Column({ type: 'varchar', length: 32 })
+  provider: string;
+
+  @Column({ type: 'varchar', length: 120 })
+  model: string;
+
+  @Column({ type: 'enum', enum: MediaKind, enumName: 'media_kind' })
+  kind: MediaKind;
+
+  /** What was asked of the model: text-to-image, image-to-image, upscale, ... */
+  @Column({ type: 'varchar', length: 40 })
+  action: string;
+
+  @Column({ type: 'enum', enum: TaskStatus, enumName: 'task_status', default: TaskStatus.Pending })
+  status: TaskStatus;
+
+  /** 0 to 100. */
+  @Column({ type: 'smallint', default: 0 })
+  progress: number;
+
+  /** Place in the provider's queue, when it says. */
+  @Column({ name: 'queue_position', type: 'integer', nullable: true })
+  queuePosition: number | null;
+
+  @Column({ type: 'text', nullable: true })
+  prompt: string | null;
+
+  /** The request as validated by the provider module's DTO. */
+  @Column({ type: 'jsonb' })
+  input: Record<string, unknown>;
+
+  /** The provider's handles (upstream id, URLs, results awaiting storage): never sent to clients. */
+  @Column({ name: 'provider_state', type: 'jsonb', default: () => `'{}'` })
+  providerState: Record<string, unknown>;
+
+  @Column({ type: 'text', nullable: true })
+  error: string | null;
+
+  /** The price reserved at submission; refunds give back exactly this. */
+  @Column({ type: 'integer' })
+  cost: number;
+
+  @Column({ name: 'next_poll_at', type: 'timestamptz', nullable: true })
+  nextPollAt: Date | null;
+
+  @Column({ name: 'deadline_at', type: 'timestamptz' })
+  deadlineAt: Date;
+
+  /** Calls made to the provider for this task (submission and polls). */
+  @Column({ type: 'integer', default: 0 })
+  attempts: number;
+
+  @Column({ name: 'lease_owner', type: 'varchar', length: 100, nullable: true })
+  leaseOwner: string | null;
+
+  @Column({ name: 'lease_until', type: 'timestamptz', nullable: true })
+  leaseUntil: Date | null;
+
+  @Column({ name: 'submitted_at', type: 'timestamptz', nullable: true })
+  submittedAt: Date | null;
+
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
+  startedAt: Date | null;
+
+  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
+  finishedAt: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

@@ -1,0 +1,101 @@
+import type { FieldError } from '../../common/errors.js';
+import type { MediaKind, MediaSource } from '../storage/media-file.entity.js';
+
+/** What an adapter sees of a task. */
+export interface AdapterTask {
+  id: string;
+  userId: string;
+  model: string;
+  action: string;
+  input: Record<string, unknown>;
+  providerState: Record<string, unknown>;
+  attempts: number;
+}
+
+export interface TaskOutput {
+  /** Where the result can be downloaded now (it is copied into our storage through the guarded fetcher). */
+  url: string;
+  /** Kept on the media file (seed, nsfw flag, ...). */
+  metadata?: Record<string, unknown>;
+}
+
+/** The provider's answer, mapped to our statuses. */
+export interface ProviderUpdate {
+  status: 'submitted' | 'queued' | 'running' | 'succeeded' | 'failed';
+  /** Merged into the task's provider state. */
+  providerState?: Record<string, unknown>;
+  progress?: number;
+  queuePosition?: number | null;
+  /** Required with `succeeded`. */
+  outputs?: TaskOutput[];
+  /** Required with `failed`: the provider's reason in plain words. */
+  error?: string;
+  /** When the provider says when to ask again. */
+  retryAfterMs?: number;
+}
+
+export type ProviderErrorKind =
+  /** The request was refused because of what was asked (validation, banned prompt): 4xx, refunded. */
+  | 'rejected'
+  /** The provider refused for its own reasons (auth, no balance, disabled): 502, refunded. */
+  | 'refused'
+  /** 429, timeouts, 5xx, unreadable answers: ask again later, never a failure by itself. */
+  | 'transient';
+
+export class ProviderError extends Error {
+  constructor(
+    readonly kind: ProviderErrorKind,
+    message: string,
+    readonly options: { fields?: FieldError[]; retryAfterMs?: number } = {},
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}
+
+export type CancelOutcome =
+  /** The provider stopped the job. */
+  | { canceled: true }
+  /** It had already finished or can no longer be stopped. */
+  | { canceled: false; reason: string };
+
+export interface ProviderModel {
+  model: string;
+  kind: MediaKind;
+  defaultPrice: number;
+  name: { en: string; zhCN: string };
+}
+
+export interface ProviderLimits {
+  enabled: boolean;
+  /** Jobs in flight at the provider at once; more wait, pending, for a free slot. */
+  maxConcurrentTasks: number;
+  /** A task not finished this long after submission fails and is refunded. */
+  deadlineSeconds: number;
+}
+
+export interface SubmitContext {
+  /** A tokened URL the provider may call when the job changes, when PUBLIC_URL is set. */
+  webhookUrl: string | null;
+}
+
+/**
+ * One provider's wire protocol as the task engine uses it. Implementations live in the provider
+ * modules; they throw ProviderError for anything but a readable answer.
+ */
+export interface ProviderAdapter {
+  readonly provider: string;
+  readonly displayName: string;
+  /** How its outputs are labelled among the user's files. */
+  readonly mediaSource: MediaSource;
+  models(): readonly ProviderModel[];
+  limits(): Promise<ProviderLimits>;
+  submit(task: AdapterTask, context: SubmitContext): Promise<ProviderUpdate>;
+  poll(task: AdapterTask): Promise<ProviderUpdate>;
+  cancel?(task: AdapterTask): Promise<CancelOutcome>;
+  /**
+   * Whether a webhook call is worth acting on. Either way it only makes the task due: the engine
+   * then asks the provider itself, so a forged body can change nothing.
+   */
+  acceptsWebhook?(body: unknown, headers: Record<string, string | string[] | undefined>): boolean;
+}

@@ -1,0 +1,31 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import type { ProviderAdapter } from './provider-adapter.js';
+
+/** The adapters of the provider modules present in this build; each registers itself on start. */
+@Injectable()
+export class ProviderRegistry {
+  private readonly adapters = new Map<string, ProviderAdapter>();
+
+  register(adapter: ProviderAdapter): void {
+    if (this.adapters.has(adapter.provider)) throw new Error(`Provider ${adapter.provider} is registered twice`);
+    this.adapters.set(adapter.provider, adapter);
+  }
+
+  find(provider: string): ProviderAdapter | undefined {
+    return this.adapters.get(provider);
+  }
+
+  get(provider: string): ProviderAdapter {
+    const adapter = this.adapters.get(provider);
+    if (!adapter) throw new NotFoundException(`Unknown provider: ${provider}`);
+    return adapter;
+  }
+
+  all(): ProviderAdapter[] {
+    return [...this.adapters.values()];
+  }
+
+  names(): string[] {
+    return [...this.adapters.keys()];
+  }
+}

@@ -1,0 +1,428 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { createHmac, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { DataSource } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import { deriveSecret } from '../../common/app-secret.js';
+import { formatDuration } from '../../common/format.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { IngestService } from '../storage/ingest.service.js';
+import { MediaFile, MediaStatus } from '../storage/media-file.entity.js';
+import { MediaFilesService } from '../storage/media-files.service.js';
+import { pollDelayMs } from './backoff.js';
+import { GenerationTask, TaskStatus } from './generation-task.entity.js';
+import { type AdapterTask, type ProviderAdapter, ProviderError, type ProviderUpdate, type TaskOutput } from './provider-adapter.js';
+import { ProviderRegistry } from './provider-registry.js';
+import { TaskTransitions } from './task-transitions.service.js';
+import { notifyTaskChanged } from './task-views.service.js';
+
+const TICK = 'task-engine';
+/** Tasks one instance works on at once (provider calls and downloads are I/O, not CPU). */
+const MAX_IN_FLIGHT = 16;
+const SWEEP_BATCH = 50;
+
+/** Results fetched from the provider but not yet in our storage, kept in the provider state. */
+interface PendingOutputs {
+  outputs: TaskOutput[];
+  storageError?: string;
+  storageAttempts?: number;
+}
+
+export function adapterView(task: GenerationTask): AdapterTask {
+  return { id: task.id, userId: task.userId, model: task.model, action: task.action, input: task.input, providerState: task.providerState, attempts: task.attempts };
+}
+
+/**
+ * Drives tasks to a terminal status. Every instance runs it: due tasks are claimed with
+ * FOR UPDATE SKIP LOCKED and a lease, so instances share the work and a dead instance's tasks
+ * return to the pool when its lease runs out. Nothing here fails a task for a provider's hiccup:
+ * only the provider's own "failed", a refusal at submission or the deadline end a task badly.
+ */
+@Injectable()
+export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(TaskEngine.name);
+  readonly owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private ticking: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  private readonly webhookKey: Buffer;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly registry: ProviderRegistry,
+    private readonly transitions: TaskTransitions,
+    private readonly ingest: IngestService,
+    private readonly mediaFiles: MediaFilesService,
+    private readonly scheduler: SchedulerRegistry,
+  ) {
+    this.webhookKey = deriveSecret(config.appSecret, 'task-webhook');
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.config.tasks.worker) return;
+    this.scheduler.addInterval(TICK, setInterval(() => this.kick(), this.config.tasks.tickMs));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.scheduler.doesExist('interval', TICK)) this.scheduler.deleteInterval(TICK);
+    await this.idle();
+  }
+
+  /** Runs a tick now (or right after the current one): after a submission or a webhook. */
+  kick(): void {
+    if (this.stopped || !this.config.tasks.worker) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.ticking = this.tick()
+      .catch((error) => this.logger.error(`Task engine tick failed: ${(error as Error).message}`))
+      .finally(() => {
+        this.ticking = null;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  /** Resolves when nothing is in flight on this instance (shutdown, tests). */
+  async idle(): Promise<void> {
+    while (this.ticking || this.inFlight.size) await Promise.allSettled([this.ticking, ...this.inFlight.values()]);
+  }
+
+  webhookToken(taskId: string): string {
+    return createHmac('sha256', this.webhookKey).update(taskId).digest('base64url');
+  }
+
+  webhookUrl(provider: string, taskId: string): string | null {
+    if (!this.config.publicUrl) return null;
+    return `${this.config.publicUrl}/api/v1/webhooks/${provider}/${taskId}?token=${this.webhookToken(taskId)}`;
+  }
+
+  leaseUntil(): Date {
+    return new Date(Date.now() + this.config.tasks.leaseSeconds * 1000);
+  }
+
+  private async tick(): Promise<void> {
+    await this.sweepDeadlines();
+    const providers = this.registry.names();
+    if (providers.length === 0) return;
+    let room = MAX_IN_FLIGHT - this.inFlight.size;
+    if (room <= 0) return;
+    const claimed = await this.claimActive(providers, room);
+    room -= claimed.length;
+    for (const task of claimed) this.start(task);
+    if (room > 0) for (const task of await this.claimPending(room)) this.start(task);
+  }
+
+  private start(task: GenerationTask): void {
+    const work = this.process(task)
+      .then(() => undefined)
+      .catch((error) => this.logger.error(`Task ${task.id}: ${(error as Error).stack ?? error}`))
+      .finally(() => this.inFlight.delete(task.id));
+    this.inFlight.set(task.id, work);
+  }
+
+  /** Submitted tasks whose next poll is due and whose lease (if any) ran out. */
+  private async claimActive(providers: string[], limit: number): Promise<GenerationTask[]> {
+    const [rows]: [Array<{ id: string }>, number] = await this.dataSource.query(
+      `UPDATE generation_tasks t
+          SET lease_owner = $1, lease_until = now() + make_interval(secs => $2), attempts = attempts + 1
+         FROM (SELECT id FROM generation_tasks
+                WHERE status IN ('submitted', 'queued', 'running') AND next_poll_at <= now() AND deadline_at > now()
+                  AND (lease_until IS NULL OR lease_until < now()) AND provider = ANY($3)
+                ORDER BY next_poll_at LIMIT $4 FOR UPDATE SKIP LOCKED) due
+        WHERE t.id = due.id
+        RETURNING t.id`,
+      [this.owner, this.config.tasks.leaseSeconds, providers, limit],
+    );
+    return this.load(rows.map((row) => row.id));
+  }
+
+  /**
+   * Tasks not yet at the provider: waiting for a free slot, or left behind by an instance that
+   * died while submitting. Each provider's slots are counted under its lock, like at submission.
+   */
+  private async claimPending(limit: number): Promise<GenerationTask[]> {
+    const waiting: Array<{ provider: string }> = await this.dataSource.query(
+      `SELECT DISTINCT provider FROM generation_tasks
+        WHERE status = 'pending' AND next_poll_at <= now() AND deadline_at > now() AND (lease_until IS NULL OR lease_until < now())`,
+    );
+    const ids: string[] = [];
+    for (const { provider } of waiting) {
+      const adapter = this.registry.find(provider);
+      if (!adapter || ids.length >= limit) continue;
+      const { maxConcurrentTasks } = await adapter.limits();
+      await this.dataSource.transaction(async (manager) => {
+        const free = maxConcurrentTasks - (await this.activeAtProvider(manager, provider));
+        if (free <= 0) return;
+        const [rows]: [Array<{ id: string }>, number] = await manager.query(
+          `UPDATE generation_tasks t
+              SET lease_owner = $1, lease_until = now() + make_interval(secs => $2), attempts = attempts + 1
+             FROM (SELECT id FROM generation_tasks
+                    WHERE provider = $3 AND status = 'pending' AND next_poll_at <= now() AND deadline_at > now()
+                      AND (lease_until IS NULL OR lease_until < now())
+                    ORDER BY created_at LIMIT $4 FOR UPDATE SKIP LOCKED) due
+            WHERE t.id = due.id
+            RETURNING t.id`,
+          [this.owner, this.config.tasks.leaseSeconds, provider, Math.min(free, limit - ids.length)],
+        );
+        ids.push(...rows.map((row) => row.id));
+      });
+    }
+    return this.load(ids);
+  }
+
+  /**
+   * Jobs in flight at a provider (or being submitted to it), counted under a per-provider lock
+   * held until the caller's transaction ends, so two instances never hand out the same slot.
+   */
+  async activeAtProvider(manager: DataSource['manager'], provider: string): Promise<number> {
+    await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`task-slots:${provider}`]);
+    const [{ active }] = await manager.query(
+      `SELECT count(*)::int AS active FROM generation_tasks
+        WHERE provider = $1 AND (status IN ('submitted', 'queued', 'running') OR (status = 'pending' AND lease_until > now()))`,
+      [provider],
+    );
+    return active;
+  }
+
+  private async load(ids: string[]): Promise<GenerationTask[]> {
+    if (ids.length === 0) return [];
+    return this.dataSource.getRepository(GenerationTask).createQueryBuilder('task').whereInIds(ids).getMany();
+  }
+
+  /**
+   * Works on one leased task: submit, poll, or store the results it already has. Returns the
+   * provider's refusal when a submission was refused (the task is failed and refunded by then).
+   */
+  async process(task: GenerationTask): Promise<ProviderError | null> {
+    const adapter = this.registry.find(task.provider);
+    if (!adapter) {
+      // The provider's module is not in this build; the deadline sweeper ends the task.
+      await this.reschedule(task, { delayMs: this.config.tasks.pollMaxMs });
+      return null;
+    }
+    const pending = task.providerState.pendingOutputs as PendingOutputs | undefined;
+    if (pending) {
+      await this.storeOutputs(task, pending);
+      return null;
+    }
+    let update: ProviderUpdate;
+    try {
+      update =
+        task.status === TaskStatus.Pending
+          ? await adapter.submit(adapterView(task), { webhookUrl: this.webhookUrl(task.provider, task.id) })
+          : await adapter.poll(adapterView(task));
+    } catch (error) {
+      return this.providerFailed(task, adapter, error);
+    }
+    await this.apply(task, adapter, update);
+    return null;
+  }
+
+  /**
+   * A refusal of a submission ends the task and is refunded. Anything else (429, timeouts, 5xx,
+   * garbage, even a refusal while polling) means "ask again later", until the deadline.
+   */
+  private async providerFailed(task: GenerationTask, adapter: ProviderAdapter, error: unknown): Promise<ProviderError | null> {
+    if (error instanceof ProviderError && error.kind !== 'transient' && task.status === TaskStatus.Pending) {
+      const { won } = await this.transitions.finish(task.id, TaskStatus.Failed, { error: `${adapter.displayName}: ${error.message}`, refund: true });
+      return won ? error : null;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    this.logger.warn(`Task ${task.id} (${task.provider}): will ask again later: ${message}`);
+    await this.reschedule(task, { retryAfterMs: error instanceof ProviderError ? error.options.retryAfterMs : undefined, problem: message });
+    return null;
+  }
+
+  private async apply(task: GenerationTask, adapter: ProviderAdapter, update: ProviderUpdate): Promise<void> {
+    if (update.status === 'failed') {
+      await this.transitions.finish(task.id, TaskStatus.Failed, {
+        error: `${adapter.displayName}: ${update.error ?? 'the provider reported a failure without a reason'}`,
+        refund: true,
+      });
+      return;
+    }
+    if (update.status === 'succeeded') {
+      const outputs = update.outputs ?? [];
+      if (outputs.length === 0) {
+        await this.transitions.finish(task.id, TaskStatus.Failed, { error: `${adapter.displayName} finished without returning any result`, refund: true });
+        return;
+      }
+      const pending: PendingOutputs = { outputs };
+      const saved = await this.save(task, { status: TaskStatus.Running, progress: 100, queuePosition: null, providerState: { ...update.providerState, pendingOutputs: pending }, keepLease: true });
+      if (saved) await this.storeOutputs(saved, pending);
+      return;
+    }
+    const status = { submitted: TaskStatus.Submitted, queued: TaskStatus.Queued, running: TaskStatus.Running }[update.status];
+    const polls = task.status === TaskStatus.Pending ? 0 : task.attempts;
+    const saved = await this.save(task, {
+      status,
+      progress: update.progress,
+      queuePosition: update.queuePosition ?? null,
+      providerState: update.providerState,
+      delayMs: pollDelayMs({ ...this.pollBounds(), polls, queuePosition: update.queuePosition, retryAfterMs: update.retryAfterMs }),
+    });
+    if (!saved && task.status === TaskStatus.Pending && adapter.cancel) {
+      // Canceled while we were submitting it: stop the job we just started.
+      const current = await this.dataSource.getRepository(GenerationTask).findOneBy({ id: task.id });
+      if (current?.status === TaskStatus.Canceled) {
+        await adapter.cancel(adapterView({ ...current, providerState: { ...current.providerState, ...update.providerState } } as GenerationTask)).catch(() => undefined);
+      }
+    }
+  }
+
+  private pollBounds() {
+    return { minMs: this.config.tasks.pollMinMs, maxMs: this.config.tasks.pollMaxMs };
+  }
+
+  /**
+   * Records an active task's new state if this instance still holds its lease and it is still
+   * active. Returns the updated task, or null when it was taken over, canceled or finished.
+   */
+  private async save(
+    task: GenerationTask,
+    change: {
+      status?: TaskStatus;
+      progress?: number;
+      queuePosition?: number | null;
+      providerState?: Record<string, unknown>;
+      delayMs?: number;
+      keepLease?: boolean;
+    },
+  ): Promise<GenerationTask | null> {
+    const status = change.status ?? task.status;
+    const progress = Math.max(0, Math.min(100, Math.round(change.progress ?? task.progress)));
+    const queuePosition = change.queuePosition === undefined ? task.queuePosition : change.queuePosition;
+    const visible = status !== task.status || progress !== task.progress || queuePosition !== task.queuePosition;
+    return this.dataSource.transaction(async (manager) => {
+      const [rows]: [Array<{ id: string }>, number] = await manager.query(
+        `UPDATE generation_tasks
+            SET status = $3::task_status, progress = $4, queue_position = $5,
+                provider_state = provider_state || $6::jsonb,
+                next_poll_at = now() + make_interval(secs => $7::double precision / 1000),
+                lease_owner = CASE WHEN $8 THEN lease_owner END,
+                lease_until = CASE WHEN $8 THEN now() + make_interval(secs => $9) END,
+                submitted_at = CASE WHEN $3::task_status <> 'pending' THEN coalesce(submitted_at, now()) END,
+                started_at = CASE WHEN $3::task_status = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
+                updated_at = CASE WHEN $10 THEN now() ELSE updated_at END
+          WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'submitted', 'queued', 'running')
+          RETURNING id`,
+        [
+          task.id,
+          this.owner,
+          status,
+          progress,
+          queuePosition,
+          JSON.stringify(change.providerState ?? {}),
+          change.delayMs ?? 0,
+          change.keepLease ?? false,
+          this.config.tasks.leaseSeconds,
+          visible,
+        ],
+      );
+      if (rows.length === 0) return null;
+      if (visible) await notifyTaskChanged(manager, task.id, task.userId);
+      return manager.findOneByOrFail(GenerationTask, { id: task.id });
+    });
+  }
+
+  private async reschedule(task: GenerationTask, options: { delayMs?: number; retryAfterMs?: number; problem?: string }): Promise<void> {
+    const delayMs = options.delayMs ?? pollDelayMs({ ...this.pollBounds(), polls: task.attempts, retryAfterMs: options.retryAfterMs });
+    await this.save(task, { delayMs, providerState: options.problem ? { lastProblem: options.problem.slice(0, 500) } : {} });
+  }
+
+  /**
+   * Copies every output into our storage (each output once: its record is unique per task and
+   * position, and a stored one is skipped), then marks the task succeeded. A storage failure is
+   * retried with backoff until the deadline; the lease is renewed while large files copy.
+   */
+  private async storeOutputs(task: GenerationTask, pending: PendingOutputs): Promise<void> {
+    const renew = setInterval(() => {
+      this.dataSource
+        .query(`UPDATE generation_tasks SET lease_until = now() + make_interval(secs => $3) WHERE id = $1 AND lease_owner = $2`, [task.id, this.owner, this.config.tasks.leaseSeconds])
+        .catch(() => undefined);
+    }, Math.max(1000, (this.config.tasks.leaseSeconds * 1000) / 3));
+    const stored: MediaFile[] = [];
+    try {
+      for (const [index, output] of pending.outputs.entries()) stored.push(await this.storeOutput(task, index, output));
+    } catch (error) {
+      const message = (error as Error).message;
+      this.logger.warn(`Task ${task.id}: storing output failed, will retry: ${message}`);
+      const attempts = (pending.storageAttempts ?? 0) + 1;
+      await this.save(task, {
+        providerState: { pendingOutputs: { ...pending, storageError: message.slice(0, 500), storageAttempts: attempts } },
+        delayMs: pollDelayMs({ ...this.pollBounds(), polls: attempts }),
+      });
+      return;
+    } finally {
+      clearInterval(renew);
+    }
+    const { won } = await this.transitions.finish(task.id, TaskStatus.Succeeded, { refund: false });
+    if (!won) {
+      // Canceled or past its deadline (and refunded) meanwhile: its results go with it.
+      for (const file of stored) await this.mediaFiles.delete(task.userId, file.id);
+    }
+  }
+
+  private async storeOutput(task: GenerationTask, index: number, output: TaskOutput): Promise<MediaFile> {
+    const repository = this.dataSource.getRepository(MediaFile);
+    const adapter = this.registry.get(task.provider);
+    await repository
+      .createQueryBuilder()
+      .insert()
+      .values({
+        userId: task.userId,
+        filename: `${task.id}-${index}`,
+        source: adapter.mediaSource,
+        sourceTaskId: task.id,
+        outputIndex: index,
+        sourceUrl: output.url,
+        status: MediaStatus.Pending,
+        metadata: { ...output.metadata, prompt: task.prompt, model: task.model, provider: task.provider },
+      } as QueryDeepPartialEntity<MediaFile>)
+      .orIgnore()
+      .execute();
+    const record = await repository.findOneByOrFail({ sourceTaskId: task.id, outputIndex: index });
+    if (record.status === MediaStatus.Stored) return record;
+    // The provider may hand out a fresh link when asked again.
+    record.sourceUrl = output.url;
+    await this.ingest.copyIntoStorage(record, undefined, {});
+    return record;
+  }
+
+  /** Fails and refunds tasks past their deadline, unless an instance is still working on them. */
+  private async sweepDeadlines(): Promise<void> {
+    const [rows]: [Array<{ id: string }>, number] = await this.dataSource.query(
+      `UPDATE generation_tasks t SET lease_owner = $1, lease_until = now() + make_interval(secs => $2)
+         FROM (SELECT id FROM generation_tasks
+                WHERE status IN ('pending', 'submitted', 'queued', 'running') AND deadline_at <= now()
+                  AND (lease_until IS NULL OR lease_until < now())
+                LIMIT $3 FOR UPDATE SKIP LOCKED) expired
+        WHERE t.id = expired.id
+        RETURNING t.id`,
+      [this.owner, this.config.tasks.leaseSeconds, SWEEP_BATCH],
+    );
+    for (const task of await this.load(rows.map((row) => row.id))) {
+      const adapter = this.registry.find(task.provider);
+      const pending = task.providerState.pendingOutputs as PendingOutputs | undefined;
+      const allowed = formatDuration(task.deadlineAt.getTime() - task.createdAt.getTime());
+      const error = pending?.storageError
+        ? `Storing the results failed: ${pending.storageError}`
+        : task.status === TaskStatus.Pending
+          ? `${adapter?.displayName ?? task.provider} could not take the task within ${allowed}`
+          : `${adapter?.displayName ?? task.provider} did not finish within ${allowed}`;
+      const { won } = await this.transitions.finish(task.id, TaskStatus.Failed, { error, refund: true });
+      if (won && task.status !== TaskStatus.Pending && adapter?.cancel) {
+        await adapter.cancel(adapterView(task)).catch(() => undefined);
+      }
+    }
+  }
+}

@@ -1,0 +1,178 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit, UnauthorizedException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Request, Response } from 'express';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import pg from 'pg';
+import { DataSource, In, MoreThanOrEqual } from 'typeorm';
+import { deriveSecret } from '../../common/app-secret.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { User, UserStatus } from '../auth-sms/user.entity.js';
+import type { TaskDto, TaskEventsTokenDto } from './dto/task.dto.js';
+import { ACTIVE_STATUSES, GenerationTask } from './generation-task.entity.js';
+import { TASK_EVENTS_CHANNEL, TaskViews } from './task-views.service.js';
+
+const TOKEN_TTL_SECONDS = 60;
+const HEARTBEAT_MS = 15_000;
+/** Replays start this much before the last event a client saw: transactions commit out of order. */
+const REPLAY_MARGIN_MS = 5_000;
+const REPLAY_LIMIT = 500;
+
+interface Subscriber {
+  userId: string;
+  response: Response;
+  /** The newest event id sent: the task's updated_at in milliseconds. */
+  lastEventId: number;
+}
+
+/**
+ * Live task changes. Every change is announced with NOTIFY inside its transaction; each instance
+ * LISTENs on its own connection and forwards a user's own tasks to that user's open streams.
+ * Event ids are the task's update time, so a reconnecting client (Last-Event-ID, or `since`)
+ * gets every task that changed meanwhile, final states included.
+ */
+@Injectable()
+export class TaskEventsService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(TaskEventsService.name);
+  private readonly subscribers = new Map<string, Set<Subscriber>>();
+  private listener: pg.Client | null = null;
+  private closing = false;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private readonly tokenKey: Buffer;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly views: TaskViews,
+  ) {
+    this.tokenKey = deriveSecret(config.appSecret, 'task-events');
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!this.dataSource.isInitialized) return;
+    await this.listen();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    for (const set of this.subscribers.values()) for (const subscriber of set) subscriber.response.end();
+    this.subscribers.clear();
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  private async listen(): Promise<void> {
+    const { url } = this.dataSource.options as { url?: string };
+    const client = new pg.Client({ connectionString: url });
+    client.on('notification', (message) => void this.onNotification(message.payload));
+    client.on('error', (error) => this.logger.warn(`Task events connection lost: ${error.message}`));
+    client.on('end', () => {
+      if (this.listener === client) this.listener = null;
+      if (!this.closing) this.scheduleReconnect();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${TASK_EVENTS_CHANNEL}`);
+    this.listener = client;
+  }
+
+  private scheduleReconnect(): void {
+    if (this.reconnectTimer) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.listen()
+        .then(() => this.replayAll())
+        .catch((error) => {
+          this.logger.warn(`Task events: reconnecting failed: ${(error as Error).message}`);
+          this.scheduleReconnect();
+        });
+    }, 1000);
+  }
+
+  /** After the listener was down, every stream catches up on what it may have missed. */
+  private async replayAll(): Promise<void> {
+    for (const set of this.subscribers.values()) for (const subscriber of set) await this.replay(subscriber, subscriber.lastEventId);
+  }
+
+  createToken(userId: string): TaskEventsTokenDto {
+    const expires = Date.now() + TOKEN_TTL_SECONDS * 1000;
+    const payload = `${userId}.${expires}`;
+    const signature = createHmac('sha256', this.tokenKey).update(payload).digest('base64url');
+    return { token: `${payload}.${signature}`, expiresIn: TOKEN_TTL_SECONDS };
+  }
+
+  private async verifyToken(token: string): Promise<string> {
+    const [userId, expires, signature] = token.split('.');
+    const expected = createHmac('sha256', this.tokenKey).update(`${userId}.${expires}`).digest();
+    const given = Buffer.from(signature ?? '', 'base64url');
+    const valid = expected.length === given.length && timingSafeEqual(expected, given) && Number(expires) > Date.now();
+    if (!valid) throw new UnauthorizedException('The event stream token is invalid or expired: get a new one from POST /api/v1/tasks/events/token');
+    const user = await this.dataSource.getRepository(User).findOneBy({ id: userId });
+    if (!user || user.status !== UserStatus.Active) throw new UnauthorizedException('This account cannot sign in');
+    return userId;
+  }
+
+  /** Opens a Server-Sent Events stream of the token holder's task changes. */
+  async open(token: string, since: string | undefined, request: Request, response: Response): Promise<void> {
+    const userId = await this.verifyToken(token);
+    response.status(200).set({
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      // Reverse proxies such as nginx would otherwise hold events back.
+      'X-Accel-Buffering': 'no',
+    });
+    response.flushHeaders();
+    response.write('retry: 3000\n\n');
+    const subscriber: Subscriber = { userId, response, lastEventId: 0 };
+    let set = this.subscribers.get(userId);
+    if (!set) this.subscribers.set(userId, (set = new Set()));
+    set.add(subscriber);
+    const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    request.on('close', () => {
+      clearInterval(heartbeat);
+      set.delete(subscriber);
+      if (set.size === 0 && this.subscribers.get(userId) === set) this.subscribers.delete(userId);
+    });
+    const resumeFrom = since !== undefined && /^\d{1,16}$/.test(since) ? Number(since) : null;
+    if (resumeFrom !== null) await this.replay(subscriber, resumeFrom);
+    else await this.sendActive(subscriber);
+  }
+
+  private async replay(subscriber: Subscriber, from: number): Promise<void> {
+    const tasks = await this.dataSource.getRepository(GenerationTask).find({
+      where: { userId: subscriber.userId, updatedAt: MoreThanOrEqual(new Date(from - REPLAY_MARGIN_MS)) },
+      order: { updatedAt: 'ASC' },
+      take: REPLAY_LIMIT,
+    });
+    for (const view of await this.views.views(tasks)) this.send(subscriber, view);
+  }
+
+  /** A fresh stream starts with the state of every unfinished task. */
+  private async sendActive(subscriber: Subscriber): Promise<void> {
+    const tasks = await this.dataSource.getRepository(GenerationTask).find({
+      where: { userId: subscriber.userId, status: In([...ACTIVE_STATUSES]) },
+      order: { updatedAt: 'ASC' },
+      take: REPLAY_LIMIT,
+    });
+    for (const view of await this.views.views(tasks)) this.send(subscriber, view);
+  }
+
+  private send(subscriber: Subscriber, view: TaskDto): void {
+    const id = Date.parse(view.updatedAt);
+    subscriber.lastEventId = Math.max(subscriber.lastEventId, id);
+    subscriber.response.write(`id: ${subscriber.lastEventId}\nevent: task\ndata: ${JSON.stringify(view)}\n\n`);
+  }
+
+  private async onNotification(payload: string | undefined): Promise<void> {
+    try {
+      const { taskId, userId } = JSON.parse(payload ?? '{}') as { taskId?: string; userId?: string };
+      const set = userId ? this.subscribers.get(userId) : undefined;
+      if (!set?.size || !taskId) return;
+      const task = await this.dataSource.getRepository(GenerationTask).findOneBy({ id: taskId, userId });
+      if (!task) return;
+      const [view] = await this.views.views([task]);
+      for (const subscriber of set) this.send(subscriber, view);
+    } catch (error) {
+      this.logger.warn(`Task event not forwarded: ${(error as Error).message}`);
+    }
+  }
+}

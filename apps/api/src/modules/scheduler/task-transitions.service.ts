@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { CreditsService } from '../credits/credits.service.js';
+import { TaskStatus } from './generation-task.entity.js';
+import { notifyTaskChanged } from './task-views.service.js';
+
+const ACTIVE_SQL = `('pending', 'submitted', 'queued', 'running')`;
+
+export interface FinishOutcome {
+  /** False when the task had already finished: someone else won, nothing was changed. */
+  won: boolean;
+  refunded: number;
+}
+
+/**
+ * The only way into a terminal status: a compare-and-set from any active status. Whoever wins
+ * also refunds (once: the ledger's unique index backs that up) and announces it, all in one
+ * transaction.
+ */
+@Injectable()
+export class TaskTransitions {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly credits: CreditsService,
+  ) {}
+
+  async finish(
+    taskId: string,
+    status: TaskStatus.Succeeded | TaskStatus.Failed | TaskStatus.Canceled,
+    options: { error?: string | null; refund: boolean; reason?: string },
+  ): Promise<FinishOutcome> {
+    return this.dataSource.transaction(async (manager) => {
+      const [rows]: [Array<{ user_id: string; cost: number }>, number] = await manager.query(
+        `UPDATE generation_tasks
+            SET status = $2::task_status, error = $3, finished_at = now(), updated_at = now(),
+                progress = CASE WHEN $2::task_status = 'succeeded' THEN 100 ELSE progress END,
+                queue_position = NULL, next_poll_at = NULL, lease_owner = NULL, lease_until = NULL
+          WHERE id = $1 AND status IN ${ACTIVE_SQL}
+          RETURNING user_id, cost`,
+        [taskId, status, options.error ?? null],
+      );
+      if (rows.length === 0) return { won: false, refunded: 0 };
+      let refunded = 0;
+      if (options.refund && (await this.credits.refund(manager, taskId, (options.reason ?? options.error ?? `Task ${status}`).slice(0, 300)))) {
+        refunded = rows[0].cost;
+      }
+      await notifyTaskChanged(manager, taskId, rows[0].user_id);
+      return { won: true, refunded };
+    });
+  }
+}
