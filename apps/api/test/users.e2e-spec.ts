@@ -76,6 +76,8 @@ describe('users', () => {
       const page1 = await t.http.get('/api/v1/admin/users').query({ search: tag.toUpperCase(), pageSize: 4 }).set(bearer(admin.token)).expect(200);
       expect(page1.body).toMatchObject({ total: 6, page: 1, pageSize: 4 });
       expect(page1.body.items).toHaveLength(4);
+      // Each with the credits they hold now.
+      expect(page1.body.items.map((u: { creditBalance: number }) => u.creditBalance)).toEqual([100, 100, 100, 100]);
       const page2 = await t.http.get('/api/v1/admin/users').query({ search: tag, pageSize: 4, page: 2 }).set(bearer(admin.token)).expect(200);
       expect(page2.body.items).toHaveLength(2);
       const ids = [...page1.body.items, ...page2.body.items].map((u: { id: string }) => u.id);

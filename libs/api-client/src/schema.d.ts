@@ -1046,8 +1046,27 @@ export interface components {
              */
             newPassword?: string;
         };
+        AdminUserDto: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: email */
+            email: string | null;
+            /** @example 13800138000 */
+            phone: string | null;
+            role: components["schemas"]["UserRole"];
+            status: components["schemas"]["UserStatus"];
+            /** @description Whether the account can sign in with a password */
+            hasPassword: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description Credits the user has now */
+            creditBalance: number;
+        };
         UserPageDto: {
-            items: components["schemas"]["UserDto"][];
+            items: components["schemas"]["AdminUserDto"][];
             total: number;
             page: number;
             pageSize: number;

@@ -58,7 +58,12 @@ export class UsersService {
       );
     }
     const [users, total] = await builder.skip((page - 1) * pageSize).take(pageSize).getManyAndCount();
-    return { items: users.map(mapUser), total, page, pageSize };
+    const balances: Array<{ user_id: string; balance: number }> = await this.users.manager.query(
+      `SELECT user_id, balance FROM credit_accounts WHERE user_id = ANY($1)`,
+      [users.map((user) => user.id)],
+    );
+    const balanceOf = new Map(balances.map((row) => [row.user_id, row.balance]));
+    return { items: users.map((user) => ({ ...mapUser(user), creditBalance: balanceOf.get(user.id) ?? 0 })), total, page, pageSize };
   }
 
   async adminUpdate(actor: User, id: string, dto: AdminUpdateUserDto): Promise<UserDto> {

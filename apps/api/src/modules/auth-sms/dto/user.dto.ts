@@ -84,9 +84,14 @@ export class SearchUsersQueryDto {
   pageSize?: number;
 }
 
+export class AdminUserDto extends UserDto {
+  @ApiProperty({ description: 'Credits the user has now' })
+  creditBalance: number;
+}
+
 export class UserPageDto {
-  @ApiProperty({ type: () => [UserDto] })
-  items: UserDto[];
+  @ApiProperty({ type: () => [AdminUserDto] })
+  items: AdminUserDto[];
 
   @ApiProperty()
   total: number;
