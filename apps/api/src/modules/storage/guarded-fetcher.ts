@@ -145,9 +145,9 @@ export class GuardedFetcher {
       const request = client.get(url, { lookup, signal, headers: { 'User-Agent': 'Atelier/1 (+media ingest)', Accept: '*/*' } }, resolve);
       const connectTimer = setTimeout(() => request.destroy(new FetchRefusedError('timeout', `Could not connect within ${limits.connectTimeoutMs} ms`)), limits.connectTimeoutMs);
       request.once('socket', (socket) => {
-        if (!socket.connecting) clearTimeout(connectTimer);
-        socket.once('connect', () => clearTimeout(connectTimer));
-        socket.once('secureConnect', () => clearTimeout(connectTimer));
+        // A kept-alive socket is connected already; listening on it would pile up listeners.
+        if (!socket.connecting) return clearTimeout(connectTimer);
+        socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
       });
       request.once('error', (error) => {
         clearTimeout(connectTimer);

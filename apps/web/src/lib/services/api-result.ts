@@ -37,6 +37,11 @@ export interface ErrorOptions {
    * `details` are still matched to the form first.
    */
   inline?: readonly number[];
+  /**
+   * Work the user did not ask for (e.g. reopening the live task stream), which retries by itself:
+   * no failure is toasted at all, not even the server being unreachable.
+   */
+  background?: boolean;
 }
 
 /** What openapi-fetch resolves to, reduced to what we read. */
@@ -52,7 +57,7 @@ export async function request<T>(call: () => Promise<FetchResult<T>>, options: E
   try {
     result = await call();
   } catch {
-    toastManager.error(i18n.m.errors.network);
+    if (!options.background) toastManager.error(i18n.m.errors.network);
     return { ok: false, status: 0, fieldErrors: {} };
   }
   const { data, error, response } = result;
@@ -74,7 +79,7 @@ function reportFailure(response: Response, body: unknown, options: ErrorOptions)
   const apiError = isApiError(body) ? body : null;
   const failure: Failure = { ok: false, status, fieldErrors: {}, message: apiError?.message };
   const m = i18n.m;
-  const quiet = options.inline?.includes(status) ?? false;
+  const quiet = options.background || (options.inline?.includes(status) ?? false);
 
   if (status === 401 && options.session !== false) return failure;
 

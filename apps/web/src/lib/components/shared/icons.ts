@@ -41,6 +41,8 @@ export const icons = {
   zoomIn: [circle(11, 11, 8), 'm21 21-4.3-4.3', 'M11 8v6M8 11h6'],
   zoomOut: [circle(11, 11, 8), 'm21 21-4.3-4.3', 'M8 11h6'],
   coins: [circle(8, 8, 6), 'M18.1 10.4A6 6 0 1 1 10.3 18', 'M7 6h1v4', 'm16.7 13.9.7.7-2.8 2.8'],
+  clock: [circle(12, 12, 10), 'M12 6v6l4 2'],
+  tag: ['M12.6 2.6A2 2 0 0 0 11.2 2H4a2 2 0 0 0-2 2v7.2a2 2 0 0 0 .6 1.4l8.7 8.7a2.4 2.4 0 0 0 3.4 0l6.6-6.6a2.4 2.4 0 0 0 0-3.4z', circle(7.5, 7.5, 1)],
   sparkles: ['M12 3l1.9 5.8L20 11l-6.1 2.2L12 19l-1.9-5.8L4 11l6.1-2.2z', 'M19 3v4M17 5h4'],
 } satisfies Record<string, string[]>;
 

@@ -1,0 +1,106 @@
+import type { Schemas } from '@atelier/api-client';
+import { api } from '$lib/api';
+import { i18n } from '$lib/managers/i18n-manager.svelte';
+import { toastManager } from '$lib/managers/toast-manager.svelte';
+import { failureMessage, request, type Result } from './api-result';
+
+export type Task = Schemas['TaskDto'];
+export type TaskOutput = Schemas['TaskOutputDto'];
+export type TaskStatus = Schemas['TaskStatus'];
+export type TaskPage = Schemas['TaskPageDto'];
+export type TaskKind = Schemas['MediaKind'];
+export type CancelResult = Schemas['CancelResultDto'];
+export type TaskEventsToken = Schemas['TaskEventsTokenDto'];
+
+/** The providers the studio offers (history's `source` filter). */
+export const TASK_SOURCES = ['flux', 'midjourney', 'kling', 'jimeng'] as const;
+export type TaskSource = (typeof TASK_SOURCES)[number];
+export const TASK_KINDS: readonly TaskKind[] = ['image', 'video'];
+export const TASK_STATUSES: readonly TaskStatus[] = [
+  'pending',
+  'submitted',
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'canceled',
+];
+
+/** Statuses a task never leaves. */
+export const TERMINAL_STATUSES: readonly TaskStatus[] = ['succeeded', 'failed', 'canceled'];
+
+export function isTerminal(status: TaskStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/** One of my tasks, with its outputs. */
+export function getTask(id: string): Promise<Result<Task>> {
+  return request(() => api.GET('/api/v1/tasks/{id}', { params: { path: { id } } }));
+}
+
+/**
+ * Cancels a task. The outcome is toasted: the API's own words, under a line saying how many
+ * credits came back; a refusal (already finished, too late, the provider did not confirm) in
+ * the API's words too.
+ */
+export async function cancelTask(task: Pick<Task, 'id'>): Promise<Result<CancelResult>> {
+  const m = i18n.m.tasks;
+  const result = await request(() => api.POST('/api/v1/tasks/{id}/cancel', { params: { path: { id: task.id } } }), {
+    inline: [409, 502],
+  });
+  if (result.ok) {
+    const { refunded, message } = result.data;
+    toastManager.success(
+      refunded > 0 ? i18n.format(m.canceledRefunded, { amount: i18n.formatNumber(refunded) }) : m.canceledNoRefund,
+      message,
+    );
+  } else if (result.status === 409 || result.status === 502) {
+    toastManager.error(m.cancelFailed, failureMessage(result));
+  }
+  return result;
+}
+
+/**
+ * A short-lived token to open the task event stream with (EventSource cannot send headers).
+ * Asked for in the background and retried, so a failure is not toasted.
+ */
+export function createTaskEventsToken(): Promise<Result<TaskEventsToken>> {
+  return request(() => api.POST('/api/v1/tasks/events/token'), { background: true });
+}
+
+/** The address of the event stream; `since` resumes after the last event seen. */
+export function taskEventsUrl(token: string, since: string | null): string {
+  const query = new URLSearchParams({ token });
+  if (since) query.set('since', since);
+  return `/api/v1/tasks/events?${query}`;
+}
+
+/** Where "reuse settings" leads: the studio of the task's kind, which reads `reuse`. */
+export function reusePath(task: Pick<Task, 'id' | 'kind'>): string {
+  return `${task.kind === 'video' ? '/videos' : '/images'}?reuse=${encodeURIComponent(task.id)}`;
+}
+
+/** The picture for an output: its thumbnail, or the image itself. */
+export function outputThumbnail(output: TaskOutput): string | null {
+  return output.thumbnailUrl ?? (output.kind !== 'video' && output.url ? output.url : null);
+}
+
+export function isVideoOutput(output: TaskOutput): boolean {
+  return output.kind === 'video' || !!output.mimeType?.startsWith('video/');
+}
+
+/** A file name for downloading an output, e.g. "atelier-1a2b3c4d-2.png". */
+export function outputFilename(task: Pick<Task, 'id'>, output: TaskOutput, index: number): string {
+  const fromUrl = /\.([a-z0-9]{2,5})(?:$|[?#])/i.exec(output.url ?? '')?.[1];
+  const fromType = output.mimeType?.split('/')[1]?.replace('jpeg', 'jpg').replace('quicktime', 'mov');
+  const extension = fromUrl ?? fromType ?? 'bin';
+  return `atelier-${task.id.slice(0, 8)}${index > 0 ? `-${index + 1}` : ''}.${extension}`;
+}
+
+/** Whole seconds the task has run: from creation until it finished, or until `now`. */
+export function elapsedSeconds(task: Pick<Task, 'createdAt' | 'finishedAt'>, now: number): number {
+  const start = Date.parse(task.createdAt);
+  const end = task.finishedAt ? Date.parse(task.finishedAt) : now;
+  if (Number.isNaN(start) || Number.isNaN(end)) return 0;
+  return Math.max(0, Math.floor((end - start) / 1000));
+}
