@@ -449,6 +449,26 @@ describe('task engine', () => {
       expect(await ledgerFor(first.id)).toEqual([{ kind: 'charge', delta: -10 }]);
     });
 
+    it('pages through tasks created within the same millisecond without skipping or repeating any', async () => {
+      const user = await signUp(t.http);
+      await sql(
+        `INSERT INTO generation_tasks (id, user_id, provider, model, kind, action, status, prompt, input, cost, deadline_at, created_at)
+         SELECT gen_random_uuid(), $1, 'fake', 'fake-1', 'image', 'text-to-image', 'succeeded', 'burst ' || i, '{}', 0, now(),
+                '2026-01-01T00:00:00.123456Z'::timestamptz + i * interval '150 microseconds'
+           FROM generate_series(1, 40) AS i`,
+        [user.id],
+      );
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: any = await t.http.get('/api/v1/history').query({ limit: 7, ...(cursor ? { cursor } : {}) }).set(bearer(user.token)).expect(200);
+        seen.push(...page.body.items.map((item: any) => item.prompt));
+        cursor = page.body.nextCursor;
+      } while (cursor);
+      expect(seen).toHaveLength(40);
+      expect(new Set(seen).size).toBe(40);
+    });
+
     it('refuses to delete a running task', async () => {
       const user = await signUp(t.http);
       const slow = await submit(user.id, 'fake:slow');

@@ -2,10 +2,12 @@ import type { Component } from 'svelte';
 import type { Messages } from '$lib/i18n/zh-CN';
 import { HOME_PATH } from '$lib/services/session.service';
 import CreditsPage from './admin/CreditsPage.svelte';
+import PricesPage from './admin/PricesPage.svelte';
 import SmsPage from './admin/SmsPage.svelte';
 import StoragePage from './admin/StoragePage.svelte';
 import UsersPage from './admin/UsersPage.svelte';
 import FilesPage from './FilesPage.svelte';
+import HistoryPage from './HistoryPage.svelte';
 import NotAvailablePage from './NotAvailablePage.svelte';
 import SettingsPage from './SettingsPage.svelte';
 import SignInPage from './SignInPage.svelte';
@@ -28,13 +30,14 @@ export const routes: RouteDefinition[] = [
   { path: '/signup', access: 'guest', title: (m) => m.auth.signUpTitle, component: SignUpPage },
   { path: '/images', access: 'user', title: (m) => m.nav.images, component: NotAvailablePage, props: { feature: 'images' } },
   { path: '/videos', access: 'user', title: (m) => m.nav.videos, component: NotAvailablePage, props: { feature: 'videos' } },
-  { path: '/history', access: 'user', title: (m) => m.nav.history, component: NotAvailablePage, props: { feature: 'history' } },
+  { path: '/history', access: 'user', title: (m) => m.history.title, component: HistoryPage },
   { path: '/files', access: 'user', title: (m) => m.files.title, component: FilesPage },
   { path: '/settings', access: 'user', title: (m) => m.settings.title, component: SettingsPage },
   { path: '/admin/users', access: 'admin', title: (m) => m.admin.users.title, component: UsersPage },
   { path: '/admin/sms', access: 'admin', title: (m) => m.admin.sms.title, component: SmsPage },
   { path: '/admin/storage', access: 'admin', title: (m) => m.admin.storage.title, component: StoragePage },
   { path: '/admin/credits', access: 'admin', title: (m) => m.admin.credits.title, component: CreditsPage },
+  { path: '/admin/prices', access: 'admin', title: (m) => m.admin.prices.title, component: PricesPage },
 ];
 
 /** Paths that only redirect, by whether the visitor is signed in. */

@@ -131,7 +131,6 @@ const en: Messages = {
     notAvailable: 'This part of Atelier is not available yet.',
     images: 'This is where you will generate and edit images with AI.',
     videos: 'This is where you will generate videos with AI.',
-    history: 'This is where you will find your past generations.',
   },
   tasks: {
     statuses: {

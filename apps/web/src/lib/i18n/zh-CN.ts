@@ -133,7 +133,6 @@ const zhCN = {
     notAvailable: '此功能暂未开放，敬请期待。',
     images: '在这里用 AI 生成与编辑图像。',
     videos: '在这里用 AI 生成视频。',
-    history: '在这里查看你的生成记录。',
   },
   tasks: {
     statuses: {
