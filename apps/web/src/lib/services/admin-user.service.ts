@@ -6,6 +6,8 @@ import { toastManager } from '$lib/managers/toast-manager.svelte';
 import { request, type Result } from './api-result';
 
 export type User = Schemas['UserDto'];
+/** A user as the admin list shows them: with their credit balance. */
+export type AdminUser = Schemas['AdminUserDto'];
 export type UserPage = Schemas['UserPageDto'];
 export type UserRole = Schemas['UserRole'];
 export type UserStatus = Schemas['UserStatus'];
