@@ -70,9 +70,11 @@ export interface ProviderLimits {
   enabled: boolean;
   /** Jobs in flight at the provider at once; more wait, pending, for a free slot. */
   maxConcurrentTasks: number;
-  /** A task not finished this long after submission fails and is refunded. */
-  deadlineSeconds: number;
+  /** A task not finished this long after submission fails and is refunded; by default 15 min for images, 60 for videos. */
+  deadlineSeconds?: number;
 }
+
+export const DEFAULT_DEADLINE_SECONDS: Record<MediaKind, number> = { image: 15 * 60, video: 60 * 60 };
 
 export interface SubmitContext {
   /** A tokened URL the provider may call when the job changes, when PUBLIC_URL is set. */

@@ -63,7 +63,8 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   onApplicationBootstrap(): void {
-    if (!this.config.tasks.worker) return;
+    // Describing the API (OpenAPI generation) starts the app without a database.
+    if (!this.config.tasks.worker || !this.dataSource.isInitialized) return;
     this.scheduler.addInterval(TICK, setInterval(() => this.kick(), this.config.tasks.tickMs));
   }
 

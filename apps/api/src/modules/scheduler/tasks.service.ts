@@ -8,7 +8,7 @@ import { CreditsService } from '../credits/credits.service.js';
 import type { MediaKind } from '../storage/media-file.entity.js';
 import type { CancelResultDto, TaskDto } from './dto/task.dto.js';
 import { GenerationTask, TaskStatus } from './generation-task.entity.js';
-import { ProviderError } from './provider-adapter.js';
+import { DEFAULT_DEADLINE_SECONDS, ProviderError } from './provider-adapter.js';
 import { ProviderRegistry } from './provider-registry.js';
 import { PricesService } from './prices.service.js';
 import { adapterView, TaskEngine } from './task-engine.service.js';
@@ -65,7 +65,7 @@ export class TasksService {
         providerState: {},
         status: TaskStatus.Pending,
         cost: price,
-        deadlineAt: new Date(Date.now() + limits.deadlineSeconds * 1000),
+        deadlineAt: new Date(Date.now() + (limits.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS[request.kind]) * 1000),
         nextPollAt: new Date(),
         attempts: slotFree ? 1 : 0,
         leaseOwner: slotFree ? this.engine.owner : null,
