@@ -1,6 +1,6 @@
 import COS from 'cos-nodejs-sdk-v5';
 import { randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { type ObjectInfo, type PutResult, type StorageDriver, StorageError } from './storage-driver.js';
 
 export interface CosDriverOptions {
@@ -93,6 +93,12 @@ export class CosStorageDriver implements StorageDriver {
     } catch (error) {
       throw explain(error);
     }
+  }
+
+  async read(key: string): Promise<Readable> {
+    const output = new PassThrough();
+    this.cos.getObject({ ...this.target(key), Output: output }).catch((error: unknown) => output.destroy(explain(error)));
+    return output;
   }
 
   async head(key: string): Promise<ObjectInfo | null> {

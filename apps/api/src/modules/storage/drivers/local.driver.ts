@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -40,6 +40,12 @@ export class LocalStorageDriver implements StorageDriver {
 
   async delete(key: string): Promise<void> {
     await rm(this.pathOf(key), { force: true });
+  }
+
+  async read(key: string): Promise<Readable> {
+    const path = this.pathOf(key);
+    if (!(await this.head(key))) throw new StorageError('missing', `The file ${key} is missing from local storage`);
+    return createReadStream(path);
   }
 
   async head(key: string): Promise<ObjectInfo | null> {

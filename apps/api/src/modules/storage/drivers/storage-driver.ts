@@ -14,6 +14,8 @@ export interface StorageDriver {
   readonly name: 'local' | 'cos';
   put(key: string, body: Readable, meta: { contentType: string; size?: number }): Promise<PutResult>;
   delete(key: string): Promise<void>;
+  /** The object's bytes, e.g. to hand a stored input image to a provider that cannot reach our URLs. */
+  read(key: string): Promise<Readable>;
   /** Null when the object does not exist. */
   head(key: string): Promise<ObjectInfo | null>;
   /** The URL clients use. */
