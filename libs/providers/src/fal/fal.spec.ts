@@ -15,8 +15,6 @@ function fakeFetch(answers: Answer[]) {
   return { fetchImpl, requests };
 }
 
-const handle = { requestId: submitted.request_id, statusUrl: submitted.status_url, responseUrl: submitted.response_url, cancelUrl: submitted.cancel_url };
-
 const headers = (values: Record<string, string> = {}) => new Headers(values);
 
 // The documented submit answer (fal.md §3.1).
@@ -29,6 +27,8 @@ const submitted = {
   status: 'IN_QUEUE',
   queue_position: 0,
 };
+
+const handle = { requestId: submitted.request_id, statusUrl: submitted.status_url, responseUrl: submitted.response_url, cancelUrl: submitted.cancel_url };
 
 describe('fal client', () => {
   it('submits with "Authorization: Key", the full endpoint id and an encoded webhook', async () => {
