@@ -5,5 +5,6 @@ import { Storage1795251766753 } from './1795251766753-Storage.js';
 import { Credits1795254758598 } from './1795254758598-Credits.js';
 import { TaskEngine1795257565577 } from './1795257565577-TaskEngine.js';
 import { MillisecondCursors1795258057393 } from './1795258057393-MillisecondCursors.js';
+import { Flux1795258498266 } from './1795258498266-Flux.js';
 
-export const migrations: Function[] = [Initial1795249822656, SmsAuth1795251165039, Storage1795251766753, Credits1795254758598, TaskEngine1795257565577, MillisecondCursors1795258057393];
+export const migrations: Function[] = [Initial1795249822656, SmsAuth1795251165039, Storage1795251766753, Credits1795254758598, TaskEngine1795257565577, MillisecondCursors1795258057393, Flux1795258498266];

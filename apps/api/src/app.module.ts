@@ -8,6 +8,7 @@ import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { dataSourceOptions } from './database/data-source.js';
 import { AuthSmsModule } from './modules/auth-sms/auth-sms.module.js';
+import { FluxModule } from './modules/flux/flux.module.js';
 import { HistoryModule } from './modules/history/history.module.js';
 import { HealthController } from './modules/health/health.controller.js';
 import { RateLimitModule } from './modules/rate-limit/rate-limit.module.js';
@@ -57,6 +58,7 @@ export class AppModule {
         StorageModule,
         SchedulerModule,
         HistoryModule,
+        FluxModule,
         SystemModule,
       ],
       controllers: [HealthController],

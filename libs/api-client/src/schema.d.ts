@@ -709,6 +709,178 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/flux/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Flux settings (the API key is never returned) */
+        get: operations["getFluxConfig"];
+        put?: never;
+        /** Change Flux settings; an empty apiKey keeps the stored one */
+        post: operations["saveFluxConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flux/config/user": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether Flux can be used, its default model, and whether it is the sandbox */
+        get: operations["getFluxUserConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flux/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The 11 FLUX models with their parameters, ranges, defaults and prices */
+        get: operations["getFluxModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flux/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether fal.ai can be reached with the configured key (spends nothing) */
+        get: operations["getFluxHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flux/credits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My balance and the price per image of each model */
+        get: operations["getFluxCredits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flux/text-to-image": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Generate images from a prompt; reserves the price and answers with the task */
+        post: operations["createFluxTextToImage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flux/image-to-image": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Edit, vary or combine images (imageUrl, imageUrls, fileId or fileIds); answers with the task */
+        post: operations["createFluxImageToImage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flux/upload-image": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload an input image (multipart field "file"; jpg, png or webp by content; up to 10 MB) */
+        post: operations["uploadFluxImage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flux/task/{taskId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of my Flux tasks */
+        get: operations["getFluxTask"];
+        put?: never;
+        post?: never;
+        /** Cancel one of my Flux tasks */
+        delete: operations["cancelFluxTask"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flux/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My Flux generations, newest first (the unified history item shape) */
+        get: operations["getFluxHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/system/info": {
         parameters: {
             query?: never;
@@ -1418,6 +1590,178 @@ export interface components {
         TaskPageDto: {
             items: components["schemas"]["TaskDto"][];
             nextCursor: string | null;
+        };
+        ImageSizeDto: {
+            width: number;
+            height: number;
+        };
+        FluxConfigDto: {
+            /** @description Whether an API key is stored (it is never returned) */
+            apiKeySet: boolean;
+            /** @description The queue API in use */
+            baseUrl: string;
+            enabled: boolean;
+            /** @description Seconds one generation may take before it fails and is refunded */
+            timeout: number;
+            /** @description Generations at fal at once; more wait their turn */
+            maxConcurrentTasks: number;
+            defaultModel: string;
+            /** @description Generations go to the built-in sandbox */
+            usesSandbox: boolean;
+            /** @description The sandbox is mounted on this server */
+            sandboxAvailable: boolean;
+            /** @description An admin has saved settings */
+            saved: boolean;
+        };
+        SaveFluxConfigDto: {
+            /** @description The fal key (FAL_KEY, or key_id:key_secret); empty keeps the stored one */
+            apiKey?: string;
+            /** @description Default https://queue.fal.run; empty returns to it */
+            baseUrl?: string;
+            enabled?: boolean;
+            /** @description Seconds one generation may take */
+            timeout?: number;
+            maxConcurrentTasks?: number;
+            defaultModel?: string;
+        };
+        FluxUserConfigDto: {
+            enabled: boolean;
+            defaultModel: string;
+            /** @description Generations go to the built-in sandbox */
+            sandbox: boolean;
+        };
+        FluxParameterDto: {
+            /** @description The request field (camelCase) */
+            name: string;
+            /** @enum {string} */
+            type: "integer" | "number" | "boolean" | "enum" | "imageSize";
+            min?: number;
+            max?: number;
+            step?: number;
+            default?: string | number | boolean;
+            /** @description Allowed values (enum), or the size presets (imageSize) */
+            values?: string[];
+        };
+        FluxModelDto: {
+            /** @example fal-ai/flux-1/dev */
+            id: string;
+            /** @enum {string} */
+            family: "flux-1" | "kontext";
+            /** @enum {string} */
+            mode: "text-to-image" | "image-to-image" | "redux" | "multi-image";
+            name: string;
+            nameZhCN: string;
+            description: string;
+            descriptionZhCN: string;
+            /** @enum {string} */
+            prompt: "required" | "none";
+            /** @enum {string} */
+            imageInput: "none" | "single" | "multi";
+            /** @description How many input images it takes at most */
+            maxImages: number;
+            parameters: components["schemas"]["FluxParameterDto"][];
+            /** @description Credits per image now */
+            price: number;
+            /** @description The catalogue price per image */
+            defaultPrice: number;
+            kind: components["schemas"]["MediaKind"];
+        };
+        FluxModelsDto: {
+            models: components["schemas"]["FluxModelDto"][];
+            imageSizes: string[];
+            aspectRatios: string[];
+            /** @description Custom imageSize bounds in pixels */
+            customSize: {
+                min?: number;
+                max?: number;
+            };
+        };
+        FluxHealthDto: {
+            ok: boolean;
+            /** @description What was found, in plain words */
+            message: string;
+            latencyMs: number | null;
+            usesSandbox: boolean;
+        };
+        FluxModelPriceDto: {
+            model: string;
+            /** @description Credits per image */
+            price: number;
+        };
+        FluxCreditsDto: {
+            balance: number;
+            prices: components["schemas"]["FluxModelPriceDto"][];
+        };
+        FluxTextToImageDto: {
+            /** @example fal-ai/flux-1/schnell */
+            model: string;
+            prompt?: string;
+            /** @default 1 */
+            numImages: number;
+            /** @description flux-1 models: a preset or { width, height } */
+            imageSize?: ("square_hd" | "square" | "portrait_4_3" | "portrait_16_9" | "landscape_4_3" | "landscape_16_9") | components["schemas"]["ImageSizeDto"];
+            /**
+             * @description Kontext models
+             * @enum {string}
+             */
+            aspectRatio?: "21:9" | "16:9" | "4:3" | "3:2" | "1:1" | "2:3" | "3:4" | "9:16" | "9:21";
+            guidanceScale?: number;
+            /** @description schnell: 1 to 12 */
+            numInferenceSteps?: number;
+            seed?: number;
+            /** @enum {string} */
+            outputFormat?: "jpeg" | "png";
+            /** @description flux-1 models */
+            enableSafetyChecker?: boolean;
+            /**
+             * @description Kontext models: "1" (strictest) to "6"
+             * @enum {string}
+             */
+            safetyTolerance?: "1" | "2" | "3" | "4" | "5" | "6";
+            /** @description Kontext models */
+            enhancePrompt?: boolean;
+        };
+        FluxImageToImageDto: {
+            /** @example fal-ai/flux-1/schnell */
+            model: string;
+            prompt?: string;
+            /** @default 1 */
+            numImages: number;
+            /** @description flux-1 models: a preset or { width, height } */
+            imageSize?: ("square_hd" | "square" | "portrait_4_3" | "portrait_16_9" | "landscape_4_3" | "landscape_16_9") | components["schemas"]["ImageSizeDto"];
+            /**
+             * @description Kontext models
+             * @enum {string}
+             */
+            aspectRatio?: "21:9" | "16:9" | "4:3" | "3:2" | "1:1" | "2:3" | "3:4" | "9:16" | "9:21";
+            guidanceScale?: number;
+            /** @description schnell: 1 to 12 */
+            numInferenceSteps?: number;
+            seed?: number;
+            /** @enum {string} */
+            outputFormat?: "jpeg" | "png";
+            /** @description flux-1 models */
+            enableSafetyChecker?: boolean;
+            /**
+             * @description Kontext models: "1" (strictest) to "6"
+             * @enum {string}
+             */
+            safetyTolerance?: "1" | "2" | "3" | "4" | "5" | "6";
+            /** @description Kontext models */
+            enhancePrompt?: boolean;
+            /** @description fal-ai/flux-1/dev/image-to-image only */
+            strength?: number;
+            /** @description One of our media URLs, or an outside URL to copy in first */
+            imageUrl?: string;
+            /** @description Multi-image models */
+            imageUrls?: string[];
+            /**
+             * Format: uuid
+             * @description An uploaded file or an earlier result
+             */
+            fileId?: string;
+            /** @description Multi-image models */
+            fileIds?: string[];
         };
         SandboxInfoDto: {
             /** @description Whether the built-in provider sandbox is mounted on this server */
@@ -3519,6 +3863,486 @@ export interface operations {
             };
             /** @description Still running: cancel it first */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getFluxConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FluxConfigDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The caller is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    saveFluxConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SaveFluxConfigDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FluxConfigDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The caller is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getFluxUserConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FluxUserConfigDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getFluxModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FluxModelsDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getFluxHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FluxHealthDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getFluxCredits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FluxCreditsDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    createFluxTextToImage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FluxTextToImageDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not enough credits; nothing was sent */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description fal.ai refused the request (refunded) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Flux is turned off or not set up */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    createFluxImageToImage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FluxImageToImageDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not enough credits; nothing was sent */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description fal.ai refused the request (refunded) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Flux is turned off or not set up */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    uploadFluxImage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaFileDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getFluxTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    cancelFluxTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CancelResultDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Already finished or too late */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getFluxHistory: {
+        parameters: {
+            query?: {
+                /** @description The provider: flux, midjourney, kling, jimeng */
+                source?: string;
+                kind?: components["schemas"]["MediaKind"];
+                status?: components["schemas"]["TaskStatus"];
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskPageDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -6,5 +6,6 @@ import { HistoryService } from './history.service.js';
 @Module({
   controllers: [HistoryController],
   providers: [HistoryService],
+  exports: [HistoryService],
 })
 export class HistoryModule {}

@@ -23,6 +23,8 @@ export interface TaskRequest {
   action: string;
   prompt: string | null;
   input: Record<string, unknown>;
+  /** How many times the model's price is charged, e.g. the number of images asked for. */
+  units?: number;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -49,7 +51,7 @@ export class TasksService {
     const adapter = this.registry.get(request.provider);
     const limits = await adapter.limits();
     if (!limits.enabled) throw new ServiceUnavailableException(`${adapter.displayName} is turned off by the administrator`);
-    const price = await this.prices.priceFor(request.provider, request.model);
+    const price = (await this.prices.priceFor(request.provider, request.model)) * (request.units ?? 1);
     const id = randomUUID();
     const task = await this.dataSource.transaction(async (manager) => {
       const slotFree = (await this.engine.activeAtProvider(manager, request.provider)) < limits.maxConcurrentTasks;

@@ -1,0 +1,96 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { SANDBOX_CREDENTIALS } from '@atelier/sandbox';
+import { FAL_DEFAULT_BASE_URL, FalClient } from '@atelier/providers/fal';
+import { DataSource } from 'typeorm';
+import { fieldError } from '../../common/errors.js';
+import { SecretBox } from '../../common/secret-box.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { SandboxLocator } from '../system/sandbox-locator.service.js';
+import type { FluxConfigDto, SaveFluxConfigDto } from './dto/flux.dto.js';
+import { DEFAULT_FLUX_MODEL, findFluxModel } from './flux-models.js';
+import { FluxSettings } from './flux-settings.entity.js';
+
+/** Requests to fal itself (submit, status, result) give up after this; tasks have their own timeout. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+export interface EffectiveFluxSettings {
+  enabled: boolean;
+  apiKey: string | null;
+  baseUrl: string;
+  timeoutSeconds: number;
+  maxConcurrentTasks: number;
+  defaultModel: string;
+  /** Untouched settings in sandbox mode point at this server's own fal sandbox. */
+  usesSandbox: boolean;
+  saved: boolean;
+}
+
+@Injectable()
+export class FluxSettingsService {
+  private readonly secrets: SecretBox;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly sandbox: SandboxLocator,
+  ) {
+    this.secrets = new SecretBox(config.appSecret);
+  }
+
+  async effective(): Promise<EffectiveFluxSettings> {
+    const row = await this.dataSource.getRepository(FluxSettings).findOneBy({ id: 1 });
+    const savedKey = row?.apiKeyEncrypted ? this.secrets.decrypt(row.apiKeyEncrypted) : null;
+    // A fresh install in sandbox mode generates at once: the key and URL an admin has not set come from the sandbox.
+    const sandboxDefaults = this.sandbox.enabled && !savedKey && !row?.baseUrl;
+    return {
+      enabled: row?.enabled ?? true,
+      apiKey: sandboxDefaults ? SANDBOX_CREDENTIALS.fal.key : savedKey,
+      baseUrl: sandboxDefaults ? this.sandbox.url('fal') : (row?.baseUrl ?? FAL_DEFAULT_BASE_URL),
+      timeoutSeconds: row?.timeoutSeconds ?? 900,
+      maxConcurrentTasks: row?.maxConcurrentTasks ?? 4,
+      defaultModel: row?.defaultModel ?? DEFAULT_FLUX_MODEL,
+      usesSandbox: sandboxDefaults || (this.sandbox.enabled && (row?.baseUrl ?? '').startsWith(this.sandbox.url('fal'))),
+      saved: row !== null,
+    };
+  }
+
+  async client(settings?: EffectiveFluxSettings): Promise<{ client: FalClient; settings: EffectiveFluxSettings } | null> {
+    const current = settings ?? (await this.effective());
+    if (!current.apiKey) return null;
+    return { client: new FalClient({ apiKey: current.apiKey, baseUrl: current.baseUrl, timeoutMs: REQUEST_TIMEOUT_MS }), settings: current };
+  }
+
+  async getConfig(): Promise<FluxConfigDto> {
+    const settings = await this.effective();
+    const row = await this.dataSource.getRepository(FluxSettings).findOneBy({ id: 1 });
+    return {
+      apiKeySet: !!row?.apiKeyEncrypted,
+      baseUrl: settings.baseUrl,
+      enabled: settings.enabled,
+      timeout: settings.timeoutSeconds,
+      maxConcurrentTasks: settings.maxConcurrentTasks,
+      defaultModel: settings.defaultModel,
+      usesSandbox: settings.usesSandbox,
+      sandboxAvailable: this.sandbox.enabled,
+      saved: settings.saved,
+    };
+  }
+
+  /** Saves what was sent; an empty apiKey keeps the stored one, an empty baseUrl returns to the default. */
+  async saveConfig(dto: SaveFluxConfigDto): Promise<FluxConfigDto> {
+    if (dto.defaultModel !== undefined && !findFluxModel(dto.defaultModel)) throw fieldError('defaultModel', `Unknown model "${dto.defaultModel}"`);
+    await this.dataSource.transaction(async (manager) => {
+      const repository = manager.getRepository(FluxSettings);
+      const row = (await repository.findOne({ where: { id: 1 }, lock: { mode: 'pessimistic_write' } })) ?? repository.create({ id: 1 });
+      if (dto.apiKey) row.apiKeyEncrypted = this.secrets.encrypt(dto.apiKey);
+      if (dto.baseUrl !== undefined) row.baseUrl = dto.baseUrl ? dto.baseUrl.replace(/\/+$/, '') : null;
+      if (dto.enabled !== undefined) row.enabled = dto.enabled;
+      if (dto.timeout !== undefined) row.timeoutSeconds = dto.timeout;
+      if (dto.maxConcurrentTasks !== undefined) row.maxConcurrentTasks = dto.maxConcurrentTasks;
+      if (dto.defaultModel !== undefined) row.defaultModel = dto.defaultModel;
+      await repository.save(row);
+    });
+    return this.getConfig();
+  }
+}

@@ -1,0 +1,161 @@
+import { applyDecorators, Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import {
+  ApiBadGatewayResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPaymentRequiredResponse,
+  ApiPayloadTooLargeResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnsupportedMediaTypeResponse,
+} from '@nestjs/swagger';
+import type { Request } from 'express';
+import { ErrorResponseDto } from '../../common/error-response.dto.js';
+import type { AuthContext } from '../auth-sms/auth.types.js';
+import { Auth, Authenticated } from '../auth-sms/authenticated.decorator.js';
+import { CancelResultDto, HistoryQueryDto, TaskDto, TaskPageDto } from '../scheduler/dto/task.dto.js';
+import { MediaFileDto } from '../storage/dto/storage.dto.js';
+import {
+  FluxConfigDto,
+  FluxCreditsDto,
+  FluxHealthDto,
+  FluxImageToImageDto,
+  FluxModelsDto,
+  FluxTaskIdParamDto,
+  FluxTextToImageDto,
+  FluxUserConfigDto,
+  ImageSizeDto,
+  SaveFluxConfigDto,
+} from './dto/flux.dto.js';
+import { FluxSettingsService } from './flux-settings.service.js';
+import { FluxService } from './flux.service.js';
+
+/** What a submission may answer besides the task. */
+const SubmitErrors = () =>
+  applyDecorators(
+    ApiPaymentRequiredResponse({ type: ErrorResponseDto, description: 'Not enough credits; nothing was sent' }),
+    ApiBadGatewayResponse({ type: ErrorResponseDto, description: 'fal.ai refused the request (refunded)' }),
+    ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'Flux is turned off or not set up' }),
+  );
+
+@ApiTags('Flux')
+@ApiExtraModels(ImageSizeDto)
+@Controller('flux')
+export class FluxController {
+  constructor(
+    private readonly flux: FluxService,
+    private readonly settings: FluxSettingsService,
+  ) {}
+
+  @Get('config')
+  @Authenticated({ admin: true })
+  @ApiOperation({ summary: 'Flux settings (the API key is never returned)' })
+  @ApiOkResponse({ type: FluxConfigDto })
+  getFluxConfig(): Promise<FluxConfigDto> {
+    return this.settings.getConfig();
+  }
+
+  @Post('config')
+  @HttpCode(200)
+  @Authenticated({ admin: true })
+  @ApiOperation({ summary: 'Change Flux settings; an empty apiKey keeps the stored one' })
+  @ApiOkResponse({ type: FluxConfigDto })
+  saveFluxConfig(@Body() dto: SaveFluxConfigDto): Promise<FluxConfigDto> {
+    return this.settings.saveConfig(dto);
+  }
+
+  @Get('config/user')
+  @Authenticated()
+  @ApiOperation({ summary: 'Whether Flux can be used, its default model, and whether it is the sandbox' })
+  @ApiOkResponse({ type: FluxUserConfigDto })
+  getFluxUserConfig(): Promise<FluxUserConfigDto> {
+    return this.flux.userConfig();
+  }
+
+  @Get('models')
+  @Authenticated()
+  @ApiOperation({ summary: 'The 11 FLUX models with their parameters, ranges, defaults and prices' })
+  @ApiOkResponse({ type: FluxModelsDto })
+  getFluxModels(): Promise<FluxModelsDto> {
+    return this.flux.models();
+  }
+
+  @Get('health')
+  @Authenticated()
+  @ApiOperation({ summary: 'Whether fal.ai can be reached with the configured key (spends nothing)' })
+  @ApiOkResponse({ type: FluxHealthDto })
+  getFluxHealth(): Promise<FluxHealthDto> {
+    return this.flux.health();
+  }
+
+  @Get('credits')
+  @Authenticated()
+  @ApiOperation({ summary: 'My balance and the price per image of each model' })
+  @ApiOkResponse({ type: FluxCreditsDto })
+  getFluxCredits(@Auth() auth: AuthContext): Promise<FluxCreditsDto> {
+    return this.flux.userCredits(auth.user.id);
+  }
+
+  @Post('text-to-image')
+  @Authenticated()
+  @ApiOperation({ summary: 'Generate images from a prompt; reserves the price and answers with the task' })
+  @ApiCreatedResponse({ type: TaskDto })
+  @SubmitErrors()
+  createFluxTextToImage(@Auth() auth: AuthContext, @Body() dto: FluxTextToImageDto): Promise<TaskDto> {
+    return this.flux.textToImage(auth.user.id, dto);
+  }
+
+  @Post('image-to-image')
+  @Authenticated()
+  @ApiOperation({ summary: 'Edit, vary or combine images (imageUrl, imageUrls, fileId or fileIds); answers with the task' })
+  @ApiCreatedResponse({ type: TaskDto })
+  @SubmitErrors()
+  createFluxImageToImage(@Auth() auth: AuthContext, @Body() dto: FluxImageToImageDto): Promise<TaskDto> {
+    return this.flux.imageToImage(auth.user.id, dto);
+  }
+
+  @Post('upload-image')
+  @Authenticated()
+  @ApiOperation({ summary: 'Upload an input image (multipart field "file"; jpg, png or webp by content; up to 10 MB)' })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' } } } })
+  @ApiCreatedResponse({ type: MediaFileDto })
+  @ApiPayloadTooLargeResponse({ type: ErrorResponseDto })
+  @ApiUnsupportedMediaTypeResponse({ type: ErrorResponseDto })
+  uploadFluxImage(@Auth() auth: AuthContext, @Req() request: Request): Promise<MediaFileDto> {
+    return this.flux.uploadImage(auth.user.id, request);
+  }
+
+  @Get('task/:taskId')
+  @Authenticated()
+  @ApiOperation({ summary: 'One of my Flux tasks' })
+  @ApiOkResponse({ type: TaskDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  getFluxTask(@Auth() auth: AuthContext, @Param() { taskId }: FluxTaskIdParamDto): Promise<TaskDto> {
+    return this.flux.task(auth.user.id, taskId);
+  }
+
+  @Delete('task/:taskId')
+  @Authenticated()
+  @ApiOperation({ summary: 'Cancel one of my Flux tasks' })
+  @ApiOkResponse({ type: CancelResultDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Already finished or too late' })
+  cancelFluxTask(@Auth() auth: AuthContext, @Param() { taskId }: FluxTaskIdParamDto): Promise<CancelResultDto> {
+    return this.flux.cancel(auth.user.id, taskId);
+  }
+
+  @Get('history')
+  @Authenticated()
+  @ApiOperation({ summary: 'My Flux generations, newest first (the unified history item shape)' })
+  @ApiOkResponse({ type: TaskPageDto })
+  getFluxHistory(@Auth() auth: AuthContext, @Query() query: HistoryQueryDto): Promise<TaskPageDto> {
+    return this.flux.listHistory(auth.user.id, query);
+  }
+}

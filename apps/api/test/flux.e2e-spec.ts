@@ -1,0 +1,171 @@
+import sharp from 'sharp';
+import { bearer, signUp, startTestApp, type TestApp } from './test-app.js';
+
+const TERMINAL = ['succeeded', 'failed', 'canceled'];
+
+/** FLUX end to end: the module, the task engine and storage against the fal sandbox on this server. */
+describe('flux', () => {
+  let t: TestApp;
+  let admin: Awaited<ReturnType<typeof signUp>>;
+
+  const waitForTask = async (token: string, id: string, until: (task: any) => boolean = (task) => TERMINAL.includes(task.status)) => {
+    const started = Date.now();
+    for (;;) {
+      const { body } = await t.http.get(`/api/v1/flux/task/${id}`).set(bearer(token)).expect(200);
+      if (until(body)) return body;
+      if (Date.now() - started > 20_000) throw new Error(`task ${id} still ${body.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+  };
+  const balance = async (token: string) => (await t.http.get('/api/v1/credits').set(bearer(token)).expect(200)).body.balance as number;
+  const png = () => sharp({ create: { width: 320, height: 240, channels: 3, background: '#3070c0' } }).png().toBuffer();
+  const upload = async (token: string, bytes: Buffer, name = 'input.png') =>
+    t.http.post('/api/v1/flux/upload-image').set(bearer(token)).attach('file', bytes, name);
+
+  beforeAll(async () => {
+    t = await startTestApp({ listen: true, env: { TASK_TICK_MS: '30', TASK_POLL_MIN_MS: '20', TASK_POLL_MAX_MS: '150' } });
+    admin = await signUp(t.http);
+  });
+  afterAll(() => t?.close());
+
+  it('works on a fresh install through the sandbox, with its catalogue and health', async () => {
+    const user = await signUp(t.http);
+    expect((await t.http.get('/api/v1/flux/config/user').set(bearer(user.token)).expect(200)).body).toEqual({ enabled: true, defaultModel: 'fal-ai/flux-1/schnell', sandbox: true });
+    const { body: catalogue } = await t.http.get('/api/v1/flux/models').set(bearer(user.token)).expect(200);
+    expect(catalogue.models).toHaveLength(11);
+    expect(catalogue.models.find((m: any) => m.id === 'fal-ai/flux-1/schnell')).toMatchObject({ mode: 'text-to-image', price: 3, parameters: expect.arrayContaining([{ name: 'numInferenceSteps', type: 'integer', min: 1, max: 12, step: 1, default: 4 }]) });
+    expect(catalogue.models[0].parameters[0]).not.toHaveProperty('wire');
+    const health = await t.http.get('/api/v1/flux/health').set(bearer(user.token)).expect(200);
+    expect(health.body).toMatchObject({ ok: true, usesSandbox: true });
+    const credits = await t.http.get('/api/v1/flux/credits').set(bearer(user.token)).expect(200);
+    expect(credits.body.balance).toBe(100);
+    expect(credits.body.prices).toHaveLength(11);
+    const config = await t.http.get('/api/v1/flux/config').set(bearer(admin.token)).expect(200);
+    expect(config.body).toMatchObject({ apiKeySet: false, usesSandbox: true, enabled: true, timeout: 900, maxConcurrentTasks: 4 });
+    await t.http.get('/api/v1/flux/config').set(bearer(user.token)).expect(403);
+  });
+
+  it('generates images from text, charges per image and stores every output with its seed', async () => {
+    const user = await signUp(t.http);
+    const created = await t.http
+      .post('/api/v1/flux/text-to-image')
+      .set(bearer(user.token))
+      .send({ model: 'fal-ai/flux-1/schnell', prompt: 'a red fox in snow', numImages: 2, imageSize: 'square', numInferenceSteps: 4, seed: 42, outputFormat: 'png' })
+      .expect(201);
+    expect(created.body).toMatchObject({ provider: 'flux', model: 'fal-ai/flux-1/schnell', action: 'text-to-image', cost: 6, prompt: 'a red fox in snow' });
+    expect(await balance(user.token)).toBe(94);
+    const done = await waitForTask(user.token, created.body.id);
+    expect(done.status).toBe('succeeded');
+    expect(done.outputs).toHaveLength(2);
+    for (const output of done.outputs) {
+      expect(output).toMatchObject({ kind: 'image', mimeType: 'image/png', width: 512, height: 512, metadata: { seed: '42', hasNsfwConcepts: false } });
+      expect(output.url).toMatch(/^\/media\//);
+      expect(output.thumbnailUrl).toMatch(/\.thumb\.webp$/);
+      await t.http.get(output.url).expect(200);
+    }
+    expect(JSON.stringify(done)).not.toMatch(/fal-media|sandbox/);
+    const history = await t.http.get('/api/v1/flux/history').set(bearer(user.token)).expect(200);
+    expect(history.body.items.map((item: any) => item.id)).toEqual([created.body.id]);
+  });
+
+  it('checks each request against its model, naming the field and what is allowed', async () => {
+    const user = await signUp(t.http);
+    const cases: Array<[object, string, RegExp]> = [
+      [{ model: 'fal-ai/flux-1/schnell', prompt: 'x', numInferenceSteps: 20 }, 'numInferenceSteps', /from 1 to 12/],
+      [{ model: 'fal-ai/flux-pro/kontext/text-to-image', prompt: 'x', imageSize: 'square' }, 'imageSize', /does not take imageSize/],
+      [{ model: 'fal-ai/flux-pro/kontext/text-to-image', prompt: 'x', aspectRatio: '5:4' }, 'aspectRatio', /one of: 21:9/],
+      [{ model: 'fal-ai/flux-1/dev', prompt: 'x', strength: 0.5 }, 'strength', /should not exist/],
+      [{ model: 'fal-ai/flux-pro/kontext/text-to-image', prompt: 'x', enableSafetyChecker: true }, 'enableSafetyChecker', /does not take enableSafetyChecker/],
+      [{ model: 'fal-ai/flux-1/dev' }, 'prompt', /prompt is required/],
+      [{ model: 'fal-ai/flux-1/dev/image-to-image', prompt: 'x' }, 'model', /not a text-to-image model/],
+      [{ model: 'flux-9000', prompt: 'x' }, 'model', /model must be one of: fal-ai\/flux-1\/dev,/],
+      [{ model: 'fal-ai/flux-1/dev', prompt: 'x', imageSize: { width: 99999, height: 10 } }, 'imageSize', /from 256 to 2048/],
+      [{ model: 'fal-ai/flux-1/dev', prompt: 'x', unknown: 1 }, 'unknown', /should not exist/],
+    ];
+    for (const [body, field, message] of cases) {
+      const response = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send(body).expect(400);
+      expect([field, response.body.details.find((d: any) => d.field === field)?.messages.join(' ')]).toEqual([field, expect.stringMatching(message)]);
+    }
+    expect(await balance(user.token)).toBe(100);
+  });
+
+  it('fails and refunds a prompt the content checker flags', async () => {
+    const user = await signUp(t.http);
+    const created = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/dev', prompt: 'sandbox:fail please' }).expect(201);
+    const done = await waitForTask(user.token, created.body.id);
+    expect(done.status).toBe('failed');
+    expect(done.error).toMatch(/^FLUX \(fal.ai\): the content was flagged by the safety checker/);
+    expect(await balance(user.token)).toBe(100);
+  });
+
+  it('edits, varies and combines our own images: uploads, earlier results and outside URLs', async () => {
+    const user = await signUp(t.http);
+    const uploaded = await upload(user.token, await png());
+    expect(uploaded.status).toBe(201);
+    expect(uploaded.body).toMatchObject({ kind: 'image', mimeType: 'image/png', width: 320, height: 240 });
+    const gif = await upload(user.token, Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00;', 'latin1'), 'x.gif');
+    expect(gif.status).toBe(415);
+
+    const kontext = await t.http.post('/api/v1/flux/image-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-pro/kontext', prompt: 'make it night', fileId: uploaded.body.id, safetyTolerance: '3', aspectRatio: '4:3' }).expect(201);
+    expect(kontext.body.cost).toBe(16);
+    const edited = await waitForTask(user.token, kontext.body.id);
+    expect(edited.status).toBe('succeeded');
+
+    // An earlier result, by its URL, into image-to-image with a strength.
+    const img2img = await t.http.post('/api/v1/flux/image-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/dev/image-to-image', prompt: 'watercolour', imageUrl: edited.outputs[0].url, strength: 0.6 }).expect(201);
+    expect((await waitForTask(user.token, img2img.body.id)).status).toBe('succeeded');
+
+    const redux = await t.http.post('/api/v1/flux/image-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/schnell/redux', fileId: uploaded.body.id }).expect(201);
+    expect((await waitForTask(user.token, redux.body.id)).status).toBe('succeeded');
+    const noPrompt = await t.http.post('/api/v1/flux/image-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/schnell/redux', fileId: uploaded.body.id, prompt: 'x' }).expect(400);
+    expect(noPrompt.body.details[0].field).toBe('prompt');
+
+    await t.app.get((await import('../src/modules/credits/credits.service.js')).CreditsService).grant({ id: admin.id } as any, { userId: user.id, amount: 100, reason: 'more' });
+    const multi = await t.http.post('/api/v1/flux/image-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-pro/kontext/multi', prompt: 'put them together', fileIds: [uploaded.body.id, edited.outputs[0].id] }).expect(201);
+    expect((await waitForTask(user.token, multi.body.id)).status).toBe('succeeded');
+
+    const missing = await t.http.post('/api/v1/flux/image-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-pro/kontext', prompt: 'x' }).expect(400);
+    expect(missing.body.details[0]).toMatchObject({ field: 'imageUrl', messages: [expect.stringMatching(/needs exactly one image/)] });
+    const tooMany = await t.http.post('/api/v1/flux/image-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-pro/kontext/multi', prompt: 'x', fileIds: Array(5).fill(uploaded.body.id) }).expect(400);
+    expect(tooMany.body.details[0].field).toBe('fileIds');
+    const private_ = await t.http.post('/api/v1/flux/image-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-pro/kontext', prompt: 'x', imageUrl: 'http://10.1.2.3/secret.png' }).expect(400);
+    expect(private_.body.details[0]).toMatchObject({ field: 'imageUrl', messages: [expect.stringMatching(/could not be fetched: .*not a public address/)] });
+    const other = await signUp(t.http);
+    const notMine = await t.http.post('/api/v1/flux/image-to-image').set(bearer(other.token)).send({ model: 'fal-ai/flux-pro/kontext', prompt: 'x', fileId: uploaded.body.id }).expect(400);
+    expect(notMine.body.details[0].messages[0]).toBe('fileId is not one of your stored images');
+  });
+
+  it('cancels a running generation at fal', async () => {
+    const user = await signUp(t.http);
+    const created = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/schnell', prompt: 'sandbox:slow mountains' }).expect(201);
+    await waitForTask(user.token, created.body.id, (task) => task.status === 'running');
+    const canceled = await t.http.delete(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token)).expect(200);
+    expect(canceled.body.task.status).toBe('canceled');
+    const other = await signUp(t.http);
+    await t.http.get(`/api/v1/flux/task/${created.body.id}`).set(bearer(other.token)).expect(404);
+  });
+
+  it('lets admins set the key (never returned), and a refused key fails and refunds with 502', async () => {
+    const user = await signUp(t.http);
+    const sandboxUrl = `${t.baseUrl!.replace('localhost', '127.0.0.1')}/sandbox/fal`;
+    const saved = await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ apiKey: 'not-the-key', baseUrl: sandboxUrl, maxConcurrentTasks: 2, timeout: 600, defaultModel: 'fal-ai/flux-1/dev' }).expect(200);
+    expect(saved.body).toMatchObject({ apiKeySet: true, baseUrl: sandboxUrl, maxConcurrentTasks: 2, timeout: 600, defaultModel: 'fal-ai/flux-1/dev', saved: true });
+    expect(JSON.stringify(saved.body)).not.toContain('not-the-key');
+    const health = await t.http.get('/api/v1/flux/health').set(bearer(user.token)).expect(200);
+    expect(health.body).toMatchObject({ ok: false, message: expect.stringMatching(/^The key was refused/) });
+    const refused = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/dev', prompt: 'x' }).expect(502);
+    expect(refused.body.message).toMatch(/^FLUX \(fal.ai\) refused the request: the API key was not accepted .* \(the 10 credits were refunded\)$/);
+    expect(await balance(user.token)).toBe(100);
+
+    const bad = await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ timeout: 5, defaultModel: 'nope', baseUrl: 'ftp://x' }).expect(400);
+    expect(bad.body.details.map((d: any) => d.field).sort()).toEqual(['baseUrl', 'timeout']);
+    // The right key; an empty key afterwards keeps it.
+    await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ apiKey: 'sandbox-fal-key' }).expect(200);
+    await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ apiKey: '', enabled: true }).expect(200);
+    expect((await t.http.get('/api/v1/flux/health').set(bearer(user.token)).expect(200)).body.ok).toBe(true);
+    await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ enabled: false }).expect(200);
+    const off = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/dev', prompt: 'x' }).expect(503);
+    expect(off.body.message).toBe('Flux is turned off by the administrator');
+    await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ enabled: true }).expect(200);
+  });
+});
