@@ -1,5 +1,6 @@
 import sharp from 'sharp';
-import { bearer, signUp, startTestApp, type TestApp } from './test-app.js';
+import pg from 'pg';
+import { bearer, freePort, signUp, startTestApp, type TestApp } from './test-app.js';
 
 const TERMINAL = ['succeeded', 'failed', 'canceled'];
 
@@ -135,6 +136,69 @@ describe('flux', () => {
     expect(notMine.body.details[0].messages[0]).toBe('fileId is not one of your stored images');
   });
 
+  it('runs every model with a valid request and refuses an invalid one', async () => {
+    const user = await signUp(t.http);
+    await t.app.get((await import('../src/modules/credits/credits.service.js')).CreditsService).grant({ id: admin.id } as any, { userId: user.id, amount: 1000, reason: 'all models' });
+    const input = (await upload(user.token, await png())).body.id as string;
+    const { body: catalogue } = await t.http.get('/api/v1/flux/models').set(bearer(user.token)).expect(200);
+    const tasks: Array<{ id: string; model: string }> = [];
+    for (const model of catalogue.models) {
+      const endpoint = model.mode === 'text-to-image' ? 'text-to-image' : 'image-to-image';
+      const body: Record<string, unknown> = { model: model.id, ...(model.prompt === 'required' ? { prompt: `a lighthouse for ${model.id}` } : {}) };
+      if (model.imageInput === 'single') body.fileId = input;
+      if (model.imageInput === 'multi') body.fileIds = [input, input];
+      const bad = await t.http.post(`/api/v1/flux/${endpoint}`).set(bearer(user.token)).send({ ...body, numImages: 9 }).expect(400);
+      expect([model.id, bad.body.details[0].field]).toEqual([model.id, 'numImages']);
+      const created = await t.http.post(`/api/v1/flux/${endpoint}`).set(bearer(user.token)).send(body).expect(201);
+      tasks.push({ id: created.body.id, model: model.id });
+    }
+    for (const task of tasks) {
+      const done = await waitForTask(user.token, task.id);
+      expect([task.model, done.status, done.outputs.length]).toEqual([task.model, 'succeeded', 1]);
+    }
+  });
+
+  it('cancels a queued generation at fal and refunds it in full', async () => {
+    const user = await signUp(t.http);
+    await t.http.post('/sandbox/_control/timing').send({ queueMs: 60_000 }).expect(200);
+    try {
+      const created = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/dev', prompt: 'waiting' }).expect(201);
+      await waitForTask(user.token, created.body.id, (task) => task.status === 'queued');
+      const canceled = await t.http.delete(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token)).expect(200);
+      expect(canceled.body).toMatchObject({ refunded: 10, task: { status: 'canceled' } });
+      expect(await balance(user.token)).toBe(100);
+    } finally {
+      await t.http.post('/sandbox/_control/timing').send({ queueMs: 20 }).expect(200);
+    }
+  });
+
+  it('keeps going through 429, 500 and malformed answers, and ends clearly when fal never recovers', async () => {
+    const user = await signUp(t.http);
+    await t.http.post('/sandbox/_control/faults').send({ provider: 'fal', http429: 0.25, http500: 0.25, malformedJson: 0.2 }).expect(200);
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const created = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/schnell', prompt: `hiccup ${i}` });
+        expect(created.status).toBe(201);
+        ids.push(created.body.id);
+      }
+      for (const id of ids) expect((await waitForTask(user.token, id)).status).toBe('succeeded');
+
+      await t.http.post('/sandbox/_control/faults').send({ provider: 'fal', http500: 1 }).expect(200);
+      const stuck = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/schnell', prompt: 'never' }).expect(201);
+      expect(stuck.body.status).toBe('pending');
+      const client = new pg.Client({ connectionString: t.database.url });
+      await client.connect();
+      await client.query(`UPDATE generation_tasks SET deadline_at = now() + interval '300 milliseconds' WHERE id = $1`, [stuck.body.id]);
+      await client.end();
+      const done = await waitForTask(user.token, stuck.body.id);
+      expect(done).toMatchObject({ status: 'failed', error: expect.stringMatching(/^FLUX \(fal.ai\) could not take the task within/) });
+      expect(await balance(user.token)).toBe(100 - 9);
+    } finally {
+      await t.http.post('/sandbox/_control/faults').send({ provider: 'fal' }).expect(200);
+    }
+  });
+
   it('cancels a running generation at fal', async () => {
     const user = await signUp(t.http);
     const created = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/schnell', prompt: 'sandbox:slow mountains' }).expect(201);
@@ -143,6 +207,31 @@ describe('flux', () => {
     expect(canceled.body.task.status).toBe('canceled');
     const other = await signUp(t.http);
     await t.http.get(`/api/v1/flux/task/${created.body.id}`).set(bearer(other.token)).expect(404);
+  });
+
+  it('finishes through the webhook when fal calls back, without waiting for a poll', async () => {
+    const port = await freePort();
+    // Polls are a minute apart here: only the webhook can make the task due.
+    const hooked = await startTestApp({
+      listen: true,
+      port,
+      env: { PUBLIC_URL: `http://127.0.0.1:${port}`, TASK_TICK_MS: '30', TASK_POLL_MIN_MS: '60000', TASK_POLL_MAX_MS: '600000' },
+    });
+    try {
+      const user = await signUp(hooked.http);
+      const created = await hooked.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/schnell', prompt: 'called back' }).expect(201);
+      const started = Date.now();
+      for (;;) {
+        const { body } = await hooked.http.get(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token)).expect(200);
+        if (body.status === 'succeeded') break;
+        if (Date.now() - started > 10_000) throw new Error(`still ${body.status}`);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      }
+      const calls = await hooked.http.get('/sandbox/_control/requests?provider=fal').expect(200);
+      expect(JSON.stringify(calls.body)).toContain('/status');
+    } finally {
+      await hooked.close();
+    }
   });
 
   it('lets admins set the key (never returned), and a refused key fails and refunds with 502', async () => {

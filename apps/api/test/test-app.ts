@@ -62,6 +62,8 @@ export async function startTestApp(
     env?: Record<string, string>;
     database?: TestDatabase;
     listen?: boolean;
+    /** The port to listen on (default: any free one). */
+    port?: number;
     /** Runs before the app starts, e.g. to register a test provider. */
     beforeInit?: (app: NestExpressApplication) => void;
   } = {},
@@ -84,7 +86,7 @@ export async function startTestApp(
   options.beforeInit?.(app);
   let baseUrl: string | undefined;
   if (options.listen) {
-    await app.listen(0, '127.0.0.1');
+    await app.listen(options.port ?? 0, '127.0.0.1');
     const address = app.getHttpServer().address() as { port: number };
     baseUrl = `http://127.0.0.1:${address.port}`;
   } else {
@@ -102,6 +104,16 @@ export async function startTestApp(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A port nobody listens on right now, for a server that must know its own address before it starts. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 export interface SignedUpUser {
