@@ -44,6 +44,8 @@ export class SandboxContext {
   timing: SandboxTiming;
   outputTtlSeconds: number;
   readonly requests: RecordedRequest[] = [];
+  /** fal status polls made, and when each request completed: for tests and the completion-lag benchmark. */
+  readonly falStats = { statusCalls: 0, completions: new Map<string, number>() };
   readonly smsOutbox: SmsMessage[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly resetHandlers: Array<() => void> = [];
@@ -88,6 +90,8 @@ export class SandboxContext {
     this.timers.clear();
     this.requests.length = 0;
     this.smsOutbox.length = 0;
+    this.falStats.statusCalls = 0;
+    this.falStats.completions.clear();
     for (const handler of this.resetHandlers) handler();
   }
 

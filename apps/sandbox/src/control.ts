@@ -43,6 +43,10 @@ export function controlRouter(context: SandboxContext, faults: FaultRegistry): R
     res.json({ provider, ...faults.set(provider, settings) });
   });
 
+  router.get('/fal/stats', (_req: Request, res: Response) => {
+    res.json({ statusCalls: context.falStats.statusCalls, completions: Object.fromEntries(context.falStats.completions) });
+  });
+
   router.get('/timing', (_req: Request, res: Response) => {
     res.json({ ...context.timing, outputTtlSeconds: context.outputTtlSeconds });
   });

@@ -190,6 +190,9 @@ export function falRouter(context: SandboxContext, faults: FaultRegistry): Route
     job.outcome = outcome;
     job.status = 'COMPLETED';
     job.completedAt = Date.now();
+    context.falStats.completions.set(job.id, job.completedAt);
+    // Bounded, oldest first out, so a long-running sandbox does not grow without end.
+    if (context.falStats.completions.size > 50_000) context.falStats.completions.delete(context.falStats.completions.keys().next().value!);
     void deliverWebhook(job);
   };
 
@@ -322,6 +325,7 @@ export function falRouter(context: SandboxContext, faults: FaultRegistry): Route
   };
 
   router.get('/:owner/:app/requests/:id/status', (req, res) => {
+    context.falStats.statusCalls++;
     const job = findJob(req, res);
     if (!job) return;
     res.status(job.status === 'COMPLETED' ? 200 : 202).set('x-fal-request-id', job.id).json(statusBody(job, req.query.logs === '1'));

@@ -47,6 +47,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly inFlight = new Map<string, Promise<void>>();
   private ticking: Promise<void> | null = null;
   private again = false;
+  private wakeTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly webhookKey: Buffer;
 
@@ -70,6 +71,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
     if (this.scheduler.doesExist('interval', TICK)) this.scheduler.deleteInterval(TICK);
     await this.idle();
   }
@@ -115,11 +117,27 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     const providers = this.registry.names();
     if (providers.length === 0) return;
     let room = MAX_IN_FLIGHT - this.inFlight.size;
-    if (room <= 0) return;
-    const claimed = await this.claimActive(providers, room);
-    room -= claimed.length;
-    for (const task of claimed) this.start(task);
-    if (room > 0) for (const task of await this.claimPending(room)) this.start(task);
+    if (room > 0) {
+      const claimed = await this.claimActive(providers, room);
+      room -= claimed.length;
+      for (const task of claimed) this.start(task);
+      if (room > 0) for (const task of await this.claimPending(room)) this.start(task);
+    }
+    await this.wakeForNextDue();
+  }
+
+  /** Ticks are a safety net: the engine also wakes exactly when the next task falls due. */
+  private async wakeForNextDue(): Promise<void> {
+    const [{ wait }] = await this.dataSource.query(
+      `SELECT extract(epoch FROM min(next_poll_at) - now()) * 1000 AS wait FROM generation_tasks WHERE status IN ('pending', 'submitted', 'queued', 'running')`,
+    );
+    if (wait === null || Number(wait) >= this.config.tasks.tickMs || this.stopped) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = null;
+      this.kick();
+    }, Math.max(5, Number(wait)));
+    this.wakeTimer.unref?.();
   }
 
   private start(task: GenerationTask): void {
@@ -263,7 +281,8 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
       return;
     }
     const status = { submitted: TaskStatus.Submitted, queued: TaskStatus.Queued, running: TaskStatus.Running }[update.status];
-    const polls = task.status === TaskStatus.Pending ? 0 : task.attempts;
+    // Attempts count the submission too; the first poll after it waits the shortest time.
+    const polls = task.status === TaskStatus.Pending ? 0 : Math.max(0, task.attempts - 1);
     const saved = await this.save(task, {
       status,
       progress: update.progress,
