@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { ProviderError } from '../../api/src/modules/scheduler/provider-adapter.js';
 import { ProviderRegistry } from '../../api/src/modules/scheduler/provider-registry.js';
+import { TaskEventsService } from '../../api/src/modules/scheduler/task-events.service.js';
 import { TasksService } from '../../api/src/modules/scheduler/tasks.service.js';
 import { MediaKind } from '../../api/src/modules/storage/media-file.entity.js';
 import { createFakeAdapter, type FakeProvider, startFakeProvider } from '../../api/test/fixtures/fake-provider.mjs';
@@ -145,6 +146,23 @@ describe('web app: history, live tasks and prices', () => {
     expect(await page.locator('[data-testid=task-card]').first().getAttribute('data-task-id')).toBe(next.id);
     await page.selectOption('[data-testid=history-filter-status]', '');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=task-card]').length === 5);
+  });
+
+  it('reopens a lost event stream and catches up on what changed meanwhile', async () => {
+    const task = await submit(user.id, 'waits again fake:queued');
+    await page.waitForSelector(`[data-testid=task-card][data-task-id="${task.id}"][data-status=queued]`);
+    await page.waitForSelector('[data-testid=task-events-state][data-state=live]');
+    const charged = await balance(user.token);
+    await page.waitForSelector(`[data-testid=credit-balance][data-balance="${charged}"]`);
+
+    // Every stream's connection drops (as a restart or a proxy would); the task is canceled before the page reconnects.
+    const streams = (t.app.get(TaskEventsService) as unknown as { subscribers: Map<string, Set<{ response: { destroy(): void } }>> }).subscribers;
+    for (const set of streams.values()) for (const subscriber of set) subscriber.response.destroy();
+    await t.http.post(`/api/v1/tasks/${task.id}/cancel`).set(bearer(user.token)).expect(200);
+
+    await page.waitForSelector(`[data-testid=task-card][data-task-id="${task.id}"][data-status=canceled]`);
+    await page.waitForSelector('[data-testid=task-events-state][data-state=live]');
+    await page.waitForSelector(`[data-testid=credit-balance][data-balance="${charged + 10}"]`);
   });
 
   it('opens an output in the viewer: zoom, download, copy the prompt, reuse the settings', async () => {

@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { Global, Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
@@ -37,7 +38,8 @@ import { UsersService } from './users.service.js';
     JwtModule.registerAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
-        secret: deriveSecret(config.appSecret, 'jwt'),
+        // A key object, so the JWT library does not first try (and fail) to read it as a public key on every call.
+        secretOrPrivateKey: createSecretKey(deriveSecret(config.appSecret, 'jwt')),
         signOptions: { algorithm: 'HS256', issuer: JWT_ISSUER, expiresIn: config.jwtExpiresInSeconds },
       }),
     }),

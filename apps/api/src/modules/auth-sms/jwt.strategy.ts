@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -18,7 +19,8 @@ export class JwtStrategy extends PassportStrategy(passportJwt.Strategy, 'jwt') {
   ) {
     super({
       jwtFromRequest: passportJwt.ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: deriveSecret(config.appSecret, 'jwt'),
+      // A key object (the types predate them): the JWT library would otherwise try it as a public key first on every call.
+      secretOrKey: createSecretKey(deriveSecret(config.appSecret, 'jwt')) as unknown as Buffer,
       algorithms: ['HS256'],
       issuer: JWT_ISSUER,
       ignoreExpiration: false,

@@ -13,6 +13,7 @@ import { FluxSettings } from './flux-settings.entity.js';
 
 /** Requests to fal itself (submit, status, result) give up after this; tasks have their own timeout. */
 const REQUEST_TIMEOUT_MS = 30_000;
+const SETTINGS_CACHE_MS = 2000;
 
 export interface EffectiveFluxSettings {
   enabled: boolean;
@@ -38,7 +39,17 @@ export class FluxSettingsService {
     this.secrets = new SecretBox(config.appSecret);
   }
 
+  /** Every submission and poll reads the settings; a change reaches other instances within this time. */
+  private cached: { at: number; value: EffectiveFluxSettings } | null = null;
+
   async effective(): Promise<EffectiveFluxSettings> {
+    if (this.cached && Date.now() - this.cached.at < SETTINGS_CACHE_MS) return this.cached.value;
+    const value = await this.read();
+    this.cached = { at: Date.now(), value };
+    return value;
+  }
+
+  private async read(): Promise<EffectiveFluxSettings> {
     const row = await this.dataSource.getRepository(FluxSettings).findOneBy({ id: 1 });
     const savedKey = row?.apiKeyEncrypted ? this.secrets.decrypt(row.apiKeyEncrypted) : null;
     // A fresh install in sandbox mode generates at once: the key and URL an admin has not set come from the sandbox.
@@ -91,6 +102,7 @@ export class FluxSettingsService {
       if (dto.defaultModel !== undefined) row.defaultModel = dto.defaultModel;
       await repository.save(row);
     });
+    this.cached = null;
     return this.getConfig();
   }
 }

@@ -48,6 +48,9 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
   private ticking: Promise<void> | null = null;
   private again = false;
   private wakeTimer: NodeJS.Timeout | null = null;
+  /** The last tick filled every in-flight place, or found tasks waiting for a provider slot. */
+  private saturated = false;
+  private waitingForSlots = false;
   private stopped = false;
   private readonly webhookKey: Buffer;
 
@@ -117,26 +120,34 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     const providers = this.registry.names();
     if (providers.length === 0) return;
     let room = MAX_IN_FLIGHT - this.inFlight.size;
+    this.waitingForSlots = false;
     if (room > 0) {
       const claimed = await this.claimActive(providers, room);
       room -= claimed.length;
       for (const task of claimed) this.start(task);
-      if (room > 0) for (const task of await this.claimPending(room)) this.start(task);
+      if (room > 0) {
+        const pending = await this.claimPending(room);
+        room -= pending.length;
+        for (const task of pending) this.start(task);
+      }
     }
+    this.saturated = room <= 0;
     await this.wakeForNextDue();
   }
 
   /** Ticks are a safety net: the engine also wakes exactly when the next task falls due. */
   private async wakeForNextDue(): Promise<void> {
     const [{ wait }] = await this.dataSource.query(
-      `SELECT extract(epoch FROM min(next_poll_at) - now()) * 1000 AS wait FROM generation_tasks WHERE status IN ('pending', 'submitted', 'queued', 'running')`,
+      `SELECT extract(epoch FROM min(next_poll_at) - now()) * 1000 AS wait FROM generation_tasks
+        WHERE status IN ('submitted', 'queued', 'running') AND (lease_until IS NULL OR lease_until < now())`,
     );
-    if (wait === null || Number(wait) >= this.config.tasks.tickMs || this.stopped) return;
+    // Tasks due already but not taken wait for a free place, which a finishing task announces.
+    if (wait === null || Number(wait) <= 0 || Number(wait) >= this.config.tasks.tickMs || this.stopped) return;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.wakeTimer = setTimeout(() => {
       this.wakeTimer = null;
       this.kick();
-    }, Math.max(5, Number(wait)));
+    }, Math.max(10, Number(wait)));
     this.wakeTimer.unref?.();
   }
 
@@ -144,7 +155,11 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     const work = this.process(task)
       .then(() => undefined)
       .catch((error) => this.logger.error(`Task ${task.id}: ${(error as Error).stack ?? error}`))
-      .finally(() => this.inFlight.delete(task.id));
+      .finally(() => {
+        this.inFlight.delete(task.id);
+        // A place or a provider slot came free: whoever was waiting for it goes now.
+        if (this.saturated || this.waitingForSlots) this.kick();
+      });
     this.inFlight.set(task.id, work);
   }
 
@@ -169,18 +184,23 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
    * died while submitting. Each provider's slots are counted under its lock, like at submission.
    */
   private async claimPending(limit: number): Promise<GenerationTask[]> {
-    const waiting: Array<{ provider: string }> = await this.dataSource.query(
-      `SELECT DISTINCT provider FROM generation_tasks
-        WHERE status = 'pending' AND next_poll_at <= now() AND deadline_at > now() AND (lease_until IS NULL OR lease_until < now())`,
-    );
     const ids: string[] = [];
-    for (const { provider } of waiting) {
-      const adapter = this.registry.find(provider);
-      if (!adapter || ids.length >= limit) continue;
+    for (const adapter of this.registry.all()) {
+      if (ids.length >= limit) break;
+      const [waiting] = await this.dataSource.query(
+        `SELECT 1 FROM generation_tasks
+          WHERE provider = $1 AND status = 'pending' AND next_poll_at <= now() AND deadline_at > now() AND (lease_until IS NULL OR lease_until < now())
+          LIMIT 1`,
+        [adapter.provider],
+      );
+      if (!waiting) continue;
       const { maxConcurrentTasks } = await adapter.limits();
       await this.dataSource.transaction(async (manager) => {
-        const free = maxConcurrentTasks - (await this.activeAtProvider(manager, provider));
-        if (free <= 0) return;
+        const free = maxConcurrentTasks - (await this.activeAtProvider(manager, adapter.provider, maxConcurrentTasks));
+        if (free <= 0) {
+          this.waitingForSlots = true;
+          return;
+        }
         const [rows]: [Array<{ id: string }>, number] = await manager.query(
           `UPDATE generation_tasks t
               SET lease_owner = $1, lease_until = now() + make_interval(secs => $2), attempts = attempts + 1
@@ -190,7 +210,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
                     ORDER BY created_at LIMIT $4 FOR UPDATE SKIP LOCKED) due
             WHERE t.id = due.id
             RETURNING t.id`,
-          [this.owner, this.config.tasks.leaseSeconds, provider, Math.min(free, limit - ids.length)],
+          [this.owner, this.config.tasks.leaseSeconds, adapter.provider, Math.min(free, limit - ids.length)],
         );
         ids.push(...rows.map((row) => row.id));
       });
@@ -199,15 +219,19 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   /**
-   * Jobs in flight at a provider (or being submitted to it), counted under a per-provider lock
-   * held until the caller's transaction ends, so two instances never hand out the same slot.
+   * Jobs in flight at a provider (or being submitted to it), counted up to `max` under a
+   * per-provider lock held until the caller's transaction ends, so two instances never hand out
+   * the same slot.
    */
-  async activeAtProvider(manager: DataSource['manager'], provider: string): Promise<number> {
+  async activeAtProvider(manager: DataSource['manager'], provider: string, max: number): Promise<number> {
     await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`task-slots:${provider}`]);
     const [{ active }] = await manager.query(
-      `SELECT count(*)::int AS active FROM generation_tasks
-        WHERE provider = $1 AND (status IN ('submitted', 'queued', 'running') OR (status = 'pending' AND lease_until > now()))`,
-      [provider],
+      `SELECT count(*)::int AS active FROM (
+         SELECT 1 FROM generation_tasks
+          WHERE provider = $1 AND status IN ('pending', 'submitted', 'queued', 'running')
+            AND (status <> 'pending' OR lease_until > now())
+          LIMIT $2) slots`,
+      [provider, max],
     );
     return active;
   }

@@ -54,7 +54,6 @@ export class TasksService {
     const price = (await this.prices.priceFor(request.provider, request.model)) * (request.units ?? 1);
     const id = randomUUID();
     const task = await this.dataSource.transaction(async (manager) => {
-      const slotFree = (await this.engine.activeAtProvider(manager, request.provider)) < limits.maxConcurrentTasks;
       const created = manager.create(GenerationTask, {
         id,
         userId,
@@ -69,14 +68,17 @@ export class TasksService {
         cost: price,
         deadlineAt: new Date(Date.now() + (limits.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS[request.kind]) * 1000),
         nextPollAt: new Date(),
-        attempts: slotFree ? 1 : 0,
-        leaseOwner: slotFree ? this.engine.owner : null,
-        leaseUntil: slotFree ? this.engine.leaseUntil() : null,
       });
       await manager.insert(GenerationTask, created as QueryDeepPartialEntity<GenerationTask>);
       if (price > 0) await this.credits.charge(manager, userId, price, id, `${adapter.displayName} · ${request.model}`);
       await notifyTaskChanged(manager, id, userId);
-      return slotFree ? manager.findOneByOrFail(GenerationTask, { id }) : null;
+      // The provider's slots are counted last, so its lock is held for as short a time as possible.
+      if ((await this.engine.activeAtProvider(manager, request.provider, limits.maxConcurrentTasks)) >= limits.maxConcurrentTasks) return null;
+      const [rows]: [GenerationTask[], number] = await manager.query(
+        `UPDATE generation_tasks SET lease_owner = $2, lease_until = $3, attempts = 1 WHERE id = $1 RETURNING id`,
+        [id, this.engine.owner, this.engine.leaseUntil()],
+      );
+      return rows.length ? manager.findOneByOrFail(GenerationTask, { id }) : null;
     });
     if (task) {
       const refusal = await this.engine.process(task);
