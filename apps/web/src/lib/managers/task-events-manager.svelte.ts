@@ -5,6 +5,7 @@ import {
   cancelTask,
   createTaskEventsToken,
   isTerminal,
+  supersedes,
   type Task,
   taskEventsUrl,
 } from '$lib/services/tasks.service';
@@ -171,10 +172,7 @@ class TaskEventsManager {
   #apply(task: Task, notify: boolean): boolean {
     if (this.#deleted.has(task.id)) return false;
     const previous = this.#tasks.get(task.id);
-    if (previous) {
-      if (Date.parse(task.updatedAt) < Date.parse(previous.updatedAt)) return false;
-      if (isTerminal(previous.status) && task.status !== previous.status) return false;
-    }
+    if (previous && !supersedes(task, previous)) return false;
     this.#tasks.set(task.id, task);
     if (!notify) return true;
     // Submitted (charged), or finished (refunded when it failed or was canceled early).

@@ -33,6 +33,15 @@ export function isTerminal(status: TaskStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
+/**
+ * Whether `next` may replace `current`, two copies of the same task: not when it is older, and
+ * never when it would move a finished task to another status.
+ */
+export function supersedes(next: Task, current: Task): boolean {
+  if (Date.parse(next.updatedAt) < Date.parse(current.updatedAt)) return false;
+  return !isTerminal(current.status) || next.status === current.status;
+}
+
 /** One of my tasks, with its outputs. */
 export function getTask(id: string): Promise<Result<Task>> {
   return request(() => api.GET('/api/v1/tasks/{id}', { params: { path: { id } } }));
