@@ -1,22 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { CreditsService } from '../src/modules/credits/credits.service.js';
-import { bearer, signUp, startTestApp, type TestApp } from './test-app.js';
+import { bearer, signUp, queryDatabase, startTestApp, type TestApp } from './test-app.js';
 
 describe('credits', () => {
   let t: TestApp;
   let admin: Awaited<ReturnType<typeof signUp>>;
 
-  const sql = async (query: string, params: unknown[] = []): Promise<any[]> => {
-    const client = new pg.Client({ connectionString: t.database.url });
-    await client.connect();
-    try {
-      return (await client.query(query, params)).rows;
-    } finally {
-      await client.end();
-    }
-  };
+  const sql = (query: string, params: unknown[] = []) => queryDatabase(t.database, query, params);
 
   beforeAll(async () => {
     t = await startTestApp();

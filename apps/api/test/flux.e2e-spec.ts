@@ -1,6 +1,5 @@
 import sharp from 'sharp';
-import pg from 'pg';
-import { bearer, freePort, signUp, startTestApp, type TestApp } from './test-app.js';
+import { bearer, freePort, queryDatabase, signUp, startTestApp, type TestApp } from './test-app.js';
 
 const TERMINAL = ['succeeded', 'failed', 'canceled'];
 
@@ -187,10 +186,7 @@ describe('flux', () => {
       await t.http.post('/sandbox/_control/faults').send({ provider: 'fal', http500: 1 }).expect(200);
       const stuck = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/schnell', prompt: 'never' }).expect(201);
       expect(stuck.body.status).toBe('pending');
-      const client = new pg.Client({ connectionString: t.database.url });
-      await client.connect();
-      await client.query(`UPDATE generation_tasks SET deadline_at = now() + interval '300 milliseconds' WHERE id = $1`, [stuck.body.id]);
-      await client.end();
+      await queryDatabase(t.database, `UPDATE generation_tasks SET deadline_at = now() + interval '300 milliseconds' WHERE id = $1`, [stuck.body.id]);
       const done = await waitForTask(user.token, stuck.body.id);
       expect(done).toMatchObject({ status: 'failed', error: expect.stringMatching(/^FLUX \(fal.ai\) could not take the task within/) });
       expect(await balance(user.token)).toBe(100 - 9);

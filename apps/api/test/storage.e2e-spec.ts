@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import pg from 'pg';
 import sharp from 'sharp';
 import { IngestService } from '../src/modules/storage/ingest.service.js';
 import { MediaSource } from '../src/modules/storage/media-file.entity.js';
 import { MigrationService } from '../src/modules/storage/migration.service.js';
-import { bearer, signUp, startTestApp, type TestApp } from './test-app.js';
+import { bearer, signUp, queryDatabase, startTestApp, type TestApp } from './test-app.js';
 
 const png = (color: string, width = 1200, height = 800) =>
   sharp({ create: { width, height, channels: 3, background: color } }).png().toBuffer();
@@ -15,15 +14,7 @@ describe('storage', () => {
   let alice: Awaited<ReturnType<typeof signUp>>;
   let bob: Awaited<ReturnType<typeof signUp>>;
 
-  const sql = async (query: string, params: unknown[] = []): Promise<any[]> => {
-    const client = new pg.Client({ connectionString: t.database.url });
-    await client.connect();
-    try {
-      return (await client.query(query, params)).rows;
-    } finally {
-      await client.end();
-    }
-  };
+  const sql = (query: string, params: unknown[] = []) => queryDatabase(t.database, query, params);
   const upload = (token: string, bytes: Buffer, filename = 'picture.png', contentType = 'image/png') =>
     t.http.post('/api/v1/files/upload').set(bearer(token)).attach('file', bytes, { filename, contentType });
   const fetchMedia = (url: string, headers: Record<string, string> = {}) => fetch(url.startsWith('http') ? url : `${t.baseUrl}${url}`, { headers });

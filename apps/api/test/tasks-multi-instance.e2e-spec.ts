@@ -3,9 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { type FakeProvider, startFakeProvider } from './fixtures/fake-provider.mjs';
-import { createTestDatabase, TEST_APP_SECRET, type TestDatabase } from './test-app.js';
+import { createTestDatabase, TEST_APP_SECRET, type TestDatabase, queryDatabase } from './test-app.js';
 
 const TASKS = 300;
 const INSTANCE_SCRIPT = fileURLToPath(new URL('./fixtures/engine-instance.mjs', import.meta.url));
@@ -21,15 +20,7 @@ describe('task engine across instances', () => {
   let dataDir: string;
   const instances: Array<{ child: ChildProcess; url: string }> = [];
 
-  const sql = async (query: string, params: unknown[] = []): Promise<any[]> => {
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    try {
-      return (await client.query(query, params)).rows;
-    } finally {
-      await client.end();
-    }
-  };
+  const sql = (query: string, params: unknown[] = []) => queryDatabase(database, query, params);
 
   const startInstance = async () => {
     const child = fork(INSTANCE_SCRIPT, [], {

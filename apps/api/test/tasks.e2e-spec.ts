@@ -1,5 +1,4 @@
 import http from 'node:http';
-import pg from 'pg';
 import { MediaKind } from '../src/modules/storage/media-file.entity.js';
 import { ProviderError } from '../src/modules/scheduler/provider-adapter.js';
 import { ProviderRegistry } from '../src/modules/scheduler/provider-registry.js';
@@ -8,7 +7,7 @@ import { TaskTransitions } from '../src/modules/scheduler/task-transitions.servi
 import { TaskStatus } from '../src/modules/scheduler/generation-task.entity.js';
 import { TasksService } from '../src/modules/scheduler/tasks.service.js';
 import { createFakeAdapter, type FakeAdapter, type FakeProvider, startFakeProvider } from './fixtures/fake-provider.mjs';
-import { bearer, signUp, startTestApp, type TestApp } from './test-app.js';
+import { bearer, signUp, queryDatabase, startTestApp, type TestApp } from './test-app.js';
 
 const TERMINAL = ['succeeded', 'failed', 'canceled'];
 
@@ -18,15 +17,7 @@ describe('task engine', () => {
   let adapter: FakeAdapter;
   let admin: Awaited<ReturnType<typeof signUp>>;
 
-  const sql = async (query: string, params: unknown[] = []): Promise<any[]> => {
-    const client = new pg.Client({ connectionString: t.database.url });
-    await client.connect();
-    try {
-      return (await client.query(query, params)).rows;
-    } finally {
-      await client.end();
-    }
-  };
+  const sql = (query: string, params: unknown[] = []) => queryDatabase(t.database, query, params);
 
   const submit = (userId: string, prompt: string, model = 'fake-1') =>
     t.app.get(TasksService).submit(userId, { provider: 'fake', model, kind: MediaKind.Image, action: 'text-to-image', prompt, input: { prompt } });

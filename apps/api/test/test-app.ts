@@ -46,6 +46,17 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
   };
 }
 
+/** Runs one query on a test database (its own connection), answering the rows. */
+export async function queryDatabase(database: TestDatabase, sql: string, params: unknown[] = []): Promise<any[]> {
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
 export interface TestApp {
   app: NestExpressApplication;
   database: TestDatabase;

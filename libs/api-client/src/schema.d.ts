@@ -1496,21 +1496,18 @@ export interface components {
         /** @enum {string} */
         TaskStatus: "pending" | "submitted" | "queued" | "running" | "succeeded" | "failed" | "canceled";
         TaskOutputDto: {
-            /**
-             * Format: uuid
-             * @description The media file
-             */
+            /** Format: uuid */
             id: string;
-            /** @description Our URL of the file */
-            url: string | null;
-            thumbnailUrl: string | null;
             kind: components["schemas"]["MediaKind"] | null;
             mimeType: string | null;
             size: number | null;
             width: number | null;
             height: number | null;
-            /** @description Seconds, for videos */
+            /** @description Seconds */
             duration: number | null;
+            /** @description Our URL of the file (null until stored) */
+            url: string | null;
+            thumbnailUrl: string | null;
             /** @description What the provider said of this output (seed, nsfw flag, ...) */
             metadata: {
                 [key: string]: unknown;
@@ -3242,13 +3239,13 @@ export interface operations {
     listMyFiles: {
         parameters: {
             query?: {
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
                 kind?: components["schemas"]["MediaKind"];
                 source?: components["schemas"]["MediaSource"];
                 /** @description Matches the file name or the prompt */
                 search?: string;
-                /** @description nextCursor of the previous page */
-                cursor?: string;
-                limit?: number;
             };
             header?: never;
             path?: never;
@@ -3794,13 +3791,13 @@ export interface operations {
     getHistory: {
         parameters: {
             query?: {
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
                 /** @description The provider: flux, midjourney, kling, jimeng */
                 source?: string;
                 kind?: components["schemas"]["MediaKind"];
                 status?: components["schemas"]["TaskStatus"];
-                /** @description nextCursor of the previous page */
-                cursor?: string;
-                limit?: number;
             };
             header?: never;
             path?: never;
@@ -4319,13 +4316,13 @@ export interface operations {
     getFluxHistory: {
         parameters: {
             query?: {
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
                 /** @description The provider: flux, midjourney, kling, jimeng */
                 source?: string;
                 kind?: components["schemas"]["MediaKind"];
                 status?: components["schemas"]["TaskStatus"];
-                /** @description nextCursor of the previous page */
-                cursor?: string;
-                limit?: number;
             };
             header?: never;
             path?: never;

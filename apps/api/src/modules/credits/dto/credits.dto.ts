@@ -1,7 +1,8 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, Max, MaxLength, Min, NotEquals } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsInt, IsNotEmpty, IsString, IsUUID, Max, MaxLength, Min, NotEquals } from 'class-validator';
 import { CreditEntryKind, type CreditLedgerEntry } from '../credit-ledger-entry.entity.js';
+import { CursorPageQueryDto } from '../../../common/page-query.dto.js';
 
 export class CreditLedgerEntryDto {
   @ApiProperty({ format: 'uuid' })
@@ -54,20 +55,7 @@ export class CreditLedgerPageDto {
   nextCursor: string | null;
 }
 
-export class LedgerQueryDto {
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 30 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1)
-  @Max(100)
-  limit?: number;
+export class LedgerQueryDto extends CursorPageQueryDto {
 }
 
 export class GrantCreditsDto {

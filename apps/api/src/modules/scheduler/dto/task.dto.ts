@@ -1,37 +1,14 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsEnum, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { MediaFileDto } from '../../storage/dto/storage.dto.js';
 import { MediaKind, type MediaFile } from '../../storage/media-file.entity.js';
+import { mapMediaFile } from '../../storage/media-files.service.js';
 import { type GenerationTask, TaskStatus } from '../generation-task.entity.js';
+import { CursorPageQueryDto } from '../../../common/page-query.dto.js';
 
-export class TaskOutputDto {
-  @ApiProperty({ format: 'uuid', description: 'The media file' })
-  id: string;
-
-  @ApiProperty({ type: String, nullable: true, description: 'Our URL of the file' })
-  url: string | null;
-
-  @ApiProperty({ type: String, nullable: true })
-  thumbnailUrl: string | null;
-
-  @ApiProperty({ enum: MediaKind, enumName: 'MediaKind', nullable: true })
-  kind: MediaKind | null;
-
-  @ApiProperty({ type: String, nullable: true })
-  mimeType: string | null;
-
-  @ApiProperty({ type: Number, nullable: true })
-  size: number | null;
-
-  @ApiProperty({ type: Number, nullable: true })
-  width: number | null;
-
-  @ApiProperty({ type: Number, nullable: true })
-  height: number | null;
-
-  @ApiProperty({ type: Number, nullable: true, description: 'Seconds, for videos' })
-  duration: number | null;
-
+/** An output of a task: the stored file as the files API shows it, with what the provider said of it. */
+export class TaskOutputDto extends PickType(MediaFileDto, ['id', 'url', 'thumbnailUrl', 'kind', 'mimeType', 'size', 'width', 'height', 'duration'] as const) {
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'What the provider said of this output (seed, nsfw flag, ...)' })
   metadata: Record<string, unknown>;
 }
@@ -90,18 +67,8 @@ export class TaskDto {
 }
 
 export function mapOutput(file: MediaFile): TaskOutputDto {
-  return {
-    id: file.id,
-    url: file.url,
-    thumbnailUrl: file.thumbnailUrl,
-    kind: file.kind,
-    mimeType: file.mimeType,
-    size: file.size,
-    width: file.width,
-    height: file.height,
-    duration: file.duration,
-    metadata: file.metadata ?? {},
-  };
+  const { id, url, thumbnailUrl, kind, mimeType, size, width, height, duration } = mapMediaFile(file);
+  return { id, url, thumbnailUrl, kind, mimeType, size, width, height, duration, metadata: file.metadata ?? {} };
 }
 
 export function mapTask(task: GenerationTask, outputs: MediaFile[]): TaskDto {
@@ -134,7 +101,7 @@ export class TaskPageDto {
   nextCursor: string | null;
 }
 
-export class HistoryQueryDto {
+export class HistoryQueryDto extends CursorPageQueryDto {
   @ApiPropertyOptional({ description: 'The provider: flux, midjourney, kling, jimeng', maxLength: 32 })
   @IsOptional()
   @IsString()
@@ -150,20 +117,6 @@ export class HistoryQueryDto {
   @IsOptional()
   @IsEnum(TaskStatus, { message: `status must be one of: ${Object.values(TaskStatus).join(', ')}` })
   status?: TaskStatus;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 30 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1)
-  @Max(100)
-  limit?: number;
 }
 
 export class CancelResultDto {

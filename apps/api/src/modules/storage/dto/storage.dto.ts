@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsEnum, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { MediaKind, MediaSource, MediaStatus } from '../media-file.entity.js';
 import { StorageProvider } from '../storage-settings.entity.js';
+import { CursorPageQueryDto } from '../../../common/page-query.dto.js';
 
 const trim = Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
 export const ALLOWED_TYPE_CHOICES = ['image/*', 'video/*'] as const;
@@ -235,7 +236,7 @@ export class MediaFilePageDto {
   nextCursor: string | null;
 }
 
-export class ListMediaFilesQueryDto {
+export class ListMediaFilesQueryDto extends CursorPageQueryDto {
   @ApiPropertyOptional({ enum: MediaKind, enumName: 'MediaKind' })
   @IsOptional()
   @IsEnum(MediaKind, { message: `kind must be one of: ${Object.values(MediaKind).join(', ')}` })
@@ -251,20 +252,6 @@ export class ListMediaFilesQueryDto {
   @IsString()
   @MaxLength(200)
   search?: string;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 30 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1)
-  @Max(100)
-  limit?: number;
 }
 
 export class StartMigrationResultDto {
