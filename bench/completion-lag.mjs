@@ -2,25 +2,16 @@
 // sandbox completing the job to the task being `succeeded` with its output stored; p50 and p99,
 // once with webhooks (PUBLIC_URL set) and once by polling only, plus status polls per task.
 // Prints JSON. Run with `npm run bench:completion-lag` (builds first). Optional: TASKS=200.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-
-const dist = new URL('../apps/api/dist/apps/api/src/', import.meta.url);
-const load = (path) => import(new URL(path, dist).href);
-const { startEmbeddedPostgres, ensureDatabase } = await load('database/embedded-postgres.js');
-const { runMigrations } = await load('database/migrate.js');
-const { loadConfig } = await load('config/app-config.js');
-const { createApp } = await load('app.js');
+import { BENCH_APP_SECRET, createApp, loadConfig, startBenchPostgres } from './support.mjs';
 
 const TASKS = Number(process.env.TASKS ?? 1000);
 const CLIENTS = 50;
 
-const work = mkdtempSync(join(tmpdir(), 'atelier-bench-lag-'));
-chmodSync(work, 0o755);
-const postgres = await startEmbeddedPostgres({ dir: join(work, 'pg'), port: 54000 + Math.floor(Math.random() * 1000), durable: false });
+const postgres = await startBenchPostgres('lag');
 
 const freePort = () =>
   new Promise((resolve) => {
@@ -37,18 +28,15 @@ const percentile = (values, q) => {
 };
 
 async function run(mode) {
-  const database = `atelier_${mode}`;
-  await ensureDatabase(postgres.adminUrl, database);
-  const databaseUrl = postgres.urlFor(database);
-  await runMigrations(databaseUrl);
+  const databaseUrl = await postgres.database(`atelier_${mode}`);
   const port = await freePort();
   const config = loadConfig({
     ...process.env,
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     PORT: String(port),
-    DATA_DIR: join(work, `data-${mode}`),
-    APP_SECRET: 'benchmark-secret-0123456789-0123456789',
+    DATA_DIR: join(postgres.work, `data-${mode}`),
+    APP_SECRET: BENCH_APP_SECRET,
     // Sandbox jobs take 1 to 3 s like small fal jobs; the engine runs with its defaults.
     SANDBOX_QUEUE_MS: '500',
     SANDBOX_RUN_MIN_MS: '1000',
@@ -124,5 +112,4 @@ const result = {
 };
 console.log(JSON.stringify(result, null, 2));
 await postgres.stop();
-rmSync(work, { recursive: true, force: true });
 process.exit(0);

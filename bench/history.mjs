@@ -2,18 +2,12 @@
 // page 5,000 items deep (keyset cursor), both in process (HistoryService: server time without HTTP)
 // and over HTTP on localhost. Prints JSON. Run with `npm run bench:history` (builds first).
 // Optional: TASKS=200000 USERS=200 for a quicker run.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
 import pg from 'pg';
+import { BENCH_APP_SECRET, createApp, load, loadConfig, startBenchPostgres } from './support.mjs';
 
-const dist = new URL('../apps/api/dist/apps/api/src/', import.meta.url);
-const load = (path) => import(new URL(path, dist).href);
-const { startEmbeddedPostgres, ensureDatabase } = await load('database/embedded-postgres.js');
-const { runMigrations } = await load('database/migrate.js');
-const { loadConfig } = await load('config/app-config.js');
-const { createApp } = await load('app.js');
 const { HistoryService } = await load('modules/history/history.service.js');
 
 const TASKS = Number(process.env.TASKS ?? 1_000_000);
@@ -24,13 +18,9 @@ const DEEP = 5000;
 const PAGE = 30;
 const RUNS = 300;
 
-const work = mkdtempSync(join(tmpdir(), 'atelier-bench-history-'));
-chmodSync(work, 0o755);
-const postgres = await startEmbeddedPostgres({ dir: join(work, 'pg'), port: 54000 + Math.floor(Math.random() * 1000), durable: false });
-await ensureDatabase(postgres.adminUrl, 'atelier');
-const databaseUrl = postgres.urlFor('atelier');
-await runMigrations(databaseUrl);
-const config = loadConfig({ ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', SANDBOX: 'false', TASK_WORKER: 'false', DATA_DIR: join(work, 'data'), APP_SECRET: 'benchmark-secret-0123456789-0123456789' });
+const postgres = await startBenchPostgres('history');
+const databaseUrl = await postgres.database('atelier');
+const config = loadConfig({ ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', SANDBOX: 'false', TASK_WORKER: 'false', DATA_DIR: join(postgres.work, 'data'), APP_SECRET: BENCH_APP_SECRET });
 const app = await createApp(config, databaseUrl);
 await app.listen(0, '127.0.0.1');
 const base = `http://127.0.0.1:${app.getHttpServer().address().port}`;
@@ -154,5 +144,4 @@ agent.destroy();
 await db.end();
 await app.close();
 await postgres.stop();
-rmSync(work, { recursive: true, force: true });
 process.exit(0);

@@ -2,28 +2,17 @@
 // reservation, insert, the provider submit to the fal sandbox) against a bare Node HTTP server that
 // does one INSERT per request on the same database server. Prints JSON.
 // Run with `npm run bench:submit` (builds first). Optional: REQUESTS=500 CLIENTS=20.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { cpus, tmpdir } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-
-const dist = new URL('../apps/api/dist/apps/api/src/', import.meta.url);
-const load = (path) => import(new URL(path, dist).href);
-const { startEmbeddedPostgres, ensureDatabase } = await load('database/embedded-postgres.js');
-const { runMigrations } = await load('database/migrate.js');
-const { loadConfig } = await load('config/app-config.js');
-const { createApp } = await load('app.js');
+import { BENCH_APP_SECRET, createApp, loadConfig, startBenchPostgres } from './support.mjs';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 2000);
 const CLIENTS = Number(process.env.CLIENTS ?? 20);
 
-const work = mkdtempSync(join(tmpdir(), 'atelier-bench-submit-'));
-chmodSync(work, 0o755);
-const postgres = await startEmbeddedPostgres({ dir: join(work, 'pg'), port: 54000 + Math.floor(Math.random() * 1000), durable: false });
-await ensureDatabase(postgres.adminUrl, 'atelier');
-const databaseUrl = postgres.urlFor('atelier');
-await runMigrations(databaseUrl);
+const postgres = await startBenchPostgres('submit');
+const databaseUrl = await postgres.database('atelier');
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
 const post = (url, body, token) =>
@@ -85,10 +74,13 @@ const config = loadConfig({
   ...process.env,
   NODE_ENV: 'test',
   LOG_LEVEL: 'silent',
-  DATA_DIR: join(work, 'data'),
-  APP_SECRET: 'benchmark-secret-0123456789-0123456789',
-  // Jobs stay queued at the sandbox, so its image rendering does not compete with the submissions.
+  DATA_DIR: join(postgres.work, 'data'),
+  APP_SECRET: BENCH_APP_SECRET,
+  // Jobs stay queued at the sandbox, so its image rendering does not compete with the submissions,
+  // and this instance does not poll them: a submission reaches fal inline, within its request.
+  // Polling is what bench/completion-lag measures.
   SANDBOX_QUEUE_MS: '600000',
+  TASK_WORKER: 'false',
 });
 const app = await createApp(config, databaseUrl);
 await app.listen(0, '127.0.0.1');
@@ -118,5 +110,4 @@ console.log(JSON.stringify(result, null, 2));
 agent.destroy();
 await app.close();
 await postgres.stop();
-rmSync(work, { recursive: true, force: true });
 process.exit(0);
