@@ -223,6 +223,26 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
    * per-provider lock held until the caller's transaction ends, so two instances never hand out
    * the same slot.
    */
+  /**
+   * Leases a just-recorded task for its submission if the provider has a free slot: the lock, then
+   * one statement that counts (with a snapshot taken after the lock) and leases. False: it waits.
+   */
+  async leaseSlot(manager: DataSource['manager'], provider: string, max: number, taskId: string): Promise<boolean> {
+    await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`task-slots:${provider}`]);
+    const [rows]: [Array<{ id: string }>, number] = await manager.query(
+      `UPDATE generation_tasks SET lease_owner = $2, lease_until = now() + make_interval(secs => $3), attempts = 1
+        WHERE id = $1 AND (
+          SELECT count(*) FROM (
+            SELECT 1 FROM generation_tasks
+             WHERE provider = $4 AND status IN ('pending', 'submitted', 'queued', 'running')
+               AND (status <> 'pending' OR lease_until > now())
+             LIMIT $5) slots) < $5
+        RETURNING id`,
+      [taskId, this.owner, this.config.tasks.leaseSeconds, provider, max],
+    );
+    return rows.length > 0;
+  }
+
   async activeAtProvider(manager: DataSource['manager'], provider: string, max: number): Promise<number> {
     await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`task-slots:${provider}`]);
     const [{ active }] = await manager.query(

@@ -53,7 +53,7 @@ export class TasksService {
     if (!limits.enabled) throw new ServiceUnavailableException(`${adapter.displayName} is turned off by the administrator`);
     const price = (await this.prices.priceFor(request.provider, request.model)) * (request.units ?? 1);
     const id = randomUUID();
-    const task = await this.dataSource.transaction(async (manager) => {
+    const leased = await this.dataSource.transaction(async (manager) => {
       const created = manager.create(GenerationTask, {
         id,
         userId,
@@ -73,13 +73,9 @@ export class TasksService {
       if (price > 0) await this.credits.charge(manager, userId, price, id, `${adapter.displayName} · ${request.model}`);
       await notifyTaskChanged(manager, id, userId);
       // The provider's slots are counted last, so its lock is held for as short a time as possible.
-      if ((await this.engine.activeAtProvider(manager, request.provider, limits.maxConcurrentTasks)) >= limits.maxConcurrentTasks) return null;
-      const [rows]: [GenerationTask[], number] = await manager.query(
-        `UPDATE generation_tasks SET lease_owner = $2, lease_until = $3, attempts = 1 WHERE id = $1 RETURNING id`,
-        [id, this.engine.owner, this.engine.leaseUntil()],
-      );
-      return rows.length ? manager.findOneByOrFail(GenerationTask, { id }) : null;
+      return this.engine.leaseSlot(manager, request.provider, limits.maxConcurrentTasks, id);
     });
+    const task = leased ? await this.dataSource.getRepository(GenerationTask).findOneByOrFail({ id }) : null;
     if (task) {
       const refusal = await this.engine.process(task);
       if (refusal) this.raiseRefusal(adapter.displayName, refusal, price);
