@@ -36,7 +36,8 @@ describe('web app: accounts, API keys and admin', () => {
 
     await page.waitForSelector('[data-testid=nav-admin]');
     expect(await page.textContent('[data-testid=current-user]')).toContain('Ada Admin');
-    expect(await page.textContent('[data-testid=not-available]')).toBeTruthy();
+    // Home is the image studio.
+    await page.waitForSelector('[data-testid=studio-model]');
     // Every new account starts with 100 credits, shown in the layout.
     await page.waitForSelector('[data-testid=credit-balance][data-balance="100"]');
 

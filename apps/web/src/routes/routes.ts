@@ -2,12 +2,14 @@ import type { Component } from 'svelte';
 import type { Messages } from '$lib/i18n/zh-CN';
 import { HOME_PATH } from '$lib/services/session.service';
 import CreditsPage from './admin/CreditsPage.svelte';
+import FluxPage from './admin/FluxPage.svelte';
 import PricesPage from './admin/PricesPage.svelte';
 import SmsPage from './admin/SmsPage.svelte';
 import StoragePage from './admin/StoragePage.svelte';
 import UsersPage from './admin/UsersPage.svelte';
 import FilesPage from './FilesPage.svelte';
 import HistoryPage from './HistoryPage.svelte';
+import ImagesPage from './ImagesPage.svelte';
 import NotAvailablePage from './NotAvailablePage.svelte';
 import SettingsPage from './SettingsPage.svelte';
 import SignInPage from './SignInPage.svelte';
@@ -28,7 +30,7 @@ export interface RouteDefinition {
 export const routes: RouteDefinition[] = [
   { path: '/signin', access: 'guest', title: (m) => m.auth.signInTitle, component: SignInPage },
   { path: '/signup', access: 'guest', title: (m) => m.auth.signUpTitle, component: SignUpPage },
-  { path: '/images', access: 'user', title: (m) => m.nav.images, component: NotAvailablePage, props: { feature: 'images' } },
+  { path: '/images', access: 'user', title: (m) => m.studio.title, component: ImagesPage },
   { path: '/videos', access: 'user', title: (m) => m.nav.videos, component: NotAvailablePage, props: { feature: 'videos' } },
   { path: '/history', access: 'user', title: (m) => m.history.title, component: HistoryPage },
   { path: '/files', access: 'user', title: (m) => m.files.title, component: FilesPage },
@@ -37,6 +39,7 @@ export const routes: RouteDefinition[] = [
   { path: '/admin/sms', access: 'admin', title: (m) => m.admin.sms.title, component: SmsPage },
   { path: '/admin/storage', access: 'admin', title: (m) => m.admin.storage.title, component: StoragePage },
   { path: '/admin/credits', access: 'admin', title: (m) => m.admin.credits.title, component: CreditsPage },
+  { path: '/admin/flux', access: 'admin', title: (m) => m.admin.flux.title, component: FluxPage },
   { path: '/admin/prices', access: 'admin', title: (m) => m.admin.prices.title, component: PricesPage },
 ];
 

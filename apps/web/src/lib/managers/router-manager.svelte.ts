@@ -12,6 +12,8 @@ export interface GotoOptions {
  */
 class RouterManager {
   path = $state('/');
+  /** The query string (`?reuse=…`), so a page can follow links to itself with other parameters. */
+  search = $state('');
   /** Where to go after signing in, remembered when a signed-out user hits a private page. */
   returnTo: string | null = null;
   /** Counts client-side navigations; 0 on the first page. */
@@ -20,6 +22,7 @@ class RouterManager {
   constructor() {
     if (typeof window === 'undefined') return;
     this.path = normalize(location.pathname);
+    this.search = location.search;
     window.addEventListener('popstate', () => this.#sync());
     document.addEventListener('click', (event) => this.#onClick(event));
   }
@@ -38,6 +41,7 @@ class RouterManager {
 
   #sync(): void {
     const path = normalize(location.pathname);
+    this.search = location.search;
     if (path !== this.path) {
       this.path = path;
       this.navigations++;

@@ -78,3 +78,8 @@ export function displayName(file: MediaFile): string {
 export function thumbnailOf(file: MediaFile): string | null {
   return file.thumbnailUrl ?? (file.kind === 'image' ? file.url : null);
 }
+
+/** One of my files (e.g. an earlier result to start from). */
+export function getFile(id: string): Promise<Result<MediaFile>> {
+  return request(() => api.GET('/api/v1/files/generated/{id}', { params: { path: { id } } }));
+}

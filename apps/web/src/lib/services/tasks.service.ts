@@ -89,6 +89,11 @@ export function reusePath(task: Pick<Task, 'id' | 'kind'>): string {
   return `${task.kind === 'video' ? '/videos' : '/images'}?reuse=${encodeURIComponent(task.id)}`;
 }
 
+/** Where "use as input" leads: the image studio, in image-to-image, starting from this output. */
+export function inputPath(output: Pick<TaskOutput, 'id'>): string {
+  return `/images?input=${encodeURIComponent(output.id)}`;
+}
+
 /** The picture for an output: its thumbnail, or the image itself. */
 export function outputThumbnail(output: TaskOutput): string | null {
   return output.thumbnailUrl ?? (output.kind !== 'video' && output.url ? output.url : null);

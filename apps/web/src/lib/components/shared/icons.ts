@@ -44,6 +44,9 @@ export const icons = {
   clock: [circle(12, 12, 10), 'M12 6v6l4 2'],
   tag: ['M12.6 2.6A2 2 0 0 0 11.2 2H4a2 2 0 0 0-2 2v7.2a2 2 0 0 0 .6 1.4l8.7 8.7a2.4 2.4 0 0 0 3.4 0l6.6-6.6a2.4 2.4 0 0 0 0-3.4z', circle(7.5, 7.5, 1)],
   sparkles: ['M12 3l1.9 5.8L20 11l-6.1 2.2L12 19l-1.9-5.8L4 11l6.1-2.2z', 'M19 3v4M17 5h4'],
+  lock: [rect(3, 11, 18, 11, 2), 'M7 11V7a5 5 0 0 1 10 0v4'],
+  unlock: [rect(3, 11, 18, 11, 2), 'M7 11V7a5 5 0 0 1 9.9-1'],
+  dice: [rect(3, 3, 18, 18, 2), 'M8 8h.01M16 8h.01M12 12h.01M8 16h.01M16 16h.01'],
 } satisfies Record<string, string[]>;
 
 export type IconName = keyof typeof icons;

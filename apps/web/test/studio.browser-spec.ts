@@ -1,0 +1,288 @@
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import sharp from 'sharp';
+import { bearer, signUp, startTestApp, type TestApp } from '../../api/test/test-app.js';
+import { launchBrowser } from './browser.js';
+
+type User = Awaited<ReturnType<typeof signUp>>;
+
+const SCHNELL = 'fal-ai/flux-1/schnell';
+const KONTEXT = 'fal-ai/flux-pro/kontext';
+const KONTEXT_MULTI = 'fal-ai/flux-pro/kontext/multi';
+
+describe('web app: the image studio (Flux)', () => {
+  let t: TestApp;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let admin: User;
+  let user: User;
+  /** The two tasks the studio submitted: text-to-image, then image-to-image from its output. */
+  let first: string;
+  let second: string;
+  let firstOutput: string;
+  let otherOutput: string;
+
+  const task = async (id: string) => (await t.http.get(`/api/v1/tasks/${id}`).set(bearer(user.token)).expect(200)).body;
+  const card = (id: string): Locator => page.locator(`[data-testid=task-card][data-task-id="${id}"]`).first();
+  /** The newest card of the "just submitted" list. */
+  const newestJob = async () => {
+    const job = page.locator('[data-testid=studio-jobs] [data-testid=task-card]').first();
+    await job.waitFor();
+    return (await job.getAttribute('data-task-id'))!;
+  };
+
+  beforeAll(async () => {
+    // The built-in fal sandbox serves Flux: no key or fake provider needed.
+    t = await startTestApp({ listen: true, env: { TASK_TICK_MS: '30', TASK_POLL_MIN_MS: '20', TASK_POLL_MAX_MS: '150' } });
+    // The first account is the admin.
+    admin = await signUp(t.http, { name: 'Ada Admin' });
+    user = await signUp(t.http, { name: 'Hana' });
+    browser = await launchBrowser();
+    context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
+    page = await context.newPage();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('builds the form from the catalogue and generates two images, live, charging 2 × 3 credits', async () => {
+    // Sign in: home is the studio.
+    await page.goto(`${t.baseUrl}/signin`);
+    await page.fill('input[name=identifier]', user.email);
+    await page.fill('input[name=password]', user.password);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${t.baseUrl}/images`);
+    await page.waitForSelector('[data-testid=studio-model]');
+    await page.waitForSelector('[data-testid=credit-balance][data-balance="100"]');
+    expect(await page.getAttribute('[data-testid=studio-mode-text]', 'aria-pressed')).toBe('true');
+    // Flux works; the others are coming.
+    expect(await page.isDisabled('[data-testid=studio-provider] input[value=midjourney]')).toBe(true);
+    expect(await page.isDisabled('[data-testid=studio-provider] input[value=jimeng]')).toBe(true);
+
+    // The steps slider takes its range from the catalogue: dev goes to 50, schnell to 12.
+    await page.selectOption('[data-testid=studio-model]', 'fal-ai/flux-1/dev');
+    await page.waitForSelector('[data-testid=studio-param-numInferenceSteps][max="50"]');
+    await page.selectOption('[data-testid=studio-model]', SCHNELL);
+    const steps = page.locator('[data-testid=studio-param-numInferenceSteps]');
+    await page.waitForSelector('[data-testid=studio-param-numInferenceSteps][max="12"]');
+    expect(await steps.getAttribute('min')).toBe('1');
+    expect(await steps.inputValue()).toBe('4');
+    // Only the parameters schnell takes: no guidance, no aspect ratio (Kontext's), image size presets.
+    expect(await page.locator('[data-testid=studio-param-guidanceScale]').count()).toBe(0);
+    expect(await page.locator('[data-testid=studio-param-aspectRatio]').count()).toBe(0);
+    await page.locator('[data-testid=studio-param-imageSize] input[value=landscape_4_3]').waitFor({ state: 'attached' });
+    await page.locator('[data-testid=studio-param-enableSafetyChecker]').waitFor();
+    expect(await page.locator('[data-testid=studio-param-safetyTolerance]').count()).toBe(0);
+
+    // A prompt is required.
+    await page.click('[data-testid=studio-submit]');
+    await page.waitForSelector('[data-testid=field-error-prompt]');
+
+    await page.fill('[data-testid=studio-prompt]', 'a lighthouse at dusk');
+    await page.click('[data-testid=studio-param-numImages] label:has(input[value="2"])');
+    await page.waitForSelector('[data-testid=studio-price][data-price="6"]');
+    await page.click('[data-testid=studio-param-imageSize] label:has(input[value=square])');
+
+    // Every status the new card shows, to see it move live rather than arrive finished.
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { statuses: string[] }).statuses = seen;
+      new MutationObserver(() => {
+        const status = document.querySelector('[data-testid=studio-jobs] [data-testid=task-card]')?.getAttribute('data-status');
+        if (status && seen.at(-1) !== status) seen.push(status);
+      }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status'] });
+    });
+    await page.click('[data-testid=studio-submit]');
+    first = await newestJob();
+    await page.waitForSelector(`[data-testid=studio-jobs] [data-testid=task-card][data-task-id="${first}"][data-status=succeeded]`);
+    const statuses = await page.evaluate(() => (window as unknown as { statuses: string[] }).statuses);
+    expect(['pending', 'submitted', 'queued', 'running']).toContain(statuses[0]);
+    expect(statuses.at(-1)).toBe('succeeded');
+    const job = card(first);
+    expect(await job.locator('[data-testid=task-output]').count()).toBe(2);
+    await page.waitForFunction(
+      (id) =>
+        [...document.querySelectorAll(`[data-task-id="${id}"] img[data-testid=task-thumbnail]`)].filter(
+          (img) => (img as HTMLImageElement).naturalWidth > 0,
+        ).length === 2,
+      first,
+    );
+    // The header balance follows the charge.
+    await page.waitForSelector('[data-testid=credit-balance][data-balance="94"]');
+    await page.waitForSelector('[data-testid=studio-balance][data-balance="94"]');
+
+    // Only what schnell takes was sent, with a seed (a new random one: it was not locked).
+    const sent = await task(first);
+    expect(sent).toMatchObject({ provider: 'flux', model: SCHNELL, status: 'succeeded', cost: 6, prompt: 'a lighthouse at dusk' });
+    expect(sent.parameters).toMatchObject({ numImages: 2, numInferenceSteps: 4, imageSize: 'square', outputFormat: 'jpeg' });
+    expect(typeof sent.parameters.seed).toBe('number');
+    expect(sent.parameters.aspectRatio).toBeUndefined();
+    expect(sent.parameters.guidanceScale).toBeUndefined();
+    expect(await page.inputValue('[data-testid=studio-param-seed]')).toBe(String(sent.parameters.seed));
+    firstOutput = sent.outputs[0].id;
+    otherOutput = sent.outputs[1].id;
+    expect(sent.outputs).toHaveLength(2);
+  });
+
+  it('locks a seed, and picks a random one', async () => {
+    expect(await page.getAttribute('[data-testid=studio-seed-lock]', 'aria-pressed')).toBe('false');
+    const before = await page.inputValue('[data-testid=studio-param-seed]');
+    await page.click('[data-testid=studio-seed-random]');
+    expect(await page.inputValue('[data-testid=studio-param-seed]')).not.toBe(before);
+    expect(await page.getAttribute('[data-testid=studio-seed-lock]', 'aria-pressed')).toBe('true');
+    await page.click('[data-testid=studio-seed-lock]');
+    expect(await page.getAttribute('[data-testid=studio-seed-lock]', 'aria-pressed')).toBe('false');
+  });
+
+  it('uses an output as the input of an image-to-image generation with Kontext', async () => {
+    await card(first).locator(`[data-testid=task-output][data-output-id="${firstOutput}"]`).click();
+    const viewer = page.locator('[data-testid=task-viewer]');
+    await viewer.waitFor();
+    await viewer.locator('[data-testid=viewer-zoom]').waitFor();
+    await viewer.locator('[data-testid=copy-prompt]').waitFor();
+    await viewer.locator('[data-testid=task-download]').waitFor();
+    await viewer.locator('[data-testid=task-use-input]').click();
+    await viewer.waitFor({ state: 'detached' });
+
+    // Image-to-image, with that output as the input (the address is tidied up once read).
+    await page.waitForSelector('[data-testid=studio-mode-image][aria-pressed=true]');
+    const input = page.locator(`[data-testid=studio-input-image][data-file-id="${firstOutput}"]`);
+    await input.waitFor();
+    await page.waitForFunction(
+      () => ((document.querySelector('[data-testid=studio-input-image] img') as HTMLImageElement | null)?.naturalWidth ?? 0) > 0,
+    );
+    await page.waitForURL(`${t.baseUrl}/images`);
+
+    await page.selectOption('[data-testid=studio-model]', KONTEXT);
+    // Kontext: a safety tolerance select, an aspect ratio that may follow the input, no image size.
+    await page.locator('[data-testid=studio-param-safetyTolerance]').waitFor();
+    expect(await page.locator('[data-testid=studio-param-imageSize]').count()).toBe(0);
+    expect(await page.locator('[data-testid=studio-param-enableSafetyChecker]').count()).toBe(0);
+    await page.locator('[data-testid=studio-param-enhancePrompt]').waitFor();
+    // The image count carried over from schnell.
+    await page.waitForSelector('[data-testid=studio-price][data-price="32"]');
+    await page.click('[data-testid=studio-param-numImages] label:has(input[value="1"])');
+    await page.waitForSelector('[data-testid=studio-price][data-price="16"]');
+    await page.fill('[data-testid=studio-prompt]', 'make it night');
+    await page.click('[data-testid=studio-submit]');
+
+    await page.waitForFunction(
+      (previous) => document.querySelector('[data-testid=studio-jobs] [data-testid=task-card]')?.getAttribute('data-task-id') !== previous,
+      first,
+    );
+    second = await newestJob();
+    await page.waitForSelector(`[data-testid=studio-jobs] [data-testid=task-card][data-task-id="${second}"][data-status=succeeded]`);
+    await page.waitForSelector('[data-testid=credit-balance][data-balance="78"]');
+    const sent = await task(second);
+    expect(sent).toMatchObject({ model: KONTEXT, action: 'image-to-image', prompt: 'make it night', cost: 16, status: 'succeeded' });
+    expect(sent.parameters).toMatchObject({ fileId: firstOutput, numImages: 1, safetyTolerance: '2', enhancePrompt: false });
+    expect(sent.parameters.imageSize).toBeUndefined();
+  });
+
+  it('uploads input images, keeps to the model’s maximum and removes them', async () => {
+    await page.selectOption('[data-testid=studio-model]', KONTEXT_MULTI);
+    const png = async (colour: string) => ({
+      name: `${colour.slice(1)}.png`,
+      mimeType: 'image/png',
+      buffer: await sharp({ create: { width: 320, height: 240, channels: 3, background: colour } }).png().toBuffer(),
+    });
+    await page.setInputFiles('[data-testid=studio-upload]', [await png('#e07020'), await png('#2070e0')]);
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll('[data-testid=studio-input-image]')].filter(
+          (item) => item.getAttribute('data-status') === 'ready' && item.getAttribute('data-file-id'),
+        ).length === 3,
+    );
+    expect(await page.textContent('[data-testid=studio-input-count]')).toContain('3 / 4');
+    await page.locator('[data-testid=studio-input-image]').nth(1).locator('[data-testid=studio-input-remove]').click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=studio-input-image]').length === 2);
+    // "Use a previous result" offers the recent Flux outputs.
+    await page.click('[data-testid=studio-use-previous]');
+    await page.click(`[data-testid=studio-previous] [data-testid=studio-previous-output][data-output-id="${otherOutput}"]`);
+    await page.locator('[data-testid=studio-previous]').waitFor({ state: 'detached' });
+    await page.locator(`[data-testid=studio-input-image][data-file-id="${otherOutput}"]`).waitFor();
+    expect(await page.textContent('[data-testid=studio-input-count]')).toContain('3 / 4');
+    await page.locator(`[data-testid=studio-input-image][data-file-id="${otherOutput}"] [data-testid=studio-input-remove]`).click();
+    // Back to a one-image model for the rest.
+    await page.locator('[data-testid=studio-input-image]').nth(1).locator('[data-testid=studio-input-remove]').click();
+    await page.selectOption('[data-testid=studio-model]', KONTEXT);
+  });
+
+  it('finds both tasks in the history, keeps the form between pages, and lists the recent Flux generations', async () => {
+    await page.click('[data-testid=nav-history]');
+    await page.waitForURL(`${t.baseUrl}/history`);
+    await page.waitForSelector(`[data-testid=history-grid] [data-testid=task-card][data-task-id="${first}"][data-status=succeeded]`);
+    await page.waitForSelector(`[data-testid=history-grid] [data-testid=task-card][data-task-id="${second}"][data-status=succeeded]`);
+
+    // Back in the studio, the form is as it was left.
+    await page.click('[data-testid=nav-images]');
+    await page.waitForSelector('[data-testid=studio-model]');
+    expect(await page.inputValue('[data-testid=studio-prompt]')).toBe('make it night');
+    expect(await page.inputValue('[data-testid=studio-model]')).toBe(KONTEXT);
+
+    // A fresh visit: the recent grid has both tasks.
+    await page.reload();
+    const recent = page.locator('[data-testid=studio-recent]');
+    await recent.locator(`[data-testid=task-card][data-task-id="${first}"][data-status=succeeded]`).waitFor();
+    await recent.locator(`[data-testid=task-card][data-task-id="${second}"][data-status=succeeded]`).waitFor();
+    expect(await page.locator('[data-testid=studio-recent-empty]').count()).toBe(0);
+  });
+
+  it('reuses a task’s settings: model, prompt, parameters and input', async () => {
+    await page.click('[data-testid=nav-history]');
+    await card(first).locator('[data-testid=task-reuse]').click();
+    await page.waitForSelector('[data-testid=studio-mode-text][aria-pressed=true]');
+    await page.waitForURL(`${t.baseUrl}/images`);
+    await page.waitForFunction(() => (document.querySelector('[data-testid=studio-prompt]') as HTMLTextAreaElement | null)?.value === 'a lighthouse at dusk');
+    expect(await page.inputValue('[data-testid=studio-model]')).toBe(SCHNELL);
+    await page.waitForSelector('[data-testid=studio-price][data-price="6"]');
+    expect(await page.getAttribute('[data-testid=studio-param-imageSize]', 'data-value')).toBe('square');
+    const sent = await task(first);
+    expect(await page.inputValue('[data-testid=studio-param-seed]')).toBe(String(sent.parameters.seed));
+    expect(await page.getAttribute('[data-testid=studio-seed-lock]', 'aria-pressed')).toBe('true');
+
+    await page.click('[data-testid=nav-history]');
+    await card(second).locator('[data-testid=task-reuse]').click();
+    await page.waitForSelector('[data-testid=studio-mode-image][aria-pressed=true]');
+    await page.locator(`[data-testid=studio-input-image][data-file-id="${firstOutput}"]`).waitFor();
+    expect(await page.inputValue('[data-testid=studio-model]')).toBe(KONTEXT);
+  });
+
+  it('shows the admin the Flux settings: the sandbox, a connection check and the Flux prices', async () => {
+    await page.goto(`${t.baseUrl}/signin`);
+    await page.evaluate((token) => localStorage.setItem('atelier.token', token), admin.token);
+    await page.goto(`${t.baseUrl}/admin/flux`);
+    const form = page.locator('[data-testid=flux-config-form]');
+    await form.waitFor();
+    await page.locator('[data-testid=admin-tab-flux][aria-current=page]').waitFor();
+    await page.locator('[data-testid=flux-sandbox-notice]').waitFor();
+    // The key is never shown: the field is empty and says whether one is stored.
+    expect(await page.inputValue('input[name=fluxApiKey]')).toBe('');
+    expect(await page.getAttribute('[data-testid=flux-api-key-state]', 'data-state')).toBe('not-set');
+    expect(await page.inputValue('[data-testid=flux-default-model]')).toBe(SCHNELL);
+
+    await page.click('[data-testid=flux-check]');
+    const health = page.locator('[data-testid=flux-health-message]');
+    await health.waitFor();
+    expect(await health.getAttribute('data-state')).toBe('ok');
+    expect(await health.getAttribute('data-sandbox')).toBe('true');
+
+    // Only Flux's prices, from the price table.
+    const rows = page.locator('[data-testid=flux-prices] [data-testid=price-row]');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(11);
+    expect(await page.locator('[data-testid=flux-prices] [data-testid=price-row]:not([data-provider=flux])').count()).toBe(0);
+    expect(await page.inputValue(`[data-testid=flux-prices] [data-testid=price-row][data-model="${SCHNELL}"] [data-testid=price-input]`)).toBe('3');
+
+    // Saving keeps the sandbox and the (unset) key; the timeout is checked against the API's range.
+    await page.fill('input[name=fluxTimeout]', '30');
+    await page.click('[data-testid=flux-save]');
+    await page.waitForSelector('[data-testid=field-error-fluxTimeout]');
+    await page.fill('input[name=fluxTimeout]', '900');
+    await page.click('[data-testid=flux-save]');
+    await page.locator('[data-testid=toast]', { hasText: 'Flux' }).first().waitFor();
+    const saved = (await t.http.get('/api/v1/flux/config').set(bearer(admin.token)).expect(200)).body;
+    expect(saved).toMatchObject({ timeout: 900, usesSandbox: true, apiKeySet: false, saved: true });
+  });
+});
