@@ -20,7 +20,7 @@ import { notifyTaskChanged } from './task-views.service.js';
 
 const TICK = 'task-engine';
 /** Tasks one instance works on at once (provider calls and downloads are I/O, not CPU). */
-const MAX_IN_FLIGHT = 16;
+const MAX_IN_FLIGHT = 32;
 const SWEEP_BATCH = 50;
 
 /** Results fetched from the provider but not yet in our storage, kept in the provider state. */

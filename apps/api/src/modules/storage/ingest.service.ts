@@ -296,7 +296,7 @@ export class IngestService {
     source.on('error', (error) => decoder.destroy(error));
     const [meta, thumbnail] = await Promise.all([
       decoder.clone().metadata(),
-      decoder.clone().rotate().resize(THUMBNAIL_SIDE, THUMBNAIL_SIDE, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 80 }).toBuffer(),
+      decoder.clone().rotate().resize(THUMBNAIL_SIDE, THUMBNAIL_SIDE, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 80, effort: 2 }).toBuffer(),
     ]);
     if (!meta.width || !meta.height) throw new Error('no dimensions');
     return { width: meta.width, height: meta.height, thumbnail };
