@@ -16,7 +16,7 @@ import { GenerationTask, TaskStatus } from './generation-task.entity.js';
 import { type AdapterTask, type ProviderAdapter, ProviderError, type ProviderUpdate, type TaskOutput } from './provider-adapter.js';
 import { ProviderRegistry } from './provider-registry.js';
 import { TaskTransitions } from './task-transitions.service.js';
-import { notifyTaskChanged } from './task-views.service.js';
+import { TASK_EVENTS_CHANNEL } from './task-views.service.js';
 
 const TICK = 'task-engine';
 /** Tasks one instance works on at once (provider calls and downloads are I/O, not CPU). */
@@ -366,9 +366,10 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     const progress = Math.max(0, Math.min(100, Math.round(change.progress ?? task.progress)));
     const queuePosition = change.queuePosition === undefined ? task.queuePosition : change.queuePosition;
     const visible = status !== task.status || progress !== task.progress || queuePosition !== task.queuePosition;
-    return this.dataSource.transaction(async (manager) => {
-      const [rows]: [Array<{ id: string }>, number] = await manager.query(
-        `UPDATE generation_tasks
+    // One statement (its own transaction): polls are the engine's most frequent write.
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `WITH changed AS (
+         UPDATE generation_tasks
             SET status = $3::task_status, progress = $4, queue_position = $5,
                 provider_state = provider_state || $6::jsonb,
                 next_poll_at = now() + make_interval(secs => $7::double precision / 1000),
@@ -378,28 +379,33 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
                 started_at = CASE WHEN $3::task_status = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
                 updated_at = CASE WHEN $10 THEN now() ELSE updated_at END
           WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'submitted', 'queued', 'running')
-          RETURNING id`,
-        [
-          task.id,
-          this.owner,
-          status,
-          progress,
-          queuePosition,
-          JSON.stringify(change.providerState ?? {}),
-          change.delayMs ?? 0,
-          change.keepLease ?? false,
-          this.config.tasks.leaseSeconds,
-          visible,
-        ],
-      );
-      if (rows.length === 0) return null;
-      if (visible) await notifyTaskChanged(manager, task.id, task.userId);
-      return manager.findOneByOrFail(GenerationTask, { id: task.id });
+          RETURNING id, user_id)
+       SELECT id, CASE WHEN $10 THEN pg_notify('${TASK_EVENTS_CHANNEL}', json_build_object('taskId', id, 'userId', user_id)::text) END AS notified
+         FROM changed`,
+      [
+        task.id,
+        this.owner,
+        status,
+        progress,
+        queuePosition,
+        JSON.stringify(change.providerState ?? {}),
+        change.delayMs ?? 0,
+        change.keepLease ?? false,
+        this.config.tasks.leaseSeconds,
+        visible,
+      ],
+    );
+    if (rows.length === 0) return null;
+    return Object.assign(Object.create(GenerationTask.prototype) as GenerationTask, task, {
+      status,
+      progress,
+      queuePosition,
+      providerState: { ...task.providerState, ...change.providerState },
     });
   }
 
   private async reschedule(task: GenerationTask, options: { delayMs?: number; retryAfterMs?: number; problem?: string }): Promise<void> {
-    const delayMs = options.delayMs ?? pollDelayMs({ ...this.pollBounds(), polls: task.attempts, retryAfterMs: options.retryAfterMs });
+    const delayMs = options.delayMs ?? pollDelayMs({ ...this.pollBounds(), polls: Math.max(0, task.attempts - 1), retryAfterMs: options.retryAfterMs });
     await this.save(task, { delayMs, providerState: options.problem ? { lastProblem: options.problem.slice(0, 500) } : {} });
   }
 
