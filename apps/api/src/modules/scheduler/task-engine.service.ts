@@ -69,7 +69,10 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
   onApplicationBootstrap(): void {
     // Describing the API (OpenAPI generation) starts the app without a database.
     if (!this.config.tasks.worker || !this.dataSource.isInitialized) return;
-    this.scheduler.addInterval(TICK, setInterval(() => this.kick(), this.config.tasks.tickMs));
+    const interval = setInterval(() => this.kick(), this.config.tasks.tickMs);
+    // The HTTP server keeps a running instance alive; the engine's own timers never should.
+    interval.unref();
+    this.scheduler.addInterval(TICK, interval);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -85,6 +85,7 @@ export class TaskEventsService implements OnModuleInit, OnApplicationShutdown {
           this.scheduleReconnect();
         });
     }, 1000);
+    this.reconnectTimer.unref();
   }
 
   /** After the listener was down, every stream catches up on what it may have missed. */
@@ -127,6 +128,7 @@ export class TaskEventsService implements OnModuleInit, OnApplicationShutdown {
     if (!set) this.subscribers.set(userId, (set = new Set()));
     set.add(subscriber);
     const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    heartbeat.unref();
     request.on('close', () => {
       clearInterval(heartbeat);
       set.delete(subscriber);
