@@ -53,6 +53,8 @@ describe('flux', () => {
       .send({ model: 'fal-ai/flux-1/schnell', prompt: 'a red fox in snow', numImages: 2, imageSize: 'square', numInferenceSteps: 4, seed: 42, outputFormat: 'png' })
       .expect(201);
     expect(created.body).toMatchObject({ provider: 'flux', model: 'fal-ai/flux-1/schnell', action: 'text-to-image', cost: 6, prompt: 'a red fox in snow' });
+    // The task keeps the request in the API's own words, never fal's.
+    expect(created.body.parameters).toEqual({ prompt: 'a red fox in snow', numImages: 2, imageSize: 'square', numInferenceSteps: 4, seed: 42, outputFormat: 'png' });
     expect(await balance(user.token)).toBe(94);
     const done = await waitForTask(user.token, created.body.id);
     expect(done.status).toBe('succeeded');
@@ -108,6 +110,7 @@ describe('flux', () => {
 
     const kontext = await t.http.post('/api/v1/flux/image-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-pro/kontext', prompt: 'make it night', fileId: uploaded.body.id, safetyTolerance: '3', aspectRatio: '4:3' }).expect(201);
     expect(kontext.body.cost).toBe(16);
+    expect(kontext.body.parameters).toEqual({ prompt: 'make it night', safetyTolerance: '3', aspectRatio: '4:3', fileIds: [uploaded.body.id] });
     const edited = await waitForTask(user.token, kontext.body.id);
     expect(edited.status).toBe('succeeded');
 

@@ -17,16 +17,12 @@ import { MediaFile, MediaKind, MediaSource } from '../storage/media-file.entity.
 import { StorageSettingsService } from '../storage/storage-settings.service.js';
 import { SandboxLocator } from '../system/sandbox-locator.service.js';
 import { findFluxModel, FLUX_MODELS } from './flux-models.js';
+import { checkParameters } from './flux-request.js';
 import { FluxSettingsService } from './flux-settings.service.js';
 
 /** What the engine keeps of a fal request, in the task's provider state. */
 interface FalState {
   request?: FalQueueHandle;
-}
-
-/** The input images of a task, as recorded at submission: our own files. */
-export interface FluxTaskImages {
-  fileIds: string[];
 }
 
 const SNAKE_TO_CAMEL: Record<string, string> = {
@@ -108,8 +104,11 @@ export class FluxAdapter implements ProviderAdapter {
     const { client } = await this.client();
     const model = findFluxModel(task.model);
     if (!model) throw new ProviderError('rejected', `unknown model ${task.model}`);
-    const wire = { ...(task.input.wire as Record<string, unknown>) };
-    const images = await this.readableUrls((task.input.images as FluxTaskImages | undefined)?.fileIds ?? [], task.userId);
+    // The request was checked when it was made; checking again turns it into fal's words.
+    const { fileIds = [], prompt, ...parameters } = task.input as { fileIds?: string[]; prompt?: string } & Record<string, unknown>;
+    const { problems, wire } = checkParameters(model, prompt, parameters);
+    if (problems.length) throw new ProviderError('rejected', problems.flatMap((problem) => problem.messages).join('; '), { fields: problems });
+    const images = await this.readableUrls(fileIds, task.userId);
     if (model.imageInput === 'single') wire.image_url = images[0];
     if (model.imageInput === 'multi') wire.image_urls = images;
     try {

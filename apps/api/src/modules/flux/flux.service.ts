@@ -147,14 +147,16 @@ export class FluxService {
     const settings = await this.settings.effective();
     if (!settings.enabled) throw new ServiceUnavailableException('Flux is turned off by the administrator');
     if (!settings.apiKey) throw new ServiceUnavailableException('Flux is not set up yet: an admin must enter the fal.ai API key');
-    const { model: _model, ...parameters } = dto as unknown as Record<string, unknown>;
+    // The task keeps the request in our own words: its parameters, and every input as one of our files.
+    const given = Object.fromEntries(PARAMETER_NAMES.map((name) => [name, (dto as unknown as Record<string, unknown>)[name]]).filter(([, value]) => value !== undefined && value !== null));
+    const prompt = typeof wire.prompt === 'string' ? wire.prompt : null;
     return this.tasks.submit(userId, {
       provider: 'flux',
       model: model.id,
       kind: MediaKind.Image,
       action,
-      prompt: typeof wire.prompt === 'string' ? wire.prompt : null,
-      input: { ...parameters, images: { fileIds }, wire },
+      prompt,
+      input: { ...(prompt ? { prompt } : {}), ...given, ...(fileIds.length ? { fileIds } : {}) },
       units: typeof wire.num_images === 'number' ? wire.num_images : 1,
     });
   }
