@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import sharp from 'sharp';
 import { IngestService } from '../src/modules/storage/ingest.service.js';
 import { MediaSource } from '../src/modules/storage/media-file.entity.js';
@@ -20,13 +21,44 @@ describe('storage', () => {
   const fetchMedia = (url: string, headers: Record<string, string> = {}) => fetch(url.startsWith('http') ? url : `${t.baseUrl}${url}`, { headers });
   const saveConfig = (body: object) => t.http.post('/api/v1/storage/config').set(bearer(admin.token)).send({ provider: 'local', enabled: true, ...body });
 
+  /** A CDN of large videos, allow-listed: `/<bytes>.mp4`, with `?chunked` for no Content-Length. */
+  let cdn: Server;
+  let cdnOrigin: string;
+  const video = (size: number) => {
+    const bytes = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) bytes[i] = (i * 2654435761) >>> 24;
+    Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom', 'latin1'), Buffer.alloc(12)]).copy(bytes);
+    return bytes;
+  };
+
   beforeAll(async () => {
-    t = await startTestApp({ listen: true });
+    cdn = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://cdn');
+      const bytes = video(Number(url.pathname.slice(1, -4)));
+      res.writeHead(200, url.searchParams.has('chunked') ? { 'Content-Type': 'video/mp4' } : { 'Content-Type': 'video/mp4', 'Content-Length': bytes.length });
+      // Writes of odd sizes, so nothing lines up with the reader's buffers.
+      let at = 0;
+      const pump = () => {
+        while (at < bytes.length) {
+          const piece = bytes.subarray(at, at + 1 + ((at * 7919) % 200_000));
+          at += piece.length;
+          if (!res.write(piece)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    });
+    await new Promise<void>((resolve) => cdn.listen(0, '127.0.0.1', resolve));
+    cdnOrigin = `http://127.0.0.1:${(cdn.address() as { port: number }).port}`;
+    t = await startTestApp({ listen: true, env: { FETCH_ALLOWLIST: `${cdnOrigin}/` } });
     admin = await signUp(t.http, { name: 'Admin' });
     alice = await signUp(t.http, { name: 'Alice' });
     bob = await signUp(t.http, { name: 'Bob' });
   });
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await t.close();
+    await new Promise((resolve) => cdn.close(resolve));
+  });
 
   describe('uploads', () => {
     it('stores an image by its magic bytes, with size, hash and a WebP thumbnail of 512 px', async () => {
@@ -186,6 +218,31 @@ describe('storage', () => {
       const [failed] = await sql(`SELECT status, error, source_url FROM media_files WHERE source_url = $1`, [`${t.baseUrl}/api/health`]);
       expect(failed).toEqual({ status: 'failed', error: expect.stringMatching(/^Download refused: .* not a public address/), source_url: `${t.baseUrl}/api/health` });
       await sql(`DELETE FROM media_files WHERE status = 'failed'`);
+    });
+
+    it('copies large videos byte for byte into local and COS storage, and refuses one past the limit while it streams', async () => {
+      const ingest = t.app.get(IngestService);
+      const size = 9 * 1024 * 1024 + 12_345; // several COS parts and local buffers, none of them full at the end
+      const expected = createHash('sha256').update(video(size)).digest('hex');
+      try {
+        for (const provider of ['local', 'cos']) {
+          await saveConfig(provider === 'cos' ? { provider, sandbox: true } : { provider }).expect(200);
+          for (const query of ['', '?chunked']) {
+            const stored = await ingest.ingestUrl(`${cdnOrigin}/${size}.mp4${query}`, { userId: alice.id, source: MediaSource.Jimeng });
+            expect(stored).toMatchObject({ status: 'stored', kind: 'video', mimeType: 'video/mp4', size, sha256: expected, driver: provider });
+            const copy = Buffer.from(await (await fetchMedia(stored.url!)).arrayBuffer());
+            expect(createHash('sha256').update(copy).digest('hex')).toBe(expected);
+          }
+        }
+        await saveConfig({ maxFileSize: 4 * 1024 * 1024 }).expect(200);
+        const tooBig = `${cdnOrigin}/${size}.mp4?chunked`;
+        await expect(ingest.ingestUrl(tooBig, { userId: alice.id, source: MediaSource.Jimeng })).rejects.toMatchObject({ reason: 'size' });
+        const [failed] = await sql(`SELECT status, error FROM media_files WHERE source_url = $1`, [tooBig]);
+        expect(failed).toEqual({ status: 'failed', error: 'Download refused: The file is larger than 4194304 bytes' });
+      } finally {
+        await sql('DELETE FROM storage_settings');
+        await sql(`DELETE FROM media_files WHERE source = 'jimeng'`);
+      }
     });
 
     it('migrates every outside reference once, in the background, reporting failures; a second run copies nothing', async () => {

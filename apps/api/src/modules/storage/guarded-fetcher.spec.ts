@@ -74,6 +74,8 @@ describe('GuardedFetcher', () => {
     const error = await refusal(rebinding.fetch('http://images.example.com/a.png', limits));
     expect(error.reason).toBe('address');
     expect(error.message).toContain('10.1.2.3');
+    // The same check guards TLS connections.
+    expect((await refusal(rebinding.fetch('https://images.example.com/a.png', limits))).reason).toBe('address');
     const mixed = new GuardedFetcher(() => [], async () => [{ address: '8.8.8.8', family: 4 }, { address: '127.0.0.1', family: 4 }]);
     expect((await refusal(mixed.fetch('http://mixed.example.com/a.png', limits))).reason).toBe('address');
   });

@@ -1,9 +1,9 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { isPublicAddress } from './address-policy.js';
+import { type ByteSource, sourceReadable } from './byte-source.js';
+import { get, type Http1Body, type Http1Response } from './http1.js';
 
 export type FetchRefusal = 'url' | 'address' | 'redirects' | 'status' | 'type' | 'size' | 'timeout' | 'network';
 
@@ -35,8 +35,13 @@ export interface GuardedResponse {
   status: number;
   contentType: string | null;
   contentLength: number | null;
-  /** The body, failing with FetchRefusedError('size') past maxBytes. */
-  body: Readable;
+  /**
+   * The body, read into the reader's own buffers (nothing allocated per chunk: the way to take a
+   * large file), failing with FetchRefusedError('size') past maxBytes. Read this or `body`, not both.
+   */
+  source: ByteSource;
+  /** The body as a stream (made from `source` when first asked for). */
+  readonly body: Readable;
 }
 
 export type AddressResolver = (hostname: string) => Promise<LookupAddress[]>;
@@ -68,42 +73,60 @@ export class GuardedFetcher {
   }
 
   async fetch(input: string, limits: GuardedFetchLimits): Promise<GuardedResponse> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), limits.timeoutMs);
-    timer.unref?.();
     let url = this.parse(input);
+    let current: Http1Body | null = null;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      current?.destroy(new FetchRefusedError('timeout', `No complete answer within ${limits.timeoutMs} ms`));
+    }, limits.timeoutMs);
+    timer.unref?.();
     try {
       for (let redirects = 0; ; redirects++) {
-        const response = await this.request(url, limits, controller.signal);
-        const location = response.headers.location;
-        if (response.statusCode && response.statusCode >= 300 && response.statusCode < 400 && location) {
-          response.resume();
+        const exchange = this.request(url, limits);
+        current = exchange.body;
+        const response = await exchange.response;
+        if (timedOut) throw new FetchRefusedError('timeout', `No complete answer within ${limits.timeoutMs} ms`);
+        const { status, headers } = response;
+        const location = headers.location;
+        if (status >= 300 && status < 400 && location) {
+          response.body.destroy();
           if (redirects >= (limits.maxRedirects ?? 5)) throw new FetchRefusedError('redirects', `Too many redirects (more than ${limits.maxRedirects ?? 5})`);
           url = this.parse(new URL(location, url).href);
           continue;
         }
-        const status = response.statusCode ?? 0;
         if (status < 200 || status >= 300) {
-          response.resume();
+          response.body.destroy();
           throw new FetchRefusedError('status', `The server answered HTTP ${status}`, status);
         }
-        const contentType = response.headers['content-type'] ?? null;
+        const contentType = headers['content-type'] ?? null;
         if (!typeMatches(contentType, limits.allowedTypes)) {
-          response.resume();
+          response.body.destroy();
           throw new FetchRefusedError('type', `The content type ${contentType ?? '(none)'} is not allowed (allowed: ${limits.allowedTypes.join(', ')})`);
         }
-        const declared = response.headers['content-length'] ? Number(response.headers['content-length']) : null;
+        const declared = response.contentLength;
         if (declared !== null && declared > limits.maxBytes) {
-          response.destroy();
+          response.body.destroy();
           throw new FetchRefusedError('size', `The file is larger than ${limits.maxBytes} bytes`);
         }
-        const body = limitBody(response, limits, controller.signal, () => clearTimeout(timer));
-        return { url: url.href, status, contentType, contentLength: declared, body };
+        response.body.onSettled(() => clearTimeout(timer));
+        const source = limitSource(response.body, limits.maxBytes);
+        let body: Readable | null = null;
+        return {
+          url: url.href,
+          status,
+          contentType,
+          contentLength: declared,
+          source,
+          get body() {
+            return (body ??= sourceReadable(source));
+          },
+        };
       }
     } catch (error) {
       clearTimeout(timer);
       if (error instanceof FetchRefusedError) throw error;
-      if (controller.signal.aborted) throw new FetchRefusedError('timeout', `No complete answer within ${limits.timeoutMs} ms`);
+      if (timedOut) throw new FetchRefusedError('timeout', `No complete answer within ${limits.timeoutMs} ms`);
       throw new FetchRefusedError('network', `The URL could not be fetched: ${(error as Error).message}`);
     }
   }
@@ -120,8 +143,9 @@ export class GuardedFetcher {
     return url;
   }
 
-  private request(url: URL, limits: GuardedFetchLimits, signal: AbortSignal): Promise<IncomingMessage> {
+  private request(url: URL, limits: GuardedFetchLimits): { body: Http1Body | null; response: Promise<Http1Response> } {
     const allowListed = this.isAllowListed(url);
+    // Checked when the connection is made, so DNS cannot answer differently between check and use.
     const lookup: LookupFunction = (hostname, options, callback) => {
       this.resolver(hostname)
         .then((addresses) => {
@@ -138,44 +162,31 @@ export class GuardedFetcher {
     // Literal IP hosts skip the resolver in Node, so they are checked here.
     const literal = url.hostname.replace(/^\[|\]$/g, '');
     if (!allowListed && /^[\d.]+$|:/.test(literal) && !isPublicAddress(literal)) {
-      return Promise.reject(new FetchRefusedError('address', `${literal} is not a public address`));
+      return { body: null, response: Promise.reject(new FetchRefusedError('address', `${literal} is not a public address`)) };
     }
-    const client = url.protocol === 'https:' ? https : http;
-    return new Promise((resolve, reject) => {
-      const request = client.get(url, { lookup, signal, headers: { 'User-Agent': 'Atelier/1 (+media ingest)', Accept: '*/*' } }, resolve);
-      const connectTimer = setTimeout(() => request.destroy(new FetchRefusedError('timeout', `Could not connect within ${limits.connectTimeoutMs} ms`)), limits.connectTimeoutMs);
-      request.once('socket', (socket) => {
-        // A kept-alive socket is connected already; listening on it would pile up listeners.
-        if (!socket.connecting) return clearTimeout(connectTimer);
-        socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
-      });
-      request.once('error', (error) => {
-        clearTimeout(connectTimer);
-        reject(error);
-      });
-      request.once('response', () => clearTimeout(connectTimer));
+    return get(url, {
+      lookup,
+      headers: { 'User-Agent': 'Atelier/1 (+media ingest)', Accept: '*/*' },
+      connectTimeoutMs: limits.connectTimeoutMs,
+      connectTimeoutError: () => new FetchRefusedError('timeout', `Could not connect within ${limits.connectTimeoutMs} ms`),
     });
   }
 }
 
-function limitBody(response: IncomingMessage, limits: GuardedFetchLimits, signal: AbortSignal, done: () => void): Readable {
-  const { maxBytes } = limits;
+/** The body, refused with FetchRefusedError('size') once past `maxBytes` (whatever Content-Length said). */
+function limitSource(body: ByteSource, maxBytes: number): ByteSource {
   let received = 0;
-  const limited = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      received += chunk.length;
+  return {
+    async read(target) {
+      const length = await body.read(target);
+      received += length;
       if (received > maxBytes) {
-        response.destroy();
-        callback(new FetchRefusedError('size', `The file is larger than ${maxBytes} bytes`));
-        return;
+        const error = new FetchRefusedError('size', `The file is larger than ${maxBytes} bytes`);
+        body.destroy(error);
+        throw error;
       }
-      callback(null, chunk);
+      return length;
     },
-  });
-  response.once('error', (error) =>
-    limited.destroy(signal.aborted ? new FetchRefusedError('timeout', `No complete answer within ${limits.timeoutMs} ms`) : error),
-  );
-  response.pipe(limited);
-  limited.once('close', done);
-  return limited;
+    destroy: (error) => body.destroy(error),
+  };
 }

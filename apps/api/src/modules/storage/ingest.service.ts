@@ -1,10 +1,11 @@
 import { Injectable, Logger, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomBytes } from 'node:crypto';
-import { PassThrough, Readable, Transform } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import sharp from 'sharp';
 import { DataSource, type EntityManager } from 'typeorm';
 import { formatBytes } from '../../common/format.js';
+import { type ByteSource, prependSource, readableSource, readFully, sourceReadable } from './byte-source.js';
 import type { StorageDriver } from './drivers/storage-driver.js';
 import { FetchRefusedError, GuardedFetcher } from './guarded-fetcher.js';
 import { MediaFile, MediaKind, MediaSource, MediaStatus, StorageDriverName } from './media-file.entity.js';
@@ -45,69 +46,59 @@ interface StoredObject {
 }
 
 /**
- * Reads the first bytes of a stream and gives back a stream that still yields all of them (the
- * bytes are pushed back with unshift, so the rest flows at full speed without an extra hop).
+ * Counts and hashes the bytes read through it, refusing more than `maxBytes`. It reads straight
+ * into the reader's buffers (see ByteSource), so metering costs no copy.
  */
-function peek(source: Readable, bytes: number): Promise<{ head: Buffer; stream: Readable }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let length = 0;
-    const finish = (ended: boolean) => {
-      source.off('readable', onReadable);
-      source.off('end', onEnd);
-      source.off('error', onError);
-      const head = Buffer.concat(chunks);
-      if (ended) resolve({ head, stream: Readable.from(head.length ? [head] : []) });
-      else {
-        source.unshift(head);
-        resolve({ head, stream: source });
-      }
-    };
-    const onReadable = () => {
-      for (let chunk: Buffer | null; (chunk = source.read() as Buffer | null) !== null; ) {
-        chunks.push(chunk);
-        length += chunk.length;
-        if (length >= bytes) return finish(false);
-      }
-    };
-    const onEnd = () => finish(true);
-    const onError = (error: Error) => reject(error);
-    source.on('readable', onReadable);
-    source.once('end', onEnd);
-    source.once('error', onError);
-  });
-}
-
-/** Counts and hashes the bytes going through, refusing more than `maxBytes`. */
-class Meter extends Transform {
+class Meter implements ByteSource {
   readonly hash = createHash('sha256');
   bytes = 0;
+  /** The first failure: the source's, the limit, or what the reader destroyed it with. */
+  errored: Error | null = null;
   /** The first bytes, kept when asked (a video's header holds its duration). */
-  private readonly head: Buffer[] = [];
+  private readonly head: Buffer;
+  private headLength = 0;
 
   constructor(
+    private readonly source: ByteSource,
     private readonly maxBytes: number,
-    private readonly keepHeadBytes = 0,
+    keepHeadBytes = 0,
   ) {
-    super();
+    this.head = Buffer.alloc(keepHeadBytes);
   }
 
   get headBytes(): Buffer {
-    return Buffer.concat(this.head);
+    return this.head.subarray(0, this.headLength);
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null, data?: Buffer) => void): void {
-    this.bytes += chunk.length;
-    if (this.bytes > this.maxBytes) {
-      callback(new PayloadTooLargeException(`The file is larger than the limit of ${formatBytes(this.maxBytes)}`));
-      return;
+  async read(target: Uint8Array): Promise<number> {
+    let length: number;
+    try {
+      length = await this.source.read(target);
+    } catch (error) {
+      this.errored ??= error as Error;
+      throw error;
     }
+    this.bytes += length;
+    if (this.bytes > this.maxBytes) {
+      const error = new PayloadTooLargeException(`The file is larger than the limit of ${formatBytes(this.maxBytes)}`);
+      this.destroy(error);
+      throw error;
+    }
+    const chunk = target.subarray(0, length);
     this.hash.update(chunk);
-    if (this.bytes - chunk.length < this.keepHeadBytes) this.head.push(chunk);
-    callback(null, chunk);
+    if (this.headLength < this.head.length) {
+      const kept = chunk.subarray(0, this.head.length - this.headLength);
+      this.head.set(kept, this.headLength);
+      this.headLength += kept.length;
+    }
+    return length;
+  }
+
+  destroy(error?: Error): void {
+    if (error) this.errored ??= error;
+    this.source.destroy(error);
   }
 }
-
 
 /**
  * The one way files enter storage: from an upload stream or from a URL (through the guarded
@@ -127,7 +118,7 @@ export class IngestService {
   /** Stores an uploaded stream and records it. */
   async ingestStream(body: Readable, request: IngestRequest, limits: IngestLimits = {}): Promise<MediaFile> {
     const settings = await this.settings.effective();
-    return this.writeObject(body, settings, limits, (manager, stored) =>
+    return this.writeObject(readableSource(body), settings, limits, (manager, stored) =>
       manager.save(
         manager.create(MediaFile, {
           userId: request.userId,
@@ -177,7 +168,7 @@ export class IngestService {
         timeoutMs: 10 * 60_000,
         connectTimeoutMs: 15_000,
       });
-      await this.writeObject(response.body, current, limits, (transaction, stored) => {
+      await this.writeObject(response.source, current, limits, (transaction, stored) => {
         Object.assign(record, this.recordFields(stored), { filename: this.filenameFor(stored), sourceUrl: null, error: null });
         return transaction.save(MediaFile, record);
       });
@@ -228,20 +219,27 @@ export class IngestService {
   }
 
   private async writeObject(
-    body: Readable,
+    body: ByteSource,
     settings: EffectiveStorageSettings,
     limits: IngestLimits,
     persist: (manager: EntityManager, stored: StoredObject) => Promise<MediaFile>,
   ): Promise<MediaFile> {
-    const { head, stream } = await peek(body, SNIFF_BYTES);
+    let head: Buffer;
+    try {
+      const sniff = Buffer.alloc(SNIFF_BYTES);
+      head = sniff.subarray(0, await readFully(body, sniff));
+    } catch (error) {
+      body.destroy();
+      throw error;
+    }
     const type = detectMediaType(head);
     if (!type) {
-      stream.destroy();
+      body.destroy();
       throw new UnsupportedMediaTypeException('The file is not a supported image or video (png, jpeg, webp, gif, mp4, webm, mov)');
     }
     const allowed = limits.allowedTypes ?? settings.allowedTypes;
     if (!mimeAllowed(type.mime, allowed) || !mimeAllowed(type.mime, settings.allowedTypes)) {
-      stream.destroy();
+      body.destroy();
       throw new UnsupportedMediaTypeException(`Files of type ${type.mime} are not accepted here (accepted: ${allowed.join(', ')})`);
     }
 
@@ -249,24 +247,25 @@ export class IngestService {
     const driverName = driver.name === 'cos' ? StorageDriverName.Cos : StorageDriverName.Local;
     const folder = type.kind === MediaKind.Image ? settings.imagePath : settings.videoPath;
     const key = this.keyFor(settings, folder, type.ext);
-    const meter = new Meter(Math.min(limits.maxBytes ?? Infinity, settings.maxFileSize), type.kind === MediaKind.Video ? VIDEO_HEAD_BYTES : 0);
-    // Errors travel downstream explicitly; the listeners keep them from surfacing as unhandled events.
-    meter.on('error', () => undefined);
-    stream.on('error', (error) => meter.destroy(error));
-    stream.pipe(meter);
+    const meter = new Meter(prependSource(head, body), Math.min(limits.maxBytes ?? Infinity, settings.maxFileSize), type.kind === MediaKind.Video ? VIDEO_HEAD_BYTES : 0);
 
-    // Images are also decoded (for size and thumbnail) while they stream to storage.
-    const analysis = type.kind === MediaKind.Image ? this.analyseImage(meter) : Promise.resolve(null);
-    analysis.catch(() => undefined);
-    // Images flow to the decoder too, so the driver gets its own branch; videos go straight through.
-    let upload: Readable = meter;
+    // Videos (the large files) go to the driver as a byte source, read into its own buffers.
+    // Images are also decoded (for size and thumbnail) while they stream to storage, so they flow
+    // as a stream with a branch to the decoder and one to the driver.
+    let upload: Readable | ByteSource = meter;
+    let analysis: ReturnType<IngestService['analyseImage']> | Promise<null> = Promise.resolve(null);
     if (type.kind === MediaKind.Image) {
+      const stream = sourceReadable(meter);
+      // Errors travel downstream explicitly; the listeners keep them from surfacing as unhandled events.
+      stream.on('error', () => undefined);
+      analysis = this.analyseImage(stream);
       const branch = new PassThrough();
       branch.on('error', () => undefined);
-      meter.pipe(branch);
-      meter.on('error', (error) => branch.destroy(error));
+      stream.pipe(branch);
+      stream.on('error', (error) => branch.destroy(error));
       upload = branch;
     }
+    analysis.catch(() => undefined);
     try {
       await driver.put(key, upload, { contentType: type.mime });
     } catch (error) {

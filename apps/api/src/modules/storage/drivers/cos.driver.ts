@@ -1,6 +1,7 @@
 import COS from 'cos-nodejs-sdk-v5';
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
+import { type ByteSource, isByteSource, readableSource, readFully } from '../byte-source.js';
 import { type ObjectInfo, type PutResult, type StorageDriver, StorageError } from './storage-driver.js';
 
 export interface CosDriverOptions {
@@ -15,8 +16,10 @@ export interface CosDriverOptions {
   timeoutMs?: number;
 }
 
-/** Parts are buffered one at a time, so memory stays bounded whatever the file size. */
+/** Parts are read into one reused buffer, so memory stays bounded whatever the file size. */
 export const COS_PART_SIZE = 4 * 1024 * 1024;
+/** Read past a full first part to tell a one-part file (a simple upload) from a larger one. */
+const PROBE_BYTES = 64 * 1024;
 
 interface CosSdkError {
   code?: string;
@@ -54,13 +57,18 @@ export class CosStorageDriver implements StorageDriver {
     return { Bucket: this.options.bucket, Region: this.options.region, Key: key };
   }
 
-  async put(key: string, body: Readable, meta: { contentType: string }): Promise<PutResult> {
-    const reader = partReader(body, COS_PART_SIZE);
-    const first = await reader.next();
+  async put(key: string, body: Readable | ByteSource, meta: { contentType: string }): Promise<PutResult> {
+    const source = isByteSource(body) ? body : readableSource(body);
+    // One part buffer, reused: a part is sent before the next is read. A few bytes read past a full
+    // part say whether there is more; they start the next part.
+    const part = Buffer.allocUnsafeSlow(COS_PART_SIZE);
+    const probe = Buffer.allocUnsafeSlow(PROBE_BYTES);
     try {
-      if (first.done || first.last) {
+      let length = await readFully(source, part);
+      let probed = length < COS_PART_SIZE ? 0 : await source.read(probe);
+      if (probed === 0) {
         // Fits in one part: one simple request.
-        const data = first.done ? Buffer.alloc(0) : first.value;
+        const data = part.subarray(0, length);
         await this.cos.putObject({ ...this.target(key), Body: data, ContentLength: data.length, ContentType: meta.contentType });
         return { size: data.length };
       }
@@ -68,12 +76,16 @@ export class CosStorageDriver implements StorageDriver {
       const parts: Array<{ PartNumber: number; ETag: string }> = [];
       let size = 0;
       try {
-        let part: Part = first;
-        for (let number = 1; !part.done; number++) {
-          const { ETag } = await this.cos.multipartUpload({ ...this.target(key), UploadId, PartNumber: number, Body: part.value, ContentLength: part.value.length });
+        for (let number = 1; length > 0; number++) {
+          const data = part.subarray(0, length);
+          const { ETag } = await this.cos.multipartUpload({ ...this.target(key), UploadId, PartNumber: number, Body: data, ContentLength: data.length });
           parts.push({ PartNumber: number, ETag });
-          size += part.value.length;
-          part = await reader.next();
+          size += length;
+          // The SDK is done with the buffer once the part is stored: the next part goes in it.
+          const carried = probed;
+          if (carried > 0) probe.copy(part, 0, 0, carried);
+          probed = 0;
+          length = length < COS_PART_SIZE ? 0 : carried + (await readFully(source, part.subarray(carried)));
         }
         await this.cos.multipartComplete({ ...this.target(key), UploadId, Parts: parts });
       } catch (error) {
@@ -82,7 +94,7 @@ export class CosStorageDriver implements StorageDriver {
       }
       return { size };
     } catch (error) {
-      body.destroy();
+      source.destroy();
       throw explain(error);
     }
   }
@@ -166,38 +178,4 @@ export function explain(error: unknown): StorageError {
     return new StorageError('network', `COS could not be reached: ${message}`);
   }
   return new StorageError('other', `COS answered ${status}${code ? ` ${code}` : ''}: ${(typeof e.error === 'object' && e.error?.Message) || e.message || ''}`.trim());
-}
-
-type Part = { done: true } | { done: false; value: Buffer; last: boolean };
-
-/** Reads a stream in buffers of exactly `size` bytes (the last one shorter), one at a time. */
-function partReader(stream: Readable, size: number): { next(): Promise<Part> } {
-  const iterator = stream[Symbol.asyncIterator]();
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  let ended = false;
-  const fill = async () => {
-    while (!ended && pendingBytes <= size) {
-      const { done, value } = await iterator.next();
-      if (done) ended = true;
-      else {
-        const chunk = Buffer.isBuffer(value) ? value : Buffer.from(value);
-        pending.push(chunk);
-        pendingBytes += chunk.length;
-      }
-    }
-  };
-  return {
-    async next(): Promise<Part> {
-      await fill();
-      if (pendingBytes === 0) return { done: true };
-      const all = pending.length === 1 ? pending[0] : Buffer.concat(pending);
-      const value = all.subarray(0, Math.min(size, all.length));
-      const rest = all.subarray(value.length);
-      pending = rest.length ? [Buffer.from(rest)] : [];
-      pendingBytes = rest.length;
-      // The part is last when nothing is left and nothing more will come.
-      return { done: false, value, last: ended && pendingBytes === 0 };
-    },
-  };
 }

@@ -1,10 +1,10 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { type FileHandle, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import { lookup as mimeLookup } from 'mime-types';
+import { type ByteSource, isByteSource, readableSource, readFully } from '../byte-source.js';
 import { type ObjectInfo, type PutResult, type StorageDriver, StorageError } from './storage-driver.js';
 
 /** Files under a folder of the data directory, served by the API under /media/<key>. */
@@ -23,19 +23,28 @@ export class LocalStorageDriver implements StorageDriver {
     return path;
   }
 
-  async put(key: string, body: Readable, _meta: { contentType: string }): Promise<PutResult> {
-    const path = this.pathOf(key);
-    await mkdir(dirname(path), { recursive: true });
+  async put(key: string, body: Readable | ByteSource, _meta: { contentType: string }): Promise<PutResult> {
+    const source = isByteSource(body) ? body : readableSource(body);
     // Written under a temporary name and renamed, so a half-written file is never served.
-    const temporary = `${path}.${randomBytes(6).toString('hex')}.part`;
+    let temporary: string | null = null;
     try {
-      await pipeline(body, createWriteStream(temporary, { flags: 'wx' }));
+      const path = this.pathOf(key);
+      await mkdir(dirname(path), { recursive: true });
+      temporary = `${path}.${randomBytes(6).toString('hex')}.part`;
+      const handle = await open(temporary, 'wx');
+      let size: number;
+      try {
+        size = await writeSource(handle, source);
+      } finally {
+        await handle.close();
+      }
       await rename(temporary, path);
+      return { size };
     } catch (error) {
-      await rm(temporary, { force: true });
+      source.destroy(error as Error);
+      if (temporary) await rm(temporary, { force: true });
       throw error;
     }
-    return { size: (await stat(path)).size };
   }
 
   async delete(key: string): Promise<void> {
@@ -70,5 +79,66 @@ export class LocalStorageDriver implements StorageDriver {
     } catch (error) {
       throw new StorageError('config', `The data folder ${this.root} is not writable: ${(error as Error).message}`);
     }
+  }
+}
+
+/**
+ * Bytes per write call. Not more: a larger write makes the kernel back it with larger page-cache
+ * folios, and on a VM whose free memory goes back to the host (free page reporting) those come
+ * from memory the host must fault in again. Measured on a 2-core Firecracker VM, writing 1 GiB
+ * buffered: 256 KiB writes 1.5-3 GB/s; 512 KiB and 1 MiB writes 330-500 MB/s (3 ms of kernel time per MiB).
+ */
+export const LOCAL_WRITE_BYTES = 256 * 1024;
+/** Bytes read from the source at a time; each buffer is then written as a few writes at once. */
+export const LOCAL_BUFFER_BYTES = 1024 * 1024;
+
+/**
+ * Writes a source to a file with two buffers: the source is read into one while the other is
+ * written. So a file takes a few large writes per MiB instead of one per network read, the disk
+ * work overlaps the download, and nothing is allocated per chunk.
+ */
+async function writeSource(handle: FileHandle, source: ByteSource): Promise<number> {
+  const buffers = [Buffer.allocUnsafeSlow(LOCAL_BUFFER_BYTES), Buffer.allocUnsafeSlow(LOCAL_BUFFER_BYTES)];
+  let current = 0;
+  let position = 0;
+  /** The other buffer's writes; they resolve with their error instead of rejecting. */
+  let writing: Promise<Error | null> = Promise.resolve(null);
+  const settle = async () => {
+    const failure = await writing;
+    writing = Promise.resolve(null);
+    if (failure) throw failure;
+  };
+  try {
+    for (;;) {
+      const buffer = buffers[current];
+      const length = await readFully(source, buffer);
+      if (length === 0) break;
+      // The other buffer must be written before this one starts, and before it is refilled.
+      await settle();
+      const writes: Array<Promise<void>> = [];
+      for (let offset = 0; offset < length; offset += LOCAL_WRITE_BYTES) {
+        writes.push(writeFully(handle, buffer.subarray(offset, Math.min(length, offset + LOCAL_WRITE_BYTES)), position + offset));
+      }
+      // All of them settle before the next step (the handle must not close under a running write).
+      writing = Promise.allSettled(writes).then((results) => {
+        const failed = results.find((result) => result.status === 'rejected');
+        return failed ? (failed.reason as Error) : null;
+      });
+      position += length;
+      current ^= 1;
+      if (length < buffer.length) break;
+    }
+    await settle();
+    return position;
+  } finally {
+    // Never leave a write running on a handle about to be closed.
+    await writing;
+  }
+}
+
+async function writeFully(handle: FileHandle, data: Buffer, position: number): Promise<void> {
+  for (let written = 0; written < data.length; ) {
+    const { bytesWritten } = await handle.write(data, written, data.length - written, position + written);
+    written += bytesWritten;
   }
 }

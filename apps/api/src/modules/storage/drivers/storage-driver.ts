@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ByteSource } from '../byte-source.js';
 
 export interface PutResult {
   size: number;
@@ -12,7 +13,8 @@ export interface ObjectInfo {
 /** Where files live. Implementations stream: a whole file is never held in memory. */
 export interface StorageDriver {
   readonly name: 'local' | 'cos';
-  put(key: string, body: Readable, meta: { contentType: string; size?: number }): Promise<PutResult>;
+  /** Stores `body`; a byte source is read into the driver's own buffers (no allocation per chunk). */
+  put(key: string, body: Readable | ByteSource, meta: { contentType: string; size?: number }): Promise<PutResult>;
   delete(key: string): Promise<void>;
   /** The object's bytes, e.g. to hand a stored input image to a provider that cannot reach our URLs. */
   read(key: string): Promise<Readable>;
