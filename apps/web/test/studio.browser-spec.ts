@@ -176,7 +176,8 @@ describe('web app: the image studio (Flux)', () => {
     await page.waitForSelector('[data-testid=credit-balance][data-balance="78"]');
     const sent = await task(second);
     expect(sent).toMatchObject({ model: KONTEXT, action: 'image-to-image', prompt: 'make it night', cost: 16, status: 'succeeded' });
-    expect(sent.parameters).toMatchObject({ fileId: firstOutput, numImages: 1, safetyTolerance: '2', enhancePrompt: false });
+    // Every input is kept as one of our files, however it was given.
+    expect(sent.parameters).toMatchObject({ fileIds: [firstOutput], numImages: 1, safetyTolerance: '2', enhancePrompt: false });
     expect(sent.parameters.imageSize).toBeUndefined();
   });
 

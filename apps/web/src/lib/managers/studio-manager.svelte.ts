@@ -482,10 +482,8 @@ class StudioManager {
   }
 }
 
-/** The input images an earlier task was given (as the API keeps them). */
+/** The input images an earlier task was given (the API keeps every input as one of our files, in `fileIds`). */
 function inputFileIds(parameters: Record<string, unknown>): string[] {
-  const images = parameters.images as { fileIds?: unknown } | undefined;
-  if (Array.isArray(images?.fileIds)) return images.fileIds.filter((id): id is string => typeof id === 'string');
   const ids = [parameters.fileId, ...(Array.isArray(parameters.fileIds) ? parameters.fileIds : [])];
   return ids.filter((id): id is string => typeof id === 'string');
 }
