@@ -24,6 +24,8 @@ export interface EffectiveFluxSettings {
   defaultModel: string;
   /** Untouched settings in sandbox mode point at this server's own fal sandbox. */
   usesSandbox: boolean;
+  /** An admin has stored a key (the sandbox's own key does not count). */
+  apiKeySaved: boolean;
   saved: boolean;
 }
 
@@ -62,6 +64,7 @@ export class FluxSettingsService {
       maxConcurrentTasks: row?.maxConcurrentTasks ?? 4,
       defaultModel: row?.defaultModel ?? DEFAULT_FLUX_MODEL,
       usesSandbox: sandboxDefaults || (this.sandbox.enabled && (row?.baseUrl ?? '').startsWith(this.sandbox.url('fal'))),
+      apiKeySaved: !!row?.apiKeyEncrypted,
       saved: row !== null,
     };
   }
@@ -74,9 +77,8 @@ export class FluxSettingsService {
 
   async getConfig(): Promise<FluxConfigDto> {
     const settings = await this.effective();
-    const row = await this.dataSource.getRepository(FluxSettings).findOneBy({ id: 1 });
     return {
-      apiKeySet: !!row?.apiKeyEncrypted,
+      apiKeySet: settings.apiKeySaved,
       baseUrl: settings.baseUrl,
       enabled: settings.enabled,
       timeout: settings.timeoutSeconds,

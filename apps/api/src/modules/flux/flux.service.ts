@@ -53,25 +53,23 @@ export class FluxService {
   }
 
   async models(): Promise<FluxModelsDto> {
-    const models = [];
-    for (const model of FLUX_MODELS) {
-      models.push({
-        id: model.id,
-        family: model.family,
-        mode: model.mode,
-        name: model.name.en,
-        nameZhCN: model.name.zhCN,
-        description: model.description.en,
-        descriptionZhCN: model.description.zhCN,
-        prompt: model.prompt,
-        imageInput: model.imageInput,
-        maxImages: model.maxImages,
-        parameters: model.parameters.map(({ wire: _wire, ...parameter }) => parameter),
-        price: await this.prices.priceFor('flux', model.id),
-        defaultPrice: model.defaultPrice,
-        kind: MediaKind.Image,
-      });
-    }
+    const prices = await this.prices.pricesOf('flux');
+    const models = FLUX_MODELS.map((model) => ({
+      id: model.id,
+      family: model.family,
+      mode: model.mode,
+      name: model.name.en,
+      nameZhCN: model.name.zhCN,
+      description: model.description.en,
+      descriptionZhCN: model.description.zhCN,
+      prompt: model.prompt,
+      imageInput: model.imageInput,
+      maxImages: model.maxImages,
+      parameters: model.parameters.map(({ wire: _wire, ...parameter }) => parameter),
+      price: prices.get(model.id) ?? model.defaultPrice,
+      defaultPrice: model.defaultPrice,
+      kind: MediaKind.Image,
+    }));
     return { models, imageSizes: IMAGE_SIZE_PRESETS, aspectRatios: ASPECT_RATIOS, customSize: CUSTOM_SIZE };
   }
 
@@ -93,9 +91,8 @@ export class FluxService {
 
   async userCredits(userId: string): Promise<FluxCreditsDto> {
     const { balance } = await this.credits.balance(userId);
-    const prices = [];
-    for (const model of FLUX_MODELS) prices.push({ model: model.id, price: await this.prices.priceFor('flux', model.id) });
-    return { balance, prices };
+    const prices = await this.prices.pricesOf('flux');
+    return { balance, prices: FLUX_MODELS.map((model) => ({ model: model.id, price: prices.get(model.id) ?? model.defaultPrice })) };
   }
 
   private model(id: string, allowed: FluxModel['mode'][], endpoint: string): FluxModel {

@@ -41,10 +41,9 @@ export class HistoryService {
     if (!TERMINAL_STATUSES.includes(task.status)) {
       throw new ConflictException('The task is still running: cancel it first, or wait until it finishes');
     }
-    const outputs = (await this.views.outputs([task.id])).get(task.id) ?? [];
-    // Failed copies of its outputs may remain too; they go with the task.
-    const leftovers: Array<{ id: string }> = await this.dataSource.query(`SELECT id FROM media_files WHERE source_task_id = $1`, [task.id]);
-    for (const id of new Set([...outputs.map((file) => file.id), ...leftovers.map((row) => row.id)])) await this.mediaFiles.delete(userId, id);
+    // Its outputs, and any copy of one that failed to store, go with it.
+    const files: Array<{ id: string }> = await this.dataSource.query(`SELECT id FROM media_files WHERE source_task_id = $1`, [task.id]);
+    for (const { id } of files) await this.mediaFiles.delete(userId, id);
     await this.dataSource.getRepository(GenerationTask).delete({ id: task.id, userId });
   }
 }

@@ -55,6 +55,14 @@ export class PricesService {
     return this.table();
   }
 
+  /** Every model's price for one provider, in one query. */
+  async pricesOf(provider: string): Promise<Map<string, number>> {
+    const custom = await this.dataSource.getRepository(ModelPrice).findBy({ provider });
+    const prices = new Map(this.registry.get(provider).models().map((model) => [model.model, model.defaultPrice]));
+    for (const row of custom) prices.set(row.model, row.price);
+    return prices;
+  }
+
   async priceFor(provider: string, model: string): Promise<number> {
     const row = await this.dataSource.getRepository(ModelPrice).findOneBy({ provider, model });
     if (row) return row.price;

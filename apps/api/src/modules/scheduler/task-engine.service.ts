@@ -19,6 +19,9 @@ import { TaskTransitions } from './task-transitions.service.js';
 import { TASK_EVENTS_CHANNEL } from './task-views.service.js';
 
 const TICK = 'task-engine';
+/** A provider's slots in use (the provider named by a query parameter): jobs at it, and tasks being submitted to it now. */
+const slotsInUse = (providerParameter: string) =>
+  `provider = ${providerParameter} AND status IN ('pending', 'submitted', 'queued', 'running') AND (status <> 'pending' OR lease_until > now())`;
 /** Tasks one instance works on at once (provider calls and downloads are I/O, not CPU). */
 const MAX_IN_FLIGHT = 32;
 const SWEEP_BATCH = 50;
@@ -168,18 +171,33 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
 
   /** Submitted tasks whose next poll is due and whose lease (if any) ran out. */
   private async claimActive(providers: string[], limit: number): Promise<GenerationTask[]> {
-    const [rows]: [Array<{ id: string }>, number] = await this.dataSource.query(
+    return this.load(
+      await this.claim(
+        this.dataSource.manager,
+        `status IN ('submitted', 'queued', 'running') AND next_poll_at <= now() AND deadline_at > now() AND provider = ANY($4)`,
+        'next_poll_at',
+        limit,
+        [providers],
+      ),
+    );
+  }
+
+  /**
+   * Leases up to `limit` tasks matching `condition` (parameters from $4) whose lease, if any, ran
+   * out; rows another instance is claiming at the same moment are skipped, never waited for.
+   */
+  private async claim(manager: DataSource['manager'], condition: string, order: string, limit: number, parameters: unknown[]): Promise<string[]> {
+    const [rows]: [Array<{ id: string }>, number] = await manager.query(
       `UPDATE generation_tasks t
           SET lease_owner = $1, lease_until = now() + make_interval(secs => $2), attempts = attempts + 1
          FROM (SELECT id FROM generation_tasks
-                WHERE status IN ('submitted', 'queued', 'running') AND next_poll_at <= now() AND deadline_at > now()
-                  AND (lease_until IS NULL OR lease_until < now()) AND provider = ANY($3)
-                ORDER BY next_poll_at LIMIT $4 FOR UPDATE SKIP LOCKED) due
+                WHERE ${condition} AND (lease_until IS NULL OR lease_until < now())
+                ORDER BY ${order} LIMIT $3 FOR UPDATE SKIP LOCKED) due
         WHERE t.id = due.id
         RETURNING t.id`,
-      [this.owner, this.config.tasks.leaseSeconds, providers, limit],
+      [this.owner, this.config.tasks.leaseSeconds, limit, ...parameters],
     );
-    return this.load(rows.map((row) => row.id));
+    return rows.map((row) => row.id);
   }
 
   /**
@@ -204,18 +222,14 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
           this.waitingForSlots = true;
           return;
         }
-        const [rows]: [Array<{ id: string }>, number] = await manager.query(
-          `UPDATE generation_tasks t
-              SET lease_owner = $1, lease_until = now() + make_interval(secs => $2), attempts = attempts + 1
-             FROM (SELECT id FROM generation_tasks
-                    WHERE provider = $3 AND status = 'pending' AND next_poll_at <= now() AND deadline_at > now()
-                      AND (lease_until IS NULL OR lease_until < now())
-                    ORDER BY created_at LIMIT $4 FOR UPDATE SKIP LOCKED) due
-            WHERE t.id = due.id
-            RETURNING t.id`,
-          [this.owner, this.config.tasks.leaseSeconds, adapter.provider, Math.min(free, limit - ids.length)],
+        const claimed = await this.claim(
+          manager,
+          `provider = $4 AND status = 'pending' AND next_poll_at <= now() AND deadline_at > now()`,
+          'created_at',
+          Math.min(free, limit - ids.length),
+          [adapter.provider],
         );
-        ids.push(...rows.map((row) => row.id));
+        ids.push(...claimed);
       });
     }
     return this.load(ids);
@@ -235,11 +249,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     const [rows]: [Array<{ id: string }>, number] = await manager.query(
       `UPDATE generation_tasks SET lease_owner = $2, lease_until = now() + make_interval(secs => $3), attempts = 1
         WHERE id = $1 AND (
-          SELECT count(*) FROM (
-            SELECT 1 FROM generation_tasks
-             WHERE provider = $4 AND status IN ('pending', 'submitted', 'queued', 'running')
-               AND (status <> 'pending' OR lease_until > now())
-             LIMIT $5) slots) < $5
+          SELECT count(*) FROM (SELECT 1 FROM generation_tasks WHERE ${slotsInUse('$4')} LIMIT $5) slots) < $5
         RETURNING id`,
       [taskId, this.owner, this.config.tasks.leaseSeconds, provider, max],
     );
@@ -249,11 +259,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
   async activeAtProvider(manager: DataSource['manager'], provider: string, max: number): Promise<number> {
     await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`task-slots:${provider}`]);
     const [{ active }] = await manager.query(
-      `SELECT count(*)::int AS active FROM (
-         SELECT 1 FROM generation_tasks
-          WHERE provider = $1 AND status IN ('pending', 'submitted', 'queued', 'running')
-            AND (status <> 'pending' OR lease_until > now())
-          LIMIT $2) slots`,
+      `SELECT count(*)::int AS active FROM (SELECT 1 FROM generation_tasks WHERE ${slotsInUse('$1')} LIMIT $2) slots`,
       [provider, max],
     );
     return active;
@@ -341,7 +347,8 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
       // Canceled while we were submitting it: stop the job we just started.
       const current = await this.dataSource.getRepository(GenerationTask).findOneBy({ id: task.id });
       if (current?.status === TaskStatus.Canceled) {
-        await adapter.cancel(adapterView({ ...current, providerState: { ...current.providerState, ...update.providerState } } as GenerationTask)).catch(() => undefined);
+        const view = adapterView(current);
+        await adapter.cancel({ ...view, providerState: { ...view.providerState, ...update.providerState } }).catch(() => undefined);
       }
     }
   }
@@ -473,17 +480,8 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
 
   /** Fails and refunds tasks past their deadline, unless an instance is still working on them. */
   private async sweepDeadlines(): Promise<void> {
-    const [rows]: [Array<{ id: string }>, number] = await this.dataSource.query(
-      `UPDATE generation_tasks t SET lease_owner = $1, lease_until = now() + make_interval(secs => $2)
-         FROM (SELECT id FROM generation_tasks
-                WHERE status IN ('pending', 'submitted', 'queued', 'running') AND deadline_at <= now()
-                  AND (lease_until IS NULL OR lease_until < now())
-                LIMIT $3 FOR UPDATE SKIP LOCKED) expired
-        WHERE t.id = expired.id
-        RETURNING t.id`,
-      [this.owner, this.config.tasks.leaseSeconds, SWEEP_BATCH],
-    );
-    for (const task of await this.load(rows.map((row) => row.id))) {
+    const expired = await this.claim(this.dataSource.manager, `status IN ('pending', 'submitted', 'queued', 'running') AND deadline_at <= now()`, 'deadline_at', SWEEP_BATCH, []);
+    for (const task of await this.load(expired)) {
       const adapter = this.registry.find(task.provider);
       const pending = task.providerState.pendingOutputs as PendingOutputs | undefined;
       const allowed = formatDuration(task.deadlineAt.getTime() - task.createdAt.getTime());

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import pg from 'pg';
-import { DataSource, In, MoreThanOrEqual } from 'typeorm';
+import { DataSource, type FindOptionsWhere, In, MoreThanOrEqual } from 'typeorm';
 import { deriveSecret } from '../../common/app-secret.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { User, UserStatus } from '../auth-sms/user.entity.js';
@@ -139,19 +139,18 @@ export class TaskEventsService implements OnModuleInit, OnApplicationShutdown {
     else await this.sendActive(subscriber);
   }
 
-  private async replay(subscriber: Subscriber, from: number): Promise<void> {
-    const tasks = await this.dataSource.getRepository(GenerationTask).find({
-      where: { userId: subscriber.userId, updatedAt: MoreThanOrEqual(new Date(from - REPLAY_MARGIN_MS)) },
-      order: { updatedAt: 'ASC' },
-      take: REPLAY_LIMIT,
-    });
-    for (const view of await this.views.views(tasks)) this.send(subscriber, view);
+  private replay(subscriber: Subscriber, from: number): Promise<void> {
+    return this.sendTasks(subscriber, { updatedAt: MoreThanOrEqual(new Date(from - REPLAY_MARGIN_MS)) });
   }
 
   /** A fresh stream starts with the state of every unfinished task. */
-  private async sendActive(subscriber: Subscriber): Promise<void> {
+  private sendActive(subscriber: Subscriber): Promise<void> {
+    return this.sendTasks(subscriber, { status: In([...ACTIVE_STATUSES]) });
+  }
+
+  private async sendTasks(subscriber: Subscriber, where: FindOptionsWhere<GenerationTask>): Promise<void> {
     const tasks = await this.dataSource.getRepository(GenerationTask).find({
-      where: { userId: subscriber.userId, status: In([...ACTIVE_STATUSES]) },
+      where: { ...where, userId: subscriber.userId },
       order: { updatedAt: 'ASC' },
       take: REPLAY_LIMIT,
     });
