@@ -30,6 +30,8 @@ class HistoryManager {
   #owner: string | null = null;
   /** Copies of the tasks shown, for when the events manager has forgotten them (signed out). */
   #loaded = new Map<string, Task>();
+  /** Tasks the stream brought while a first page was on its way: that page may predate them. */
+  #arrivedWhileLoading = new Map<string, Task>();
 
   constructor() {
     taskEventsManager.subscribe((task) => this.#onTask(task));
@@ -59,6 +61,7 @@ class HistoryManager {
       this.#owner = owner;
     }
     const id = ++this.#request;
+    this.#arrivedWhileLoading.clear();
     this.loadStatus = 'loading';
     this.loadingMore = false;
     const result = await listHistory({ ...this.#query(), limit: HISTORY_PAGE_SIZE });
@@ -71,6 +74,9 @@ class HistoryManager {
     this.ids = this.#take(result.data.items);
     this.nextCursor = result.data.nextCursor;
     this.loadStatus = 'ready';
+    const arrived = [...this.#arrivedWhileLoading.values()];
+    this.#arrivedWhileLoading.clear();
+    for (const task of arrived) this.#onTask(taskEventsManager.get(task.id) ?? task);
   }
 
   /** Loads the next page; resolves to whether one was added. */
@@ -111,7 +117,12 @@ class HistoryManager {
    * among the pages loaded (an older one comes with a later page).
    */
   #onTask(task: Task): void {
-    if (this.loadStatus !== 'ready' || this.#owner !== authManager.user?.id) return;
+    if (this.#owner !== authManager.user?.id) return;
+    if (this.loadStatus === 'loading') {
+      this.#arrivedWhileLoading.set(task.id, task);
+      return;
+    }
+    if (this.loadStatus !== 'ready') return;
     if (this.ids.includes(task.id) || !this.#matches(task)) return;
     const items = this.items;
     let index = items.findIndex((shown) => newerFirst(task, shown) < 0);
