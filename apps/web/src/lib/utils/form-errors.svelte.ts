@@ -1,3 +1,4 @@
+import { tick } from 'svelte';
 import type { FieldErrors } from '$lib/services/api-result';
 
 /** The errors shown next to a form's fields, from client-side checks or the API's `details`. */
@@ -36,4 +37,10 @@ export class FormErrors {
     if (field === undefined) this.all = {};
     else if (field in this.all) delete this.all[field];
   }
+}
+
+/** Moves the focus to the first field marked invalid, once the errors have rendered. */
+export async function focusFirstInvalid(container: HTMLElement | null | undefined): Promise<void> {
+  await tick();
+  container?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
 }

@@ -1,4 +1,5 @@
 import type { Messages } from '$lib/i18n/zh-CN';
+import { format } from './format';
 
 /** Client-side checks mirroring the API's; the API's answer stays authoritative. */
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -70,4 +71,12 @@ export function validateSmsCode(value: string, m: Messages): string | null {
 /** "138 0013 8000" → "138****8000", to say where a code went without spelling the number out. */
 export function maskPhone(phone: string): string {
   return phone.length === 11 ? `${phone.slice(0, 3)}****${phone.slice(7)}` : phone;
+}
+
+/** What a number input bound with bind:value hands back (a number, a string, or null when empty), checked as a whole number in a range. */
+export function validateIntegerRange(input: unknown, range: { min: number; max: number }, m: Messages): string | null {
+  const text = String(input ?? '').trim();
+  const value = Number(text);
+  if (!text || !Number.isInteger(value) || value < range.min || value > range.max) return format(m.validation.integerRange, range);
+  return null;
 }
