@@ -36,3 +36,108 @@ export async function startBenchPostgres(label) {
     },
   };
 }
+
+const root = new URL('../', import.meta.url);
+
+/**
+ * Runs a built program in its own process (the app, the provider sandbox, a baseline server), as
+ * they run in production: each with its own event loop. Resolves once it prints `ready` (a regular
+ * expression); `stop()` ends it.
+ */
+export async function startProcess(label, script, args, env, ready, nodeArgs = []) {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [...nodeArgs, new URL(script, root).pathname, ...args], {
+    cwd: new URL('.', root).pathname,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  // e.g. BENCH_LOG_DIR=/tmp/logs keeps each process's output (with APP_NODE_ARGS=--trace-gc, say).
+  if (process.env.BENCH_LOG_DIR) {
+    const { createWriteStream } = await import('node:fs');
+    const log = createWriteStream(join(process.env.BENCH_LOG_DIR, `${label}-${child.pid}.log`));
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
+  }
+  await new Promise((resolve, reject) => {
+    const onData = (chunk) => {
+      output += chunk;
+      if (ready.test(output)) resolve();
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${label} exited with ${code} before it was ready:\n${output.slice(-2000)}`)));
+  });
+  child.removeAllListeners('exit');
+  return {
+    child,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** A port nobody listens on at the moment. */
+export async function freePort() {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The provider sandbox in its own process, with the given job timing. */
+export async function startSandbox(work, timing) {
+  const port = await freePort();
+  const process_ = await startProcess(
+    'sandbox',
+    'apps/sandbox/dist/main.js',
+    ['--port', String(port), '--data-dir', join(work, 'sandbox'), '--queue-ms', String(timing.queueMs), '--run-min-ms', String(timing.runMinMs), '--run-max-ms', String(timing.runMaxMs)],
+    {},
+    /listening/,
+  );
+  return { ...process_, url: `http://127.0.0.1:${port}/sandbox` };
+}
+
+/**
+ * The Atelier server in its own process (`apps/api/.../main.js`, as `npm start` runs it) on an
+ * existing database; `env(url)` adds to the benchmark's settings.
+ */
+export async function startAppProcess(work, databaseUrl, env = () => ({})) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const process_ = await startProcess(
+    'app',
+    'apps/api/dist/apps/api/src/main.js',
+    [],
+    { NODE_ENV: 'test', LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: databaseUrl, DATA_DIR: join(work, `data-${port}`), APP_SECRET: BENCH_APP_SECRET, ...env(url) },
+    /is listening on/,
+    // e.g. APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/profile" to profile the app.
+    process.env.APP_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
+  );
+  return { ...process_, url, port };
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+export async function cpuSeconds(pid, part = 'both') {
+  const { readFileSync } = await import('node:fs');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, in clock ticks of 1/100 s.
+  const user = Number(fields[11]) / 100;
+  const system = Number(fields[12]) / 100;
+  return part === 'user' ? user : part === 'system' ? system : user + system;
+}
+
+/** CPU seconds the whole machine has spent busy so far (all cores), from /proc/stat. */
+export async function machineBusySeconds() {
+  const { readFileSync } = await import('node:fs');
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  const idle = ticks[3] + ticks[4];
+  return (ticks.reduce((a, b) => a + b, 0) - idle) / 100;
+}

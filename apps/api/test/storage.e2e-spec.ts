@@ -34,6 +34,17 @@ describe('storage', () => {
   beforeAll(async () => {
     cdn = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://cdn');
+      const picture = /^\/img\/(\d+)x(\d+)\.(png|jpg)$/.exec(url.pathname);
+      if (picture) {
+        const [, width, height, ext] = picture;
+        const alpha = url.searchParams.has('alpha');
+        const image = sharp({ create: { width: Number(width), height: Number(height), channels: alpha ? 4 : 3, background: alpha ? { r: 0, g: 90, b: 200, alpha: 0.5 } : '#0a5ac8' } });
+        void (ext === 'png' ? image.png() : image.jpeg()).toBuffer().then((bytes) => {
+          res.writeHead(200, { 'Content-Type': ext === 'png' ? 'image/png' : 'image/jpeg', 'Content-Length': bytes.length });
+          res.end(bytes);
+        });
+        return;
+      }
       const bytes = video(Number(url.pathname.slice(1, -4)));
       res.writeHead(200, url.searchParams.has('chunked') ? { 'Content-Type': 'video/mp4' } : { 'Content-Type': 'video/mp4', 'Content-Length': bytes.length });
       // Writes of odd sizes, so nothing lines up with the reader's buffers.
@@ -61,7 +72,7 @@ describe('storage', () => {
   });
 
   describe('uploads', () => {
-    it('stores an image by its magic bytes, with size, hash and a WebP thumbnail of 512 px', async () => {
+    it('stores an image by its magic bytes, with size, hash and a JPEG thumbnail of 512 px', async () => {
       const bytes = await png('#ff0000');
       // The name and declared type lie; the content decides.
       const response = await upload(alice.token, bytes, 'notes.txt', 'text/plain').expect(201);
@@ -75,7 +86,7 @@ describe('storage', () => {
         status: 'stored',
         originalFilename: 'notes.txt',
         url: expect.stringMatching(/^\/media\/generated\/images\/\d{4}\/\d{2}\/[0-9a-f]{32}\.png$/),
-        thumbnailUrl: expect.stringMatching(/\.thumb\.webp$/),
+        thumbnailUrl: expect.stringMatching(/\.thumb\.jpg$/),
       });
       const file = await fetchMedia(response.body.url);
       expect(file.status).toBe(200);
@@ -84,7 +95,7 @@ describe('storage', () => {
       expect(file.headers.get('etag')).toBeTruthy();
       expect(Buffer.from(await file.arrayBuffer()).equals(bytes)).toBe(true);
       const thumbnail = Buffer.from(await (await fetchMedia(response.body.thumbnailUrl)).arrayBuffer());
-      expect(await sharp(thumbnail).metadata()).toMatchObject({ format: 'webp', width: 512, height: 341 });
+      expect(await sharp(thumbnail).metadata()).toMatchObject({ format: 'jpeg', width: 512, height: 341 });
       const [row] = await sql('SELECT sha256, driver FROM media_files WHERE id = $1', [response.body.id]);
       expect(row).toEqual({ sha256: createHash('sha256').update(bytes).digest('hex'), driver: 'local' });
     });
@@ -218,6 +229,25 @@ describe('storage', () => {
       const [failed] = await sql(`SELECT status, error, source_url FROM media_files WHERE source_url = $1`, [`${t.baseUrl}/api/health`]);
       expect(failed).toEqual({ status: 'failed', error: expect.stringMatching(/^Download refused: .* not a public address/), source_url: `${t.baseUrl}/api/health` });
       await sql(`DELETE FROM media_files WHERE status = 'failed'`);
+    });
+
+    it('copies images from URLs with the right thumbnail: none for a small one (it is its own), JPEG for a large one, WebP for a transparent one', async () => {
+      const ingest = t.app.get(IngestService);
+      const small = await ingest.ingestUrl(`${cdnOrigin}/img/400x300.jpg`, { userId: alice.id, source: MediaSource.Flux });
+      expect(small).toMatchObject({ status: 'stored', mimeType: 'image/jpeg', width: 400, height: 300 });
+      expect(small.thumbnailUrl).toBe(small.url);
+      const large = await ingest.ingestUrl(`${cdnOrigin}/img/1600x900.jpg`, { userId: alice.id, source: MediaSource.Flux });
+      expect(large.thumbnailUrl).toMatch(/\.thumb\.jpg$/);
+      expect(await sharp(Buffer.from(await (await fetchMedia(large.thumbnailUrl!)).arrayBuffer())).metadata()).toMatchObject({ format: 'jpeg', width: 512, height: 288 });
+      const transparent = await ingest.ingestUrl(`${cdnOrigin}/img/1200x1200.png?alpha`, { userId: alice.id, source: MediaSource.Flux });
+      expect(transparent.thumbnailUrl).toMatch(/\.thumb\.webp$/);
+      expect(await sharp(Buffer.from(await (await fetchMedia(transparent.thumbnailUrl!)).arrayBuffer())).metadata()).toMatchObject({ format: 'webp', width: 512, hasAlpha: true });
+
+      // The small image's one object goes with its record.
+      await t.http.delete(`/api/v1/files/generated/${small.id}`).set(bearer(alice.token)).expect(204);
+      expect((await fetchMedia(small.url!)).status).toBe(404);
+      for (const file of [large, transparent]) await t.http.delete(`/api/v1/files/generated/${file.id}`).set(bearer(alice.token)).expect(204);
+      expect((await fetchMedia(large.thumbnailUrl!)).status).toBe(404);
     });
 
     it('copies large videos byte for byte into local and COS storage, and refuses one past the limit while it streams', async () => {

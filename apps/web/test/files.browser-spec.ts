@@ -39,7 +39,7 @@ describe('web app: my files', () => {
     const thumbnail = card.locator('img[data-testid=file-thumbnail]');
     await thumbnail.waitFor();
     const src = await thumbnail.getAttribute('src');
-    expect(src).toMatch(/\.thumb\.webp$/);
+    expect(src).toMatch(/\.thumb\.jpg$/);
     // The thumbnail really loaded (a broken image has no natural width).
     await page.waitForFunction(() => (document.querySelector('img[data-testid=file-thumbnail]') as HTMLImageElement | null)?.naturalWidth === 512);
 

@@ -128,3 +128,21 @@ export function sourceReadable(source: ByteSource, chunkSize = 64 * 1024): Reada
     },
   });
 }
+
+/** Bytes already in memory as a byte source. */
+export function bufferSource(data: Buffer): ByteSource {
+  let offset = 0;
+  let failure: Error | null = null;
+  return {
+    read(target) {
+      if (failure) return Promise.reject(failure);
+      const length = Math.min(target.length, data.length - offset);
+      target.set(data.subarray(offset, offset + length));
+      offset += length;
+      return Promise.resolve(length);
+    },
+    destroy(error) {
+      failure ??= error ?? new Error('The source was stopped');
+    },
+  };
+}

@@ -2,7 +2,8 @@ import { Injectable, Logger, PayloadTooLargeException, UnsupportedMediaTypeExcep
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { DataSource, type EntityManager } from 'typeorm';
 import { formatBytes } from '../../common/format.js';
 import { type ByteSource, prependSource, readableSource, readFully, sourceReadable } from './byte-source.js';
@@ -13,6 +14,13 @@ import { detectMediaType, type DetectedType, mimeAllowed, mp4Duration, SNIFF_BYT
 import { type EffectiveStorageSettings, StorageSettingsService } from './storage-settings.service.js';
 
 export const THUMBNAIL_SIDE = 512;
+/**
+ * An image that already fits the thumbnail box and is at most this large serves as its own
+ * thumbnail: a re-encoded copy would be as large to download and cost ~10 ms of CPU to make.
+ */
+const OWN_THUMBNAIL_BYTES = 256 * 1024;
+/** Images up to this size (by their Content-Length) are read whole and decoded from memory. */
+const IN_MEMORY_IMAGE_BYTES = 16 * 1024 * 1024;
 /** How much of a video is kept to read its duration from a fast-start header. */
 const VIDEO_HEAD_BYTES = 512 * 1024;
 
@@ -28,6 +36,15 @@ export interface IngestRequest {
 export interface IngestLimits {
   maxBytes?: number;
   allowedTypes?: readonly string[];
+}
+
+/** An image's size and its thumbnail; `thumbnail` null: the image is its own. */
+interface AnalysedImage {
+  width: number;
+  height: number;
+  thumbnail: { data: Buffer; ext: string; contentType: string } | null;
+  /** Upright and inside the thumbnail box: its own thumbnail if it is small enough in bytes. */
+  fitsThumbnail: boolean;
 }
 
 /** What ends up in storage for one file. */
@@ -60,7 +77,7 @@ class Meter implements ByteSource {
 
   constructor(
     private readonly source: ByteSource,
-    private readonly maxBytes: number,
+    readonly maxBytes: number,
     keepHeadBytes = 0,
   ) {
     this.head = Buffer.alloc(keepHeadBytes);
@@ -168,10 +185,17 @@ export class IngestService {
         timeoutMs: 10 * 60_000,
         connectTimeoutMs: 15_000,
       });
-      await this.writeObject(response.source, current, limits, (transaction, stored) => {
-        Object.assign(record, this.recordFields(stored), { filename: this.filenameFor(stored), sourceUrl: null, error: null });
-        return transaction.save(MediaFile, record);
-      });
+      await this.writeObject(
+        response.source,
+        current,
+        limits,
+        async (transaction, stored) => {
+          const fields = { ...this.recordFields(stored), filename: this.filenameFor(stored), sourceUrl: null, error: null };
+          await transaction.update(MediaFile, { id: record.id }, fields as QueryDeepPartialEntity<MediaFile>);
+          return Object.assign(record, fields);
+        },
+        response.contentLength,
+      );
     } catch (error) {
       record.status = MediaStatus.Failed;
       record.error = error instanceof FetchRefusedError ? `Download refused: ${error.message}` : (error as Error).message;
@@ -223,6 +247,7 @@ export class IngestService {
     settings: EffectiveStorageSettings,
     limits: IngestLimits,
     persist: (manager: EntityManager, stored: StoredObject) => Promise<MediaFile>,
+    declaredLength: number | null = null,
   ): Promise<MediaFile> {
     let head: Buffer;
     try {
@@ -249,16 +274,20 @@ export class IngestService {
     const key = this.keyFor(settings, folder, type.ext);
     const meter = new Meter(prependSource(head, body), Math.min(limits.maxBytes ?? Infinity, settings.maxFileSize), type.kind === MediaKind.Video ? VIDEO_HEAD_BYTES : 0);
 
+    if (type.kind === MediaKind.Image && declaredLength !== null && declaredLength <= Math.min(IN_MEMORY_IMAGE_BYTES, meter.maxBytes)) {
+      return this.writeImageInMemory(meter, declaredLength, driver, driverName, key, type, persist);
+    }
+
     // Videos (the large files) go to the driver as a byte source, read into its own buffers.
-    // Images are also decoded (for size and thumbnail) while they stream to storage, so they flow
-    // as a stream with a branch to the decoder and one to the driver.
+    // Images of unknown or large size are also decoded (for size and thumbnail) while they stream
+    // to storage, so they flow as a stream with a branch to the decoder and one to the driver.
     let upload: Readable | ByteSource = meter;
-    let analysis: ReturnType<IngestService['analyseImage']> | Promise<null> = Promise.resolve(null);
+    let analysis: Promise<AnalysedImage | null> = Promise.resolve(null);
     if (type.kind === MediaKind.Image) {
       const stream = sourceReadable(meter);
       // Errors travel downstream explicitly; the listeners keep them from surfacing as unhandled events.
       stream.on('error', () => undefined);
-      analysis = this.analyseImage(stream);
+      analysis = this.analyseImageStream(stream);
       const branch = new PassThrough();
       branch.on('error', () => undefined);
       stream.pipe(branch);
@@ -276,29 +305,76 @@ export class IngestService {
       await driver.delete(key).catch(() => undefined);
       throw meter.errored;
     }
-    let image: Awaited<ReturnType<IngestService['analyseImage']>> | null;
+    let image: AnalysedImage | null;
     try {
       image = await analysis;
     } catch (error) {
       await driver.delete(key).catch(() => undefined);
       throw new UnsupportedMediaTypeException(`The image could not be decoded: ${(error as Error).message}`);
     }
+    // Its size is known now: a small image streamed in is its own thumbnail too.
+    if (image?.fitsThumbnail && meter.bytes <= OWN_THUMBNAIL_BYTES) image = { ...image, thumbnail: null };
     const sha256 = meter.hash.digest('hex');
     const duration = type.kind === MediaKind.Video && type.ext !== 'webm' ? mp4Duration(meter.headBytes) : null;
     return this.deduplicate(driver, driverName, { key, type, size: meter.bytes, sha256, duration }, image, persist);
   }
 
-  private async analyseImage(source: Readable): Promise<{ width: number; height: number; thumbnail: Buffer }> {
+  /**
+   * A small image (most provider outputs): read whole, decoded once from memory, and written with
+   * its thumbnail (if it needs one) side by side; no stream plumbing, no per-file buffers.
+   */
+  private async writeImageInMemory(
+    meter: Meter,
+    declaredLength: number,
+    driver: StorageDriver,
+    driverName: StorageDriverName,
+    key: string,
+    type: DetectedType,
+    persist: (manager: EntityManager, stored: StoredObject) => Promise<MediaFile>,
+  ): Promise<MediaFile> {
+    // One byte more than declared tells a body longer than its Content-Length (the meter still caps it).
+    const bytes = Buffer.allocUnsafe(declaredLength + 1);
+    const length = await readFully(meter, bytes);
+    if (meter.errored) throw meter.errored;
+    if (length > declaredLength) {
+      meter.destroy();
+      throw new UnsupportedMediaTypeException('The server sent more bytes than it announced');
+    }
+    const data = bytes.subarray(0, length);
+    let image: AnalysedImage;
+    try {
+      image = await this.analyseImage(sharp(data, { failOn: 'none', limitInputPixels: 268_402_689 }), data.length);
+    } catch (error) {
+      throw new UnsupportedMediaTypeException(`The image could not be decoded: ${(error as Error).message}`);
+    }
+    await driver.put(key, data, { contentType: type.mime });
+    const sha256 = meter.hash.digest('hex');
+    return this.deduplicate(driver, driverName, { key, type, size: length, sha256, duration: null }, image, persist);
+  }
+
+  /**
+   * Size and thumbnail. The thumbnail is a JPEG (WebP when the image has transparency), or none
+   * when the image is small enough to be its own.
+   */
+  private async analyseImage(decoder: Sharp, size: number | null): Promise<AnalysedImage> {
+    const meta = await decoder.metadata();
+    if (!meta.width || !meta.height) throw new Error('no dimensions');
+    const fitsThumbnail = (!meta.orientation || meta.orientation === 1) && meta.width <= THUMBNAIL_SIDE && meta.height <= THUMBNAIL_SIDE;
+    if (size !== null && size <= OWN_THUMBNAIL_BYTES && fitsThumbnail) return { width: meta.width, height: meta.height, thumbnail: null, fitsThumbnail };
+    const resized = decoder.clone().rotate().resize(THUMBNAIL_SIDE, THUMBNAIL_SIDE, { fit: 'inside', withoutEnlargement: true });
+    const thumbnail = meta.hasAlpha
+      ? { data: await resized.webp({ quality: 80, effort: 2 }).toBuffer(), ext: 'webp', contentType: 'image/webp' }
+      : { data: await resized.jpeg({ quality: 80 }).toBuffer(), ext: 'jpg', contentType: 'image/jpeg' };
+    return { width: meta.width, height: meta.height, thumbnail, fitsThumbnail };
+  }
+
+  private async analyseImageStream(source: Readable): Promise<AnalysedImage> {
     const decoder = sharp({ failOn: 'none', limitInputPixels: 268_402_689 });
     decoder.on('error', () => undefined);
     source.pipe(decoder);
     source.on('error', (error) => decoder.destroy(error));
-    const [meta, thumbnail] = await Promise.all([
-      decoder.clone().metadata(),
-      decoder.clone().rotate().resize(THUMBNAIL_SIDE, THUMBNAIL_SIDE, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 80, effort: 2 }).toBuffer(),
-    ]);
-    if (!meta.width || !meta.height) throw new Error('no dimensions');
-    return { width: meta.width, height: meta.height, thumbnail };
+    // The size is not known until the stream ends: such images always get a thumbnail.
+    return this.analyseImage(decoder, null);
   }
 
   /**
@@ -310,7 +386,7 @@ export class IngestService {
     driver: StorageDriver,
     driverName: StorageDriverName,
     object: { key: string; type: DetectedType; size: number; sha256: string; duration: number | null },
-    image: { width: number; height: number; thumbnail: Buffer } | null,
+    image: AnalysedImage | null,
     persist: (manager: EntityManager, stored: StoredObject) => Promise<MediaFile>,
   ): Promise<MediaFile> {
     // The record is written inside the locked transaction, so it references the object before anyone can release it.
@@ -338,8 +414,9 @@ export class IngestService {
       }
       let thumbnailKey: string | null = null;
       if (image) {
-        thumbnailKey = object.key.replace(/\.[a-z0-9]+$/, '.thumb.webp');
-        await driver.put(thumbnailKey, Readable.from([image.thumbnail]), { contentType: 'image/webp', size: image.thumbnail.length });
+        const thumbnail = image.thumbnail;
+        thumbnailKey = thumbnail ? object.key.replace(/\.[a-z0-9]+$/, `.thumb.${thumbnail.ext}`) : object.key;
+        if (thumbnail) await driver.put(thumbnailKey, thumbnail.data, { contentType: thumbnail.contentType, size: thumbnail.data.length });
       }
       return persist(manager, {
         driver: driverName,

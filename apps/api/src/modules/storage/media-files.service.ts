@@ -88,7 +88,8 @@ export class MediaFilesService {
       }
       await manager.delete(MediaFile, { id: file.id });
       if (!file.driver) return;
-      for (const key of [file.key, file.thumbnailKey]) {
+      // A small image is its own thumbnail: one object, deleted once.
+      for (const key of new Set([file.key, file.thumbnailKey])) {
         if (!key) continue;
         const [{ used }] = await manager.query(
           `SELECT count(*)::int AS used FROM media_files WHERE driver = $1 AND (key = $2 OR thumbnail_key = $2)`,

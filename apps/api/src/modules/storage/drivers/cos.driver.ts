@@ -1,7 +1,7 @@
 import COS from 'cos-nodejs-sdk-v5';
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
-import { type ByteSource, isByteSource, readableSource, readFully } from '../byte-source.js';
+import { type ByteSource, bufferSource, isByteSource, readableSource, readFully } from '../byte-source.js';
 import { type ObjectInfo, type PutResult, type StorageDriver, StorageError } from './storage-driver.js';
 
 export interface CosDriverOptions {
@@ -57,8 +57,16 @@ export class CosStorageDriver implements StorageDriver {
     return { Bucket: this.options.bucket, Region: this.options.region, Key: key };
   }
 
-  async put(key: string, body: Readable | ByteSource, meta: { contentType: string }): Promise<PutResult> {
-    const source = isByteSource(body) ? body : readableSource(body);
+  async put(key: string, body: Readable | ByteSource | Buffer, meta: { contentType: string }): Promise<PutResult> {
+    if (Buffer.isBuffer(body) && body.length <= COS_PART_SIZE) {
+      try {
+        await this.cos.putObject({ ...this.target(key), Body: body, ContentLength: body.length, ContentType: meta.contentType });
+        return { size: body.length };
+      } catch (error) {
+        throw explain(error);
+      }
+    }
+    const source = Buffer.isBuffer(body) ? bufferSource(body) : isByteSource(body) ? body : readableSource(body);
     // One part buffer, reused: a part is sent before the next is read. A few bytes read past a full
     // part say whether there is more; they start the next part.
     const part = Buffer.allocUnsafeSlow(COS_PART_SIZE);

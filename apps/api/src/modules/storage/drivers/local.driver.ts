@@ -23,28 +23,38 @@ export class LocalStorageDriver implements StorageDriver {
     return path;
   }
 
-  async put(key: string, body: Readable | ByteSource, _meta: { contentType: string }): Promise<PutResult> {
-    const source = isByteSource(body) ? body : readableSource(body);
+  async put(key: string, body: Readable | ByteSource | Buffer, _meta: { contentType: string }): Promise<PutResult> {
+    const source = Buffer.isBuffer(body) ? null : isByteSource(body) ? body : readableSource(body);
     // Written under a temporary name and renamed, so a half-written file is never served.
     let temporary: string | null = null;
     try {
       const path = this.pathOf(key);
-      await mkdir(dirname(path), { recursive: true });
+      await this.folder(dirname(path));
       temporary = `${path}.${randomBytes(6).toString('hex')}.part`;
       const handle = await open(temporary, 'wx');
       let size: number;
       try {
-        size = await writeSource(handle, source);
+        size = source ? await writeSource(handle, source) : await writeBuffer(handle, body as Buffer);
       } finally {
         await handle.close();
       }
       await rename(temporary, path);
       return { size };
     } catch (error) {
-      source.destroy(error as Error);
+      source?.destroy(error as Error);
       if (temporary) await rm(temporary, { force: true });
       throw error;
     }
+  }
+
+  /** Folders known to exist (files go to one folder per month): creating one is a call per file otherwise. */
+  private readonly folders = new Set<string>();
+
+  private async folder(path: string): Promise<void> {
+    if (this.folders.has(path)) return;
+    await mkdir(path, { recursive: true });
+    if (this.folders.size > 1000) this.folders.clear();
+    this.folders.add(path);
   }
 
   async delete(key: string): Promise<void> {
@@ -134,6 +144,14 @@ async function writeSource(handle: FileHandle, source: ByteSource): Promise<numb
     // Never leave a write running on a handle about to be closed.
     await writing;
   }
+}
+
+/** A file already in memory, in writes of at most LOCAL_WRITE_BYTES. */
+async function writeBuffer(handle: FileHandle, data: Buffer): Promise<number> {
+  for (let offset = 0; offset < data.length; offset += LOCAL_WRITE_BYTES) {
+    await writeFully(handle, data.subarray(offset, Math.min(data.length, offset + LOCAL_WRITE_BYTES)), offset);
+  }
+  return data.length;
 }
 
 async function writeFully(handle: FileHandle, data: Buffer, position: number): Promise<void> {

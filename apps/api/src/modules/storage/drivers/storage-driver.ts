@@ -13,8 +13,11 @@ export interface ObjectInfo {
 /** Where files live. Implementations stream: a whole file is never held in memory. */
 export interface StorageDriver {
   readonly name: 'local' | 'cos';
-  /** Stores `body`; a byte source is read into the driver's own buffers (no allocation per chunk). */
-  put(key: string, body: Readable | ByteSource, meta: { contentType: string; size?: number }): Promise<PutResult>;
+  /**
+   * Stores `body`; a byte source is read into the driver's own buffers (no allocation per chunk).
+   * A Buffer (a small file already in memory, e.g. an image that was decoded) is written as it is.
+   */
+  put(key: string, body: Readable | ByteSource | Buffer, meta: { contentType: string; size?: number }): Promise<PutResult>;
   delete(key: string): Promise<void>;
   /** The object's bytes, e.g. to hand a stored input image to a provider that cannot reach our URLs. */
   read(key: string): Promise<Readable>;
