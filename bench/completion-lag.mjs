@@ -41,7 +41,7 @@ async function run(mode) {
   };
   const { body: admin } = await post('/api/v1/auths/signup', { name: 'Admin', email: 'admin@example.com', password: 'password-123' });
   const configured = await post('/api/v1/flux/config', { apiKey: SANDBOX_CREDENTIALS.fal.key, baseUrl: `${sandbox.url}/fal`, enabled: true }, admin.token);
-  if (configured.status !== 201 && configured.status !== 200) throw new Error(`flux config: ${configured.status} ${JSON.stringify(configured.body)}`);
+  if (configured.status !== 200) throw new Error(`flux config: ${configured.status} ${JSON.stringify(configured.body)}`);
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
   await db.query(`UPDATE credit_accounts SET balance = 1000000`);

@@ -141,3 +141,17 @@ export async function machineBusySeconds() {
   const idle = ticks[3] + ticks[4];
   return (ticks.reduce((a, b) => a + b, 0) - idle) / 100;
 }
+
+/** CPU seconds of each thread of a process (Linux), e.g. to tell the event loop from the thread pool. */
+export async function threadCpuSeconds(pid) {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const threads = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const name = `${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}:${tid}`;
+    const fields = stat.split(') ')[1].split(' ');
+    threads[name] = (Number(fields[11]) + Number(fields[12])) / 100;
+    if (process.env.THREADS === "split") threads[`${name} system`] = Number(fields[12]) / 100;
+  }
+  return threads;
+}

@@ -30,6 +30,9 @@ export async function createApp(config: AppConfig, databaseUrl?: string): Promis
 function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
+  // API answers are not cached by validators: hashing every JSON body for an ETag is wasted work.
+  // (Media and web-app files get theirs from the static file server.)
+  app.set('etag', false);
   if (config.sandbox.enabled) mountSandbox(app, config);
   const sandboxOrigins = config.sandbox.enabled ? ['http://127.0.0.1:*', 'http://localhost:*'] : [];
   app.use(
@@ -124,7 +127,9 @@ function mountSandbox(app: NestExpressApplication, config: AppConfig): void {
 function serveWebApp(app: NestExpressApplication, webDistDir: string): void {
   const index = join(webDistDir, 'index.html');
   app.use('/assets', express.static(join(webDistDir, 'assets'), { immutable: true, maxAge: '365d', fallthrough: true }));
-  app.use(express.static(webDistDir, { index: false, maxAge: '1h' }));
+  // Not for the API's paths: looking each API request up on disk first costs a file-system call.
+  const files = express.static(webDistDir, { index: false, maxAge: '1h' });
+  app.use((req: Request, res: Response, next: NextFunction) => (SERVER_PATHS.test(req.path) ? next() : files(req, res, next)));
   app.use((req: Request, res: Response, next: NextFunction) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || SERVER_PATHS.test(req.path)) return next();
     if (!existsSync(index)) {

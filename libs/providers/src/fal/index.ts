@@ -3,6 +3,7 @@
  * endpoint id, then status/result/cancel through the URLs the submit answer returns (they use only
  * owner/app). COMPLETED means finished, not succeeded: the result request says which.
  */
+import { type JsonApiFetch, type JsonApiResponse, nodeFetch } from '../http/index.js';
 
 export const FAL_DEFAULT_BASE_URL = 'https://queue.fal.run';
 
@@ -73,7 +74,8 @@ export interface FalClientOptions {
   apiKey: string;
   baseUrl?: string;
   timeoutMs?: number;
-  fetch?: typeof fetch;
+  /** Defaults to `nodeFetch` (kept-alive connections); the global fetch fits too. */
+  fetch?: JsonApiFetch;
 }
 
 const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
@@ -140,16 +142,16 @@ export function appOf(endpointId: string): string {
 export class FalClient {
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
-  private readonly fetch: typeof fetch;
+  private readonly fetch: JsonApiFetch;
 
   constructor(private readonly options: FalClientOptions) {
     this.baseUrl = (options.baseUrl ?? FAL_DEFAULT_BASE_URL).replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 30_000;
-    this.fetch = options.fetch ?? fetch;
+    this.fetch = options.fetch ?? nodeFetch;
   }
 
   private async call(method: string, url: string, body?: unknown): Promise<{ status: number; body: unknown; text: string }> {
-    let response: Response;
+    let response: JsonApiResponse;
     try {
       response = await this.fetch(url, {
         method,

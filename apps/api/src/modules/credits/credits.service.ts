@@ -55,6 +55,28 @@ export class CreditsService {
     }
   }
 
+  /**
+   * Charging inside a statement that also records the task, for the submission path (one round
+   * trip): CTEs `charge` (the conditional decrement; no row when the balance is short or the
+   * amount is 0) and `charge_entry` (its ledger row). The arguments name the statement's parameters.
+   */
+  static chargeInStatement(p: { user: string; amount: string; task: string; reason: string }): string {
+    return `charge AS (
+        UPDATE credit_accounts SET balance = balance - ${p.amount}::integer, updated_at = now()
+         WHERE user_id = ${p.user}::uuid AND ${p.amount}::integer > 0 AND balance >= ${p.amount}::integer
+         RETURNING balance),
+      charge_entry AS (
+        INSERT INTO credit_ledger (user_id, delta, balance_after, kind, task_id, reason)
+        SELECT ${p.user}::uuid, -${p.amount}::integer, charge.balance, 'charge'::credit_entry_kind, ${p.task}::uuid, ${p.reason}::text FROM charge
+        RETURNING id)`;
+  }
+
+  /** The 402 for a charge that found too few credits. */
+  async notEnough(userId: string, amount: number): Promise<never> {
+    const [account] = await this.dataSource.query(`SELECT balance FROM credit_accounts WHERE user_id = $1`, [userId]);
+    throw new HttpException({ message: `Not enough credits: this costs ${amount}, your balance is ${account?.balance ?? 0}` }, HttpStatus.PAYMENT_REQUIRED);
+  }
+
   /** Takes `amount` for a task, or fails with 402 leaving everything as it was. */
   async charge(manager: EntityManager, userId: string, amount: number, taskId: string, reason: string): Promise<number> {
     // UPDATE ... RETURNING answers [rows, count] through TypeORM.

@@ -6,9 +6,14 @@ import type { ModelPriceDto, PriceChangeDto, PriceTableDto } from './dto/task.dt
 import { ModelPrice } from './model-price.entity.js';
 import { ProviderRegistry } from './provider-registry.js';
 
+/** How long one instance keeps a provider's prices; a change made on another instance shows within it. */
+const PRICE_CACHE_MS = 2000;
+
 /** Credits per task for every model of every registered provider: the catalogue's default unless an admin set one. */
 @Injectable()
 export class PricesService {
+  private readonly cache = new Map<string, { at: number; prices: Promise<Map<string, number>> }>();
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly registry: ProviderRegistry,
@@ -52,11 +57,21 @@ export class PricesService {
         else await manager.upsert(ModelPrice, { provider: change.provider, model: change.model, price: change.price }, ['provider', 'model']);
       }
     });
+    this.cache.clear();
     return this.table();
   }
 
-  /** Every model's price for one provider, in one query. */
-  async pricesOf(provider: string): Promise<Map<string, number>> {
+  /** Every model's price for one provider, read at most once per PRICE_CACHE_MS (submissions ask for each task). */
+  pricesOf(provider: string): Promise<Map<string, number>> {
+    const cached = this.cache.get(provider);
+    if (cached && Date.now() - cached.at < PRICE_CACHE_MS) return cached.prices;
+    const prices = this.readPrices(provider);
+    this.cache.set(provider, { at: Date.now(), prices });
+    prices.catch(() => this.cache.delete(provider));
+    return prices;
+  }
+
+  private async readPrices(provider: string): Promise<Map<string, number>> {
     const custom = await this.dataSource.getRepository(ModelPrice).findBy({ provider });
     const prices = new Map(this.registry.get(provider).models().map((model) => [model.model, model.defaultPrice]));
     for (const row of custom) prices.set(row.model, row.price);
@@ -64,10 +79,8 @@ export class PricesService {
   }
 
   async priceFor(provider: string, model: string): Promise<number> {
-    const row = await this.dataSource.getRepository(ModelPrice).findOneBy({ provider, model });
-    if (row) return row.price;
-    const entry = this.registry.get(provider).models().find((candidate) => candidate.model === model);
-    if (!entry) throw fieldError('model', `Unknown model "${model}"`);
-    return entry.defaultPrice;
+    const price = (await this.pricesOf(provider)).get(model);
+    if (price === undefined) throw fieldError('model', `Unknown model "${model}"`);
+    return price;
   }
 }

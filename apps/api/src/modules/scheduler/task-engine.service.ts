@@ -6,11 +6,13 @@ import { hostname } from 'node:os';
 import { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { deriveSecret } from '../../common/app-secret.js';
+import { hydrate } from '../../common/hydrate.js';
 import { formatDuration } from '../../common/format.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { IngestService } from '../storage/ingest.service.js';
 import { MediaFile, MediaStatus } from '../storage/media-file.entity.js';
 import { MediaFilesService } from '../storage/media-files.service.js';
+import { StorageSettingsService } from '../storage/storage-settings.service.js';
 import { pollDelayMs } from './backoff.js';
 import { GenerationTask, TaskStatus } from './generation-task.entity.js';
 import { type AdapterTask, type ProviderAdapter, ProviderError, type ProviderUpdate, type TaskOutput } from './provider-adapter.js';
@@ -19,7 +21,10 @@ import { TaskTransitions } from './task-transitions.service.js';
 import { TASK_EVENTS_CHANNEL } from './task-views.service.js';
 
 const TICK = 'task-engine';
-/** A provider's slots in use (the provider named by a query parameter): jobs at it, and tasks being submitted to it now. */
+/**
+ * A provider's slots in use (the provider named by a query parameter): jobs at it, and tasks being
+ * submitted to it now. The database function `lease_task_slot` (migration SubmissionPath) counts the same.
+ */
 const slotsInUse = (providerParameter: string) =>
   `provider = ${providerParameter} AND status IN ('pending', 'submitted', 'queued', 'running') AND (status <> 'pending' OR lease_until > now())`;
 /** Tasks one instance works on at once (provider calls and downloads are I/O, not CPU). */
@@ -64,6 +69,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly transitions: TaskTransitions,
     private readonly ingest: IngestService,
     private readonly mediaFiles: MediaFilesService,
+    private readonly storageSettings: StorageSettingsService,
     private readonly scheduler: SchedulerRegistry,
   ) {
     this.webhookKey = deriveSecret(config.appSecret, 'task-webhook');
@@ -171,14 +177,12 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
 
   /** Submitted tasks whose next poll is due and whose lease (if any) ran out. */
   private async claimActive(providers: string[], limit: number): Promise<GenerationTask[]> {
-    return this.load(
-      await this.claim(
-        this.dataSource.manager,
-        `status IN ('submitted', 'queued', 'running') AND next_poll_at <= now() AND deadline_at > now() AND provider = ANY($4)`,
-        'next_poll_at',
-        limit,
-        [providers],
-      ),
+    return this.claim(
+      this.dataSource.manager,
+      `status IN ('submitted', 'queued', 'running') AND next_poll_at <= now() AND deadline_at > now() AND provider = ANY($4)`,
+      'next_poll_at',
+      limit,
+      [providers],
     );
   }
 
@@ -186,18 +190,18 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
    * Leases up to `limit` tasks matching `condition` (parameters from $4) whose lease, if any, ran
    * out; rows another instance is claiming at the same moment are skipped, never waited for.
    */
-  private async claim(manager: DataSource['manager'], condition: string, order: string, limit: number, parameters: unknown[]): Promise<string[]> {
-    const [rows]: [Array<{ id: string }>, number] = await manager.query(
+  private async claim(manager: DataSource['manager'], condition: string, order: string, limit: number, parameters: unknown[]): Promise<GenerationTask[]> {
+    const [rows]: [Array<Record<string, unknown>>, number] = await manager.query(
       `UPDATE generation_tasks t
           SET lease_owner = $1, lease_until = now() + make_interval(secs => $2), attempts = attempts + 1
          FROM (SELECT id FROM generation_tasks
                 WHERE ${condition} AND (lease_until IS NULL OR lease_until < now())
                 ORDER BY ${order} LIMIT $3 FOR UPDATE SKIP LOCKED) due
         WHERE t.id = due.id
-        RETURNING t.id`,
+        RETURNING t.*`,
       [this.owner, this.config.tasks.leaseSeconds, limit, ...parameters],
     );
-    return rows.map((row) => row.id);
+    return rows.map((row) => hydrate(this.dataSource, GenerationTask, row));
   }
 
   /**
@@ -205,9 +209,9 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
    * died while submitting. Each provider's slots are counted under its lock, like at submission.
    */
   private async claimPending(limit: number): Promise<GenerationTask[]> {
-    const ids: string[] = [];
+    const tasks: GenerationTask[] = [];
     for (const adapter of this.registry.all()) {
-      if (ids.length >= limit) break;
+      if (tasks.length >= limit) break;
       const [waiting] = await this.dataSource.query(
         `SELECT 1 FROM generation_tasks
           WHERE provider = $1 AND status = 'pending' AND next_poll_at <= now() AND deadline_at > now() AND (lease_until IS NULL OR lease_until < now())
@@ -226,36 +230,31 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
           manager,
           `provider = $4 AND status = 'pending' AND next_poll_at <= now() AND deadline_at > now()`,
           'created_at',
-          Math.min(free, limit - ids.length),
+          Math.min(free, limit - tasks.length),
           [adapter.provider],
         );
-        ids.push(...claimed);
+        tasks.push(...claimed);
       });
     }
-    return this.load(ids);
+    return tasks;
+  }
+
+  /**
+   * Leases a just-recorded task for its submission if its provider has a free slot, in one call
+   * (the database function `lease_task_slot`: the provider's lock, then a count with a snapshot
+   * taken after it, and the lease). Without a slot the task is due at once and waits, pending.
+   */
+  async leaseSlot(task: GenerationTask, max: number): Promise<boolean> {
+    const [{ leased }] = await this.dataSource.query('SELECT lease_task_slot($1, $2, $3, $4) AS leased', [task.id, this.owner, this.config.tasks.leaseSeconds, max]);
+    if (leased) Object.assign(task, { leaseOwner: this.owner, attempts: 1 });
+    return leased;
   }
 
   /**
    * Jobs in flight at a provider (or being submitted to it), counted up to `max` under a
    * per-provider lock held until the caller's transaction ends, so two instances never hand out
-   * the same slot.
+   * the same slot (`lease_task_slot` takes the same lock).
    */
-  /**
-   * Leases a just-recorded task for its submission if the provider has a free slot: the lock, then
-   * one statement that counts (with a snapshot taken after the lock) and leases. False: it waits.
-   */
-  async leaseSlot(manager: DataSource['manager'], provider: string, max: number, taskId: string): Promise<boolean> {
-    await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`task-slots:${provider}`]);
-    const [rows]: [Array<{ id: string }>, number] = await manager.query(
-      `UPDATE generation_tasks SET lease_owner = $2, lease_until = now() + make_interval(secs => $3), attempts = 1
-        WHERE id = $1 AND (
-          SELECT count(*) FROM (SELECT 1 FROM generation_tasks WHERE ${slotsInUse('$4')} LIMIT $5) slots) < $5
-        RETURNING id`,
-      [taskId, this.owner, this.config.tasks.leaseSeconds, provider, max],
-    );
-    return rows.length > 0;
-  }
-
   async activeAtProvider(manager: DataSource['manager'], provider: string, max: number): Promise<number> {
     await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`task-slots:${provider}`]);
     const [{ active }] = await manager.query(
@@ -265,26 +264,22 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     return active;
   }
 
-  private async load(ids: string[]): Promise<GenerationTask[]> {
-    if (ids.length === 0) return [];
-    return this.dataSource.getRepository(GenerationTask).createQueryBuilder('task').whereInIds(ids).getMany();
-  }
-
   /**
-   * Works on one leased task: submit, poll, or store the results it already has. Returns the
-   * provider's refusal when a submission was refused (the task is failed and refunded by then).
+   * Works on one leased task: submit, poll, or store the results it already has. Answers the
+   * provider's refusal when a submission was refused (the task is failed and refunded by then),
+   * and the task as this step left it when it is still active (null: finished, or taken over).
    */
-  async process(task: GenerationTask): Promise<ProviderError | null> {
+  async process(task: GenerationTask): Promise<{ refusal: ProviderError | null; task: GenerationTask | null }> {
     const adapter = this.registry.find(task.provider);
     if (!adapter) {
       // The provider's module is not in this build; the deadline sweeper ends the task.
       await this.reschedule(task, { delayMs: this.config.tasks.pollMaxMs });
-      return null;
+      return { refusal: null, task: null };
     }
     const pending = task.providerState.pendingOutputs as PendingOutputs | undefined;
     if (pending) {
       await this.storeOutputs(task, pending);
-      return null;
+      return { refusal: null, task: null };
     }
     let update: ProviderUpdate;
     try {
@@ -293,10 +288,9 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
           ? await adapter.submit(adapterView(task), { webhookUrl: this.webhookUrl(task.provider, task.id) })
           : await adapter.poll(adapterView(task));
     } catch (error) {
-      return this.providerFailed(task, adapter, error);
+      return { refusal: await this.providerFailed(task, adapter, error), task: null };
     }
-    await this.apply(task, adapter, update);
-    return null;
+    return { refusal: null, task: await this.apply(task, adapter, update) };
   }
 
   /**
@@ -314,24 +308,24 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     return null;
   }
 
-  private async apply(task: GenerationTask, adapter: ProviderAdapter, update: ProviderUpdate): Promise<void> {
+  private async apply(task: GenerationTask, adapter: ProviderAdapter, update: ProviderUpdate): Promise<GenerationTask | null> {
     if (update.status === 'failed') {
       await this.transitions.finish(task.id, TaskStatus.Failed, {
         error: `${adapter.displayName}: ${update.error ?? 'the provider reported a failure without a reason'}`,
         refund: true,
       });
-      return;
+      return null;
     }
     if (update.status === 'succeeded') {
       const outputs = update.outputs ?? [];
       if (outputs.length === 0) {
         await this.transitions.finish(task.id, TaskStatus.Failed, { error: `${adapter.displayName} finished without returning any result`, refund: true });
-        return;
+        return null;
       }
       const pending: PendingOutputs = { outputs };
       const saved = await this.save(task, { status: TaskStatus.Running, progress: 100, queuePosition: null, providerState: { ...update.providerState, pendingOutputs: pending }, keepLease: true });
       if (saved) await this.storeOutputs(saved, pending);
-      return;
+      return null;
     }
     const status = { submitted: TaskStatus.Submitted, queued: TaskStatus.Queued, running: TaskStatus.Running }[update.status];
     // Attempts count the submission too; the first poll after it waits the shortest time.
@@ -351,6 +345,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
         await adapter.cancel({ ...view, providerState: { ...view.providerState, ...update.providerState } }).catch(() => undefined);
       }
     }
+    return saved;
   }
 
   private pollBounds() {
@@ -377,7 +372,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     const queuePosition = change.queuePosition === undefined ? task.queuePosition : change.queuePosition;
     const visible = status !== task.status || progress !== task.progress || queuePosition !== task.queuePosition;
     // One statement (its own transaction): polls are the engine's most frequent write.
-    const rows: Array<{ id: string }> = await this.dataSource.query(
+    const rows: Array<Record<string, unknown>> = await this.dataSource.query(
       `WITH changed AS (
          UPDATE generation_tasks
             SET status = $3::task_status, progress = $4, queue_position = $5,
@@ -389,8 +384,8 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
                 started_at = CASE WHEN $3::task_status = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
                 updated_at = CASE WHEN $10 THEN now() ELSE updated_at END
           WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'submitted', 'queued', 'running')
-          RETURNING id, user_id)
-       SELECT id, CASE WHEN $10 THEN pg_notify('${TASK_EVENTS_CHANNEL}', json_build_object('taskId', id, 'userId', user_id)::text) END AS notified
+          RETURNING *)
+       SELECT changed.*, CASE WHEN $10 THEN pg_notify('${TASK_EVENTS_CHANNEL}', json_build_object('taskId', id, 'userId', user_id)::text) END AS notified
          FROM changed`,
       [
         task.id,
@@ -406,12 +401,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
       ],
     );
     if (rows.length === 0) return null;
-    return Object.assign(Object.create(GenerationTask.prototype) as GenerationTask, task, {
-      status,
-      progress,
-      queuePosition,
-      providerState: { ...task.providerState, ...change.providerState },
-    });
+    return hydrate(this.dataSource, GenerationTask, rows[0]);
   }
 
   private async reschedule(task: GenerationTask, options: { delayMs?: number; retryAfterMs?: number; problem?: string }): Promise<void> {
@@ -455,7 +445,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
   private async storeOutput(task: GenerationTask, index: number, output: TaskOutput): Promise<MediaFile> {
     const repository = this.dataSource.getRepository(MediaFile);
     const adapter = this.registry.get(task.provider);
-    await repository
+    const inserted = await repository
       .createQueryBuilder()
       .insert()
       .values({
@@ -469,19 +459,22 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
         metadata: { ...output.metadata, prompt: task.prompt, model: task.model, provider: task.provider },
       } as QueryDeepPartialEntity<MediaFile>)
       .orIgnore()
+      .returning('*')
       .execute();
-    const record = await repository.findOneByOrFail({ sourceTaskId: task.id, outputIndex: index });
+    // Recorded already by an earlier attempt (or another instance) when nothing was inserted.
+    const row = (inserted.raw as Array<Record<string, unknown>>)[0];
+    const record = row ? hydrate(this.dataSource, MediaFile, row) : await repository.findOneByOrFail({ sourceTaskId: task.id, outputIndex: index });
     if (record.status === MediaStatus.Stored) return record;
     // The provider may hand out a fresh link when asked again.
     record.sourceUrl = output.url;
-    await this.ingest.copyIntoStorage(record, undefined, {});
+    await this.ingest.copyIntoStorage(record, await this.storageSettings.recent(), {});
     return record;
   }
 
   /** Fails and refunds tasks past their deadline, unless an instance is still working on them. */
   private async sweepDeadlines(): Promise<void> {
     const expired = await this.claim(this.dataSource.manager, `status IN ('pending', 'submitted', 'queued', 'running') AND deadline_at <= now()`, 'deadline_at', SWEEP_BATCH, []);
-    for (const task of await this.load(expired)) {
+    for (const task of expired) {
       const adapter = this.registry.find(task.provider);
       const pending = task.providerState.pendingOutputs as PendingOutputs | undefined;
       const allowed = formatDuration(task.deadlineAt.getTime() - task.createdAt.getTime());

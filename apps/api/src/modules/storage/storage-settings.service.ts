@@ -53,8 +53,23 @@ export class StorageSettingsService {
 
   async effective(): Promise<EffectiveStorageSettings> {
     const row = await this.settings.findOneBy({ id: 1 });
-    if (row) return { ...row, saved: true, row };
-    return { ...DEFAULTS, saved: false, row: null };
+    const settings = row ? { ...row, saved: true, row } : { ...DEFAULTS, saved: false, row: null };
+    this.recentCache = { at: Date.now(), settings: Promise.resolve(settings) };
+    return settings;
+  }
+
+  private recentCache: { at: number; settings: Promise<EffectiveStorageSettings> } | null = null;
+
+  /**
+   * The settings as read within the last 2 s: for storing task outputs, which happens for every
+   * task. A change on this instance shows at once; one made on another instance within 2 s.
+   */
+  recent(): Promise<EffectiveStorageSettings> {
+    if (this.recentCache && Date.now() - this.recentCache.at < 2000) return this.recentCache.settings;
+    const settings = this.effective();
+    this.recentCache = { at: Date.now(), settings };
+    settings.catch(() => (this.recentCache = null));
+    return settings;
   }
 
   /** The driver that receives new files. */
