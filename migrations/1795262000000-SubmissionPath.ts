@@ -1,10 +1,12 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Leasing a provider slot for a just-recorded task in one call: the per-provider lock, then the
- * count and the lease with a snapshot taken after the lock (each statement of a PL/pgSQL function
- * sees a fresh one), so two instances never hand out the same slot and no client round trip
- * happens while the lock is held. Without a free slot the task is made due for the engine.
+ * Leasing a provider slot for a just-recorded task in one call. The task is recorded already leased
+ * by the submitting instance (so the engine leaves it alone even if this call comes late); here,
+ * under the per-provider lock, the other slots in use are counted with a snapshot taken after the
+ * lock (each statement of a PL/pgSQL function sees a fresh one), so two instances never hand out
+ * the same slot and no client round trip happens while the lock is held. Without a free slot the
+ * lease is given up and the task is due for the engine, which starts it when a slot frees.
  */
 export class SubmissionPath1795262000000 implements MigrationInterface {
   name = 'SubmissionPath1795262000000';
@@ -16,22 +18,23 @@ export class SubmissionPath1795262000000 implements MigrationInterface {
       DECLARE
         task_provider text;
       BEGIN
-        SELECT provider INTO task_provider FROM generation_tasks WHERE id = task;
-        IF task_provider IS NULL THEN
+        SELECT provider INTO task_provider FROM generation_tasks WHERE id = task AND lease_owner = owner AND status = 'pending';
+        IF NOT FOUND THEN
           RETURN false;
         END IF;
         PERFORM pg_advisory_xact_lock(hashtext('task-slots:' || task_provider));
-        UPDATE generation_tasks SET lease_owner = owner, lease_until = now() + make_interval(secs => lease_seconds), attempts = 1
-         WHERE id = task AND status = 'pending' AND (
+        UPDATE generation_tasks SET lease_until = now() + make_interval(secs => lease_seconds), attempts = 1
+         WHERE id = task AND lease_owner = owner AND status = 'pending' AND (
            SELECT count(*) FROM (
              SELECT 1 FROM generation_tasks
-              WHERE provider = task_provider AND status IN ('pending', 'submitted', 'queued', 'running')
+              WHERE provider = task_provider AND id <> task AND status IN ('pending', 'submitted', 'queued', 'running')
                 AND (status <> 'pending' OR lease_until > now())
               LIMIT slots) taken) < slots;
         IF FOUND THEN
           RETURN true;
         END IF;
-        UPDATE generation_tasks SET next_poll_at = now() WHERE id = task AND status = 'pending';
+        UPDATE generation_tasks SET lease_owner = NULL, lease_until = NULL, next_poll_at = now()
+         WHERE id = task AND lease_owner = owner AND status = 'pending';
         RETURN false;
       END
       $$`);

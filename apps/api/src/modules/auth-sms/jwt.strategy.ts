@@ -6,10 +6,12 @@ import passportJwt from 'passport-jwt';
 import { Repository } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { deriveSecret } from '../../common/app-secret.js';
+import { hydrate } from '../../common/hydrate.js';
 import type { AuthContext, JwtPayload } from './auth.types.js';
 import { User, UserStatus } from './user.entity.js';
 
 export const JWT_ISSUER = 'atelier';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
 export class JwtStrategy extends PassportStrategy(passportJwt.Strategy, 'jwt') {
@@ -29,7 +31,10 @@ export class JwtStrategy extends PassportStrategy(passportJwt.Strategy, 'jwt') {
 
   /** Loads the user on every request, so disabling an account takes effect at once. */
   async validate(payload: JwtPayload): Promise<AuthContext> {
-    const user = await this.users.findOneBy({ id: payload.sub });
+    // A plain statement: this runs for every authenticated request, and building it through the
+    // query builder cost several times the query itself.
+    const [row] = UUID.test(payload.sub) ? await this.users.query(`SELECT * FROM users WHERE id = $1`, [payload.sub]) : [];
+    const user = row ? hydrate(this.users.manager.connection, User, row) : null;
     if (!user) throw new UnauthorizedException('This account no longer exists');
     if (user.status !== UserStatus.Active) throw new UnauthorizedException('This account is disabled');
     return { user, via: 'jwt' };

@@ -60,6 +60,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
   private saturated = false;
   private waitingForSlots = false;
   private stopped = false;
+  private sweptAt = 0;
   private readonly webhookKey: Buffer;
 
   constructor(
@@ -128,7 +129,11 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private async tick(): Promise<void> {
-    await this.sweepDeadlines();
+    // Deadlines are minutes long: once per interval is enough, not on every kick (every webhook kicks).
+    if (Date.now() - this.sweptAt >= this.config.tasks.tickMs) {
+      this.sweptAt = Date.now();
+      await this.sweepDeadlines();
+    }
     const providers = this.registry.names();
     if (providers.length === 0) return;
     let room = MAX_IN_FLIGHT - this.inFlight.size;
@@ -240,13 +245,13 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   /**
-   * Leases a just-recorded task for its submission if its provider has a free slot, in one call
-   * (the database function `lease_task_slot`: the provider's lock, then a count with a snapshot
-   * taken after it, and the lease). Without a slot the task is due at once and waits, pending.
+   * Keeps the lease of a task this instance just recorded (leased) if its provider has a free slot,
+   * in one call (the database function `lease_task_slot`: the provider's lock, then a count with a
+   * snapshot taken after it). Without a slot the lease is given up and the task waits, pending.
    */
   async leaseSlot(task: GenerationTask, max: number): Promise<boolean> {
     const [{ leased }] = await this.dataSource.query('SELECT lease_task_slot($1, $2, $3, $4) AS leased', [task.id, this.owner, this.config.tasks.leaseSeconds, max]);
-    if (leased) Object.assign(task, { leaseOwner: this.owner, attempts: 1 });
+    Object.assign(task, leased ? { attempts: 1 } : { leaseOwner: null, leaseUntil: null });
     return leased;
   }
 

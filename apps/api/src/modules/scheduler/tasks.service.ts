@@ -58,13 +58,14 @@ export class TasksService {
     const price = (await this.prices.priceFor(request.provider, request.model)) * (request.units ?? 1);
     const id = randomUUID();
     const deadlineSeconds = limits.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS[request.kind];
-    // Not due until its lease is settled: the engine must not take it while it is being submitted here.
+    // Recorded leased by this instance: the engine leaves it alone while it is submitted here (and
+    // takes it over if this instance dies before it is).
     const rows: Array<Record<string, unknown>> = await this.dataSource.query(
       `WITH ${CreditsService.chargeInStatement({ user: '$2', amount: '$9', task: '$1', reason: '$12' })},
        task AS (
-         INSERT INTO generation_tasks (id, user_id, provider, model, kind, action, prompt, input, cost, deadline_at, next_poll_at)
+         INSERT INTO generation_tasks (id, user_id, provider, model, kind, action, prompt, input, cost, deadline_at, next_poll_at, lease_owner, lease_until)
          SELECT $1, $2, $3, $4, $5::media_kind, $6, $7, $8::jsonb, $9,
-                now() + make_interval(secs => $10::integer), now() + make_interval(secs => $11::integer)
+                now() + make_interval(secs => $10::integer), now(), $13, now() + make_interval(secs => $11::integer)
           WHERE $9::integer = 0 OR EXISTS (SELECT 1 FROM charge)
          RETURNING *)
        SELECT task.*, pg_notify('${TASK_EVENTS_CHANNEL}', json_build_object('taskId', task.id, 'userId', task.user_id)::text) AS notified
@@ -82,11 +83,13 @@ export class TasksService {
         deadlineSeconds,
         this.config.tasks.leaseSeconds,
         `${adapter.displayName} · ${request.model}`,
+        this.engine.owner,
       ],
     );
     if (rows.length === 0) return this.credits.notEnough(userId, price);
     const task = hydrate(this.dataSource, GenerationTask, rows[0]);
     if (!(await this.engine.leaseSlot(task, limits.maxConcurrentTasks))) {
+      // Waits, pending, for a slot (or the engine has taken it over already).
       this.engine.kick();
       return mapTask(task, []);
     }

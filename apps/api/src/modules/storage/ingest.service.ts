@@ -6,6 +6,7 @@ import sharp, { type Sharp } from 'sharp';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { DataSource, type EntityManager } from 'typeorm';
 import { formatBytes } from '../../common/format.js';
+import { hydrate } from '../../common/hydrate.js';
 import { type ByteSource, prependSource, readableSource, readFully, sourceReadable } from './byte-source.js';
 import type { StorageDriver } from './drivers/storage-driver.js';
 import { FetchRefusedError, GuardedFetcher } from './guarded-fetcher.js';
@@ -392,10 +393,11 @@ export class IngestService {
     // The record is written inside the locked transaction, so it references the object before anyone can release it.
     return this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`media-object:${driverName}:${object.sha256}`]);
-      const existing = await manager.findOne(MediaFile, {
-        where: { driver: driverName, sha256: object.sha256, status: MediaStatus.Stored },
-        order: { createdAt: 'ASC' },
-      });
+      const [row] = await manager.query(`SELECT * FROM media_files WHERE driver = $1 AND sha256 = $2 AND status = 'stored' ORDER BY created_at LIMIT 1`, [
+        driverName,
+        object.sha256,
+      ]);
+      const existing = row ? hydrate(this.dataSource, MediaFile, row) : null;
       if (existing?.key && existing.key !== object.key) {
         await driver.delete(object.key).catch((error) => this.logger.warn(`Could not drop duplicate ${object.key}: ${error}`));
         return persist(manager, {
