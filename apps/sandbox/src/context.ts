@@ -46,6 +46,11 @@ export class SandboxContext {
   readonly requests: RecordedRequest[] = [];
   /** fal status polls made, and when each request completed: for tests and the completion-lag benchmark. */
   readonly falStats = { statusCalls: 0, completions: new Map<string, number>() };
+  /**
+   * While held, new fal jobs wait in the queue without their clock running; releasing starts them
+   * all (the completion-lag benchmark submits 1,000 jobs first, so all of them are in flight at once).
+   */
+  readonly falHold = { held: false, waiting: [] as Array<() => void> };
   readonly smsOutbox: SmsMessage[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly resetHandlers: Array<() => void> = [];
@@ -92,6 +97,8 @@ export class SandboxContext {
     this.smsOutbox.length = 0;
     this.falStats.statusCalls = 0;
     this.falStats.completions.clear();
+    this.falHold.held = false;
+    this.falHold.waiting.length = 0;
     for (const handler of this.resetHandlers) handler();
   }
 

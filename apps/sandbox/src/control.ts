@@ -47,6 +47,17 @@ export function controlRouter(context: SandboxContext, faults: FaultRegistry): R
     res.json({ statusCalls: context.falStats.statusCalls, completions: Object.fromEntries(context.falStats.completions) });
   });
 
+  /** `{ "held": true }` holds new fal jobs in the queue; `{ "held": false }` starts every held one. */
+  router.post('/fal/hold', (req: Request, res: Response) => {
+    const held = (req.body ?? {}).held;
+    if (typeof held !== 'boolean') return badRequest(res, 'held must be true or false');
+    const hold = context.falHold;
+    hold.held = held;
+    const released = held ? 0 : hold.waiting.length;
+    if (!held) for (const start of hold.waiting.splice(0)) start();
+    res.json({ held, waiting: hold.waiting.length, released });
+  });
+
   router.get('/timing', (_req: Request, res: Response) => {
     res.json({ ...context.timing, outputTtlSeconds: context.outputTtlSeconds });
   });

@@ -85,6 +85,24 @@ describe('fal queue sandbox', () => {
     }
   });
 
+  it('holds new jobs in the queue on request and starts them all when released (benchmarks)', async () => {
+    const hold = (held: unknown) => fetch(`${s.base}/_control/fal/hold`, { method: 'POST', headers: auth, body: JSON.stringify({ held }) });
+    expect((await hold('yes')).status).toBe(400);
+    expect(await (await hold(true)).json()).toEqual({ held: true, waiting: 0, released: 0 });
+    const jobs = await Promise.all([1, 2, 3].map(async (n) => (await submit('fal-ai/flux-1/schnell', { prompt: `held ${n}` })).json()));
+    await sleep(400);
+    for (const job of jobs) expect(await (await fetch(job.status_url, { headers: auth })).json()).toMatchObject({ status: 'IN_QUEUE', queue_position: 2 });
+    expect(await (await hold(false)).json()).toEqual({ held: false, waiting: 0, released: 3 });
+    for (const job of jobs) {
+      let status = '';
+      for (let i = 0; i < 100 && status !== 'COMPLETED'; i++) {
+        status = (await (await fetch(job.status_url, { headers: auth })).json()).status;
+        if (status !== 'COMPLETED') await sleep(20);
+      }
+      expect(status).toBe('COMPLETED');
+    }
+  });
+
   it('rejects a wrong key with 401 and an unknown model with 404', async () => {
     const wrong = await fetch(`${s.base}/fal/fal-ai/flux-1/dev`, { method: 'POST', headers: { ...auth, Authorization: 'Key nope' }, body: '{"prompt":"x"}' });
     expect(wrong.status).toBe(401);

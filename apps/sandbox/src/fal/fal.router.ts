@@ -1,5 +1,5 @@
 import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
-import { createReadStream, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import type { SandboxContext } from '../context.js';
@@ -87,7 +87,8 @@ export function falMediaRouter(context: SandboxContext): Router {
       res.status(404).type('text/plain').send('Not Found');
       return;
     }
-    res.status(200).type(file.contentType);
+    // With its length, as a CDN sends a stored file.
+    res.status(200).type(file.contentType).set('Content-Length', String(statSync(file.path).size));
     createReadStream(file.path).pipe(res);
   });
   return router;
@@ -294,14 +295,19 @@ export function falRouter(context: SandboxContext, faults: FaultRegistry): Route
       input,
       status: 'IN_QUEUE',
       queueMs,
-      queuedUntil: Date.now() + queueMs,
+      // Held jobs have not started waiting yet: they report the back of the queue.
+      queuedUntil: context.falHold.held ? Infinity : Date.now() + queueMs,
       logs: [],
       webhookUrl: webhook,
       urls: { response_url: base, status_url: `${base}/status`, cancel_url: `${base}/cancel` },
     };
     jobs.set(id, job);
     const mediaBase = mediaBaseUrl(req);
-    context.later(queueMs, () => {
+    const start = () => {
+      job.queuedUntil = Date.now() + queueMs;
+      context.later(queueMs, begin);
+    };
+    const begin = () => {
       if (job.status !== 'IN_QUEUE') return;
       job.status = 'IN_PROGRESS';
       job.startedAt = Date.now();
@@ -311,7 +317,9 @@ export function falRouter(context: SandboxContext, faults: FaultRegistry): Route
         if (job.status === 'IN_PROGRESS') log(job, `Step ${Math.ceil(steps / 2)}/${steps}`);
       });
       context.later(runMs, () => (job.status === 'IN_PROGRESS' ? run(job, mediaBase) : undefined));
-    });
+    };
+    if (context.falHold.held) context.falHold.waiting.push(start);
+    else start();
     res.status(200).set('x-fal-request-id', id).json({ request_id: id, gateway_request_id: id, ...job.urls, status: 'IN_QUEUE', queue_position: 0 });
   });
 

@@ -14,6 +14,19 @@ describe('pollDelayMs', () => {
     expect(pollDelayMs({ ...base, polls: 5000 })).toBe(15_000);
   });
 
+  it('asks about a running job at least every 3 × the minimum when no webhook will tell', () => {
+    expect(pollDelayMs({ ...base, polls: 1, running: true })).toBe(1500);
+    expect(pollDelayMs({ ...base, polls: 10, running: true })).toBe(3000);
+    expect(pollDelayMs({ ...base, polls: 10, running: false })).toBe(15_000);
+    // The provider's own "ask again in" still wins.
+    expect(pollDelayMs({ ...base, polls: 10, running: true, retryAfterMs: 20_000 })).toBe(20_000);
+  });
+
+  it('polls a job whose provider will call back at least 5 × the minimum apart', () => {
+    expect(pollDelayMs({ ...base, polls: 0, webhook: true })).toBe(5000);
+    expect(pollDelayMs({ ...base, polls: 10, webhook: true, running: true })).toBe(15_000);
+  });
+
   it('asks less often about tasks far back in the queue', () => {
     expect(pollDelayMs({ ...base, polls: 0, queuePosition: 10 })).toBe(6000);
     expect(pollDelayMs({ ...base, polls: 0, queuePosition: 1000 })).toBe(15_000);

@@ -340,7 +340,15 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
       progress: update.progress,
       queuePosition: update.queuePosition ?? null,
       providerState: update.providerState,
-      delayMs: pollDelayMs({ ...this.pollBounds(), polls, queuePosition: update.queuePosition, retryAfterMs: update.retryAfterMs }),
+      delayMs: pollDelayMs({
+        ...this.pollBounds(),
+        polls,
+        queuePosition: update.queuePosition,
+        retryAfterMs: update.retryAfterMs,
+        // With a webhook the provider says when it is done; polls are then a safety net.
+        running: status === TaskStatus.Running,
+        webhook: this.config.publicUrl !== null,
+      }),
     });
     if (!saved && task.status === TaskStatus.Pending && adapter.cancel) {
       // Canceled while we were submitting it: stop the job we just started.
