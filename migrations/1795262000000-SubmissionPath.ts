@@ -17,21 +17,26 @@ export class SubmissionPath1795262000000 implements MigrationInterface {
       LANGUAGE plpgsql VOLATILE AS $$
       DECLARE
         task_provider text;
+        taken integer;
       BEGIN
         SELECT provider INTO task_provider FROM generation_tasks WHERE id = task AND lease_owner = owner AND status = 'pending';
         IF NOT FOUND THEN
           RETURN false;
         END IF;
         PERFORM pg_advisory_xact_lock(hashtext('task-slots:' || task_provider));
-        UPDATE generation_tasks SET lease_until = now() + make_interval(secs => lease_seconds), attempts = 1
-         WHERE id = task AND lease_owner = owner AND status = 'pending' AND (
-           SELECT count(*) FROM (
-             SELECT 1 FROM generation_tasks
-              WHERE provider = task_provider AND id <> task AND status IN ('pending', 'submitted', 'queued', 'running')
-                AND (status <> 'pending' OR lease_until > now())
-              LIMIT slots) taken) < slots;
-        IF FOUND THEN
-          RETURN true;
+        -- Jobs at the provider, counted from the index alone (this runs for every submission),
+        -- then the few tasks other instances are submitting right now.
+        SELECT count(*) INTO taken FROM (
+          SELECT 1 FROM generation_tasks WHERE provider = task_provider AND status IN ('submitted', 'queued', 'running') LIMIT slots) jobs;
+        IF taken < slots THEN
+          SELECT taken + count(*) INTO taken FROM (
+            SELECT 1 FROM generation_tasks
+             WHERE provider = task_provider AND status = 'pending' AND id <> task AND lease_until > now() LIMIT slots) submitting;
+        END IF;
+        IF taken < slots THEN
+          UPDATE generation_tasks SET lease_until = now() + make_interval(secs => lease_seconds), attempts = 1
+           WHERE id = task AND lease_owner = owner AND status = 'pending';
+          RETURN FOUND;
         END IF;
         UPDATE generation_tasks SET lease_owner = NULL, lease_until = NULL, next_poll_at = now()
          WHERE id = task AND lease_owner = owner AND status = 'pending';

@@ -21,12 +21,6 @@ import { TaskTransitions } from './task-transitions.service.js';
 import { TASK_EVENTS_CHANNEL } from './task-views.service.js';
 
 const TICK = 'task-engine';
-/**
- * A provider's slots in use (the provider named by a query parameter): jobs at it, and tasks being
- * submitted to it now. The database function `lease_task_slot` (migration SubmissionPath) counts the same.
- */
-const slotsInUse = (providerParameter: string) =>
-  `provider = ${providerParameter} AND status IN ('pending', 'submitted', 'queued', 'running') AND (status <> 'pending' OR lease_until > now())`;
 /** Tasks one instance works on at once (provider calls and downloads are I/O, not CPU). */
 const MAX_IN_FLIGHT = 32;
 const SWEEP_BATCH = 50;
@@ -262,8 +256,11 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
    */
   async activeAtProvider(manager: DataSource['manager'], provider: string, max: number): Promise<number> {
     await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`task-slots:${provider}`]);
+    // Jobs at the provider (counted from the index alone), then tasks being submitted to it now:
+    // the same count as the database function `lease_task_slot` (migration SubmissionPath).
     const [{ active }] = await manager.query(
-      `SELECT count(*)::int AS active FROM (SELECT 1 FROM generation_tasks WHERE ${slotsInUse('$1')} LIMIT $2) slots`,
+      `SELECT (SELECT count(*) FROM (SELECT 1 FROM generation_tasks WHERE provider = $1 AND status IN ('submitted', 'queued', 'running') LIMIT $2) jobs)::int
+            + (SELECT count(*) FROM (SELECT 1 FROM generation_tasks WHERE provider = $1 AND status = 'pending' AND lease_until > now() LIMIT $2) submitting)::int AS active`,
       [provider, max],
     );
     return active;
