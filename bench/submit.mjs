@@ -2,7 +2,7 @@
 // reservation, insert, the provider submit to the fal sandbox) against a bare Node HTTP server that
 // does one INSERT per request on the same database server. Each server runs in its own process,
 // the load generator (this process) is the same for both. Prints JSON.
-// Run with `npm run bench:submit` (builds first). Optional: REQUESTS=500 CLIENTS=20.
+// Run with `npm run bench:submit` (builds first). Optional: REQUESTS=500 CLIENTS=20 WARMUP=1000 THREADS=1.
 import http from 'node:http';
 import { cpus } from 'node:os';
 import pg from 'pg';
@@ -11,6 +11,7 @@ import { cpuSeconds, freePort, threadCpuSeconds, machineBusySeconds, startAppPro
 
 const REQUESTS = Number(process.env.REQUESTS ?? 2000);
 const CLIENTS = Number(process.env.CLIENTS ?? 20);
+const WARMUP = Number(process.env.WARMUP ?? 1000);
 
 const postgres = await startBenchPostgres('submit');
 const databaseUrl = await postgres.database('atelier');
@@ -30,7 +31,13 @@ const post = (url, body, token) =>
 
 /** Sends REQUESTS requests from CLIENTS concurrent clients; answers per second. */
 async function load_(url, body, token, expected) {
-  for (let i = 0; i < 50; i++) await post(url, body(i), token);
+  // Both servers warm up first (the JIT compiles their hot paths): a server runs for days.
+  let warm = 0;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (warm < WARMUP) await post(url, body(`warm-up ${warm++}`), token);
+    }),
+  );
   let next = 0;
   const started = process.hrtime.bigint();
   await Promise.all(
@@ -96,6 +103,7 @@ const result = {
   benchmark: 'submit',
   machine: { cpus: cpus().length, node: process.version },
   clients: CLIENTS,
+  warmUpRequests: WARMUP,
   bareInsert: baseline,
   atelierTextToImage: {
     ...atelier,

@@ -69,6 +69,8 @@ export async function startProcess(label, script, args, env, ready, nodeArgs = [
     child.once('exit', (code) => reject(new Error(`${label} exited with ${code} before it was ready:\n${output.slice(-2000)}`)));
   });
   child.removeAllListeners('exit');
+  // Never left running when the benchmark ends or fails.
+  process.once('exit', () => child.kill('SIGKILL'));
   return {
     child,
     stop: () =>
