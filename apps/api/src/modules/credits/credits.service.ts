@@ -72,29 +72,21 @@ export class CreditsService {
   }
 
   /** The 402 for a charge that found too few credits. */
-  async notEnough(userId: string, amount: number): Promise<never> {
-    const [account] = await this.dataSource.query(`SELECT balance FROM credit_accounts WHERE user_id = $1`, [userId]);
+  async notEnough(userId: string, amount: number, manager: EntityManager = this.dataSource.manager): Promise<never> {
+    const [account] = await manager.query(`SELECT balance FROM credit_accounts WHERE user_id = $1`, [userId]);
     throw new HttpException({ message: `Not enough credits: this costs ${amount}, your balance is ${account?.balance ?? 0}` }, HttpStatus.PAYMENT_REQUIRED);
   }
 
-  /** Takes `amount` for a task, or fails with 402 leaving everything as it was. */
+  /** Takes `amount` (more than 0) for a task, or fails with 402 leaving everything as it was. */
   async charge(manager: EntityManager, userId: string, amount: number, taskId: string, reason: string): Promise<number> {
-    // UPDATE ... RETURNING answers [rows, count] through TypeORM.
-    const [rows]: [Array<{ balance: number }>, number] = await manager.query(
-      `UPDATE credit_accounts SET balance = balance - $2, updated_at = now()
-        WHERE user_id = $1 AND balance >= $2 RETURNING balance`,
-      [userId, amount],
+    const [charged]: Array<{ balance: number }> = await manager.query(
+      `WITH ${CreditsService.chargeInStatement({ user: '$1', amount: '$2', task: '$3', reason: '$4' })} SELECT balance FROM charge`,
+      [userId, amount, taskId, reason],
     );
-    if (rows.length === 0) {
-      const [account] = await manager.query(`SELECT balance FROM credit_accounts WHERE user_id = $1`, [userId]);
-      throw new HttpException(
-        { message: `Not enough credits: this costs ${amount}, your balance is ${account?.balance ?? 0}` },
-        HttpStatus.PAYMENT_REQUIRED,
-      );
-    }
-    const balance = rows[0].balance;
-    await manager.insert(CreditLedgerEntry, { userId, delta: -amount, balanceAfter: balance, kind: CreditEntryKind.Charge, taskId, reason, actorId: null });
-    return balance;
+    // Read in the caller's transaction: a second connection from the pool could wait forever
+    // when every connection is held by such a transaction.
+    if (!charged) return this.notEnough(userId, amount, manager);
+    return charged.balance;
   }
 
   /**
