@@ -244,6 +244,45 @@ describe('task engine', () => {
     });
   });
 
+  it('leases a slot in one database call: counts jobs at the provider and tasks being submitted, never takes another instance’s lease', async () => {
+    const user = await signUp(t.http);
+    // A provider no module registers: the engine leaves these rows alone.
+    const insert = async (status: string, owner: string | null = null, leaseSeconds: number | null = null): Promise<string> => {
+      const [row] = await sql(
+        `INSERT INTO generation_tasks (id, user_id, provider, model, kind, action, status, input, cost, deadline_at, next_poll_at, lease_owner, lease_until)
+         VALUES (gen_random_uuid(), $1, 'slot-test', 'm', 'image', 'text-to-image', $2::task_status, '{}', 0, now() + interval '1 hour', now() + interval '1 hour',
+                 $3, CASE WHEN $4::int IS NULL THEN NULL ELSE now() + make_interval(secs => $4::int) END)
+         RETURNING id`,
+        [user.id, status, owner, leaseSeconds],
+      );
+      return row.id;
+    };
+    const lease = async (id: string, owner: string, slots: number): Promise<boolean> => (await sql('SELECT lease_task_slot($1, $2, 60, $3) AS leased', [id, owner, slots]))[0].leased;
+    const state = async (id: string) => (await sql('SELECT lease_owner, lease_until IS NOT NULL AS leased, next_poll_at <= now() AS due, attempts FROM generation_tasks WHERE id = $1', [id]))[0];
+    try {
+      await insert('running');
+      await insert('queued');
+      await insert('pending'); // waiting for a slot: holds none
+      await insert('pending', 'other-instance', 60); // being submitted by another instance: holds one
+      await insert('pending', 'dead-instance', -5); // its instance died mid-submission: holds none
+      const mine = await insert('pending', 'me', 60);
+      expect(await lease(mine, 'me', 4)).toBe(true);
+      expect(await state(mine)).toEqual({ lease_owner: 'me', leased: true, due: false, attempts: 1 });
+
+      // Four slots are taken now: the next one gives its lease up and is due for the engine.
+      const next = await insert('pending', 'me', 60);
+      expect(await lease(next, 'me', 4)).toBe(false);
+      expect(await state(next)).toEqual({ lease_owner: null, leased: false, due: true, attempts: 0 });
+
+      // Taken over meanwhile (its lease ran out and the engine claimed it): left as it is.
+      const taken = await insert('pending', 'engine-instance', 60);
+      expect(await lease(taken, 'me', 100)).toBe(false);
+      expect(await state(taken)).toMatchObject({ lease_owner: 'engine-instance', leased: true });
+    } finally {
+      await sql(`DELETE FROM generation_tasks WHERE provider = 'slot-test'`);
+    }
+  });
+
   it('moves a task into a terminal status once, however many try at the same time', async () => {
     const user = await signUp(t.http);
     adapter.settings.maxConcurrentTasks = 0;
