@@ -10,7 +10,7 @@
 import { cpus } from 'node:os';
 import pg from 'pg';
 import { SANDBOX_CREDENTIALS } from '../apps/sandbox/dist/index.js';
-import { cpuSeconds, machineBusySeconds, startAppProcess, threadCpuSeconds, startBenchPostgres, startSandbox } from './support.mjs';
+import { startAppProcess, startBenchPostgres, startCpuMeter, startSandbox } from './support.mjs';
 
 const TASKS = Number(process.env.TASKS ?? 1000);
 const CLIENTS = Number(process.env.CLIENTS ?? 50);
@@ -84,8 +84,7 @@ async function run(mode) {
   };
   await submitAll(WARMUP, 'warm-up');
   await settled();
-  const threadsBefore = process.env.THREADS ? await threadCpuSeconds(app.child.pid) : null;
-  const cpuBefore = { appSystem: await cpuSeconds(app.child.pid, 'system'), app: await cpuSeconds(app.child.pid), sandbox: await cpuSeconds(sandbox.child.pid), bench: process.cpuUsage(), machine: await machineBusySeconds() };
+  const meter = await startCpuMeter(app, sandbox);
   const statusCallsBefore = (await (await fetch(`${sandbox.url}/_control/fal/stats`)).json()).statusCalls;
   const hold = (held) => fetch(`${sandbox.url}/_control/fal/hold`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ held }) });
   if (!OVERLAP) await hold(true);
@@ -94,18 +93,7 @@ async function run(mode) {
   const submitSeconds = (Date.now() - submitStarted) / 1000;
   if (!OVERLAP) await hold(false);
   await settled();
-  if (threadsBefore) {
-    const after = await threadCpuSeconds(app.child.pid);
-    console.error('app threads, CPU s during the measured tasks', Object.fromEntries(Object.entries(after).map(([name, s]) => [name, +(s - (threadsBefore[name] ?? 0)).toFixed(2)])));
-  }
-  const bench = process.cpuUsage(cpuBefore.bench);
-  const cpu = {
-    app: (await cpuSeconds(app.child.pid)) - cpuBefore.app,
-    appSystem: (await cpuSeconds(app.child.pid, 'system')) - cpuBefore.appSystem,
-    sandbox: (await cpuSeconds(sandbox.child.pid)) - cpuBefore.sandbox,
-    bench: (bench.user + bench.system) / 1e6,
-    machine: (await machineBusySeconds()) - cpuBefore.machine,
-  };
+  const cpuMsPerTask = await meter.stop(TASKS);
   const tasks = (
     await db.query(
       `SELECT t.status, t.provider_state->'request'->>'requestId' AS request_id, t.finished_at,
@@ -130,9 +118,7 @@ async function run(mode) {
     lagSeconds: { p50: +percentile(lags, 0.5).toFixed(3), p99: +percentile(lags, 0.99).toFixed(3), max: +Math.max(...lags).toFixed(3) },
     // CPU time per task, in milliseconds: the app, the sandbox, this load generator, and the rest
     // (mostly PostgreSQL) of the whole machine's busy time.
-    cpuMsPerTask: Object.fromEntries(
-      Object.entries({ ...cpu, postgresAndRest: cpu.machine - cpu.app - cpu.sandbox - cpu.bench }).map(([name, seconds]) => [name, +((seconds * 1000) / tasks.length).toFixed(1)]),
-    ),
+    cpuMsPerTask,
     statusCallsPerTask: +((stats.statusCalls - statusCallsBefore) / tasks.length).toFixed(2),
   };
 }

@@ -7,7 +7,7 @@ import http from 'node:http';
 import { cpus } from 'node:os';
 import pg from 'pg';
 import { SANDBOX_CREDENTIALS } from '../apps/sandbox/dist/index.js';
-import { cpuSeconds, freePort, threadCpuSeconds, machineBusySeconds, startAppProcess, startBenchPostgres, startProcess, startSandbox } from './support.mjs';
+import { freePort, startAppProcess, startBenchPostgres, startCpuMeter, startProcess, startSandbox } from './support.mjs';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 2000);
 const CLIENTS = Number(process.env.CLIENTS ?? 20);
@@ -81,21 +81,9 @@ await db.query(`UPDATE credit_accounts SET balance = 100000000`);
 // admin form allows); the app reads its settings again within 2 s.
 await db.query(`UPDATE flux_settings SET max_concurrent_tasks = 1000000`);
 await new Promise((resolve) => setTimeout(resolve, 2500));
-const threadsBefore = process.env.THREADS ? await threadCpuSeconds(app.child.pid) : null;
-const cpuBefore = { app: await cpuSeconds(app.child.pid), sandbox: await cpuSeconds(sandbox.child.pid), bench: process.cpuUsage(), machine: await machineBusySeconds() };
+const meter = await startCpuMeter(app, sandbox);
 const atelier = await load_(`${base}/api/v1/flux/text-to-image`, (i) => ({ model: 'fal-ai/flux-1/schnell', prompt: `submit ${i}`, imageSize: 'square', numImages: 1 }), token, 201);
-if (threadsBefore) {
-  const after = await threadCpuSeconds(app.child.pid);
-  console.error('app threads, CPU s during the run', Object.fromEntries(Object.entries(after).map(([name, s]) => [name, +(s - (threadsBefore[name] ?? 0)).toFixed(2)])));
-}
-const benchCpu = process.cpuUsage(cpuBefore.bench);
-const cpu = {
-  app: (await cpuSeconds(app.child.pid)) - cpuBefore.app,
-  sandbox: (await cpuSeconds(sandbox.child.pid)) - cpuBefore.sandbox,
-  loadGenerator: (benchCpu.user + benchCpu.system) / 1e6,
-  machine: (await machineBusySeconds()) - cpuBefore.machine,
-};
-cpu.postgresAndRest = cpu.machine - cpu.app - cpu.sandbox - cpu.loadGenerator;
+const cpuMsPerSubmission = await meter.stop(REQUESTS);
 const [{ submitted }] = (await db.query(`SELECT count(*)::int AS submitted FROM generation_tasks WHERE status = 'queued'`)).rows;
 await db.end();
 
@@ -109,7 +97,7 @@ const result = {
     ...atelier,
     queuedAtSandbox: submitted,
     // CPU time per submission, in milliseconds, by process (the rest is mostly PostgreSQL).
-    cpuMsPerSubmission: Object.fromEntries(Object.entries(cpu).map(([name, seconds]) => [name, +((seconds * 1000) / REQUESTS).toFixed(2)])),
+    cpuMsPerSubmission,
   },
   ratio: +(atelier.perSecond / baseline.perSecond).toFixed(2),
   target: { ratio: 0.5 },

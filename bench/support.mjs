@@ -157,3 +157,37 @@ export async function threadCpuSeconds(pid) {
   }
   return threads;
 }
+
+/**
+ * Measures the CPU the app, the sandbox, this process (the load generator) and the whole machine
+ * spend from now until `stop()`, which answers milliseconds per `units` (tasks, requests); the rest
+ * of the machine's busy time is mostly PostgreSQL. With THREADS=1 it also prints the app's threads.
+ */
+export async function startCpuMeter(app, sandbox) {
+  const threadsBefore = process.env.THREADS ? await threadCpuSeconds(app.child.pid) : null;
+  const before = {
+    app: await cpuSeconds(app.child.pid),
+    appSystem: await cpuSeconds(app.child.pid, 'system'),
+    sandbox: await cpuSeconds(sandbox.child.pid),
+    loadGenerator: process.cpuUsage(),
+    machine: await machineBusySeconds(),
+  };
+  return {
+    async stop(units) {
+      if (threadsBefore) {
+        const after = await threadCpuSeconds(app.child.pid);
+        console.error('app threads, CPU s while measured', Object.fromEntries(Object.entries(after).map(([name, s]) => [name, +(s - (threadsBefore[name] ?? 0)).toFixed(2)])));
+      }
+      const own = process.cpuUsage(before.loadGenerator);
+      const seconds = {
+        app: (await cpuSeconds(app.child.pid)) - before.app,
+        appSystem: (await cpuSeconds(app.child.pid, 'system')) - before.appSystem,
+        sandbox: (await cpuSeconds(sandbox.child.pid)) - before.sandbox,
+        loadGenerator: (own.user + own.system) / 1e6,
+        machine: (await machineBusySeconds()) - before.machine,
+      };
+      seconds.postgresAndRest = seconds.machine - seconds.app - seconds.sandbox - seconds.loadGenerator;
+      return Object.fromEntries(Object.entries(seconds).map(([name, value]) => [name, +((value * 1000) / units).toFixed(2)]));
+    },
+  };
+}

@@ -34,11 +34,15 @@ export function listFiles({ kind, source, search, cursor, limit }: FileQuery): P
   return request(() => api.GET('/api/v1/files/generated', { params: { query } }));
 }
 
+/** The multipart upload routes: both take the field `file` and answer the stored file. */
+export type UploadPath = '/api/v1/files/upload' | '/api/v1/flux/upload-image';
+
 /**
- * Uploads one image or video (multipart field `file`), reporting progress. A refusal (413 too
- * big, 415 not a supported type) is toasted in the API's words, naming the file.
+ * Uploads one file (multipart field `file`) to `path`, reporting progress. A refusal (413 too
+ * big, 415 not an accepted type) is toasted in the API's words, naming the file.
  */
-export async function uploadFile(
+export async function uploadTo(
+  path: UploadPath,
   file: File,
   onProgress: (loaded: number, total: number) => void,
   signal?: AbortSignal,
@@ -47,7 +51,8 @@ export async function uploadFile(
   form.append('file', file, file.name);
   const result = await request(
     () =>
-      api.POST('/api/v1/files/upload', {
+      // Both routes have the same body and answer, so one of them stands for the pair in the types.
+      api.POST(path as '/api/v1/files/upload', {
         // The browser writes the multipart body and its boundary; no Content-Type is set here.
         body: form as unknown as { file: string },
         bodySerializer: (body) => body as unknown as FormData,
@@ -59,6 +64,11 @@ export async function uploadFile(
     toastManager.error(failureMessage(result), i18n.format(i18n.m.files.uploadFailedFile, { name: file.name }));
   }
   return result;
+}
+
+/** Uploads one image or video to my files. */
+export function uploadFile(file: File, onProgress: (loaded: number, total: number) => void, signal?: AbortSignal): Promise<Result<MediaFile>> {
+  return uploadTo('/api/v1/files/upload', file, onProgress, signal);
 }
 
 /** Deletes one of my files (idempotent: already gone counts as deleted). */

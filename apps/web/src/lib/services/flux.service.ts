@@ -1,10 +1,8 @@
 import type { Schemas } from '@atelier/api-client';
 import { api } from '$lib/api';
 import { i18n } from '$lib/managers/i18n-manager.svelte';
-import { toastManager } from '$lib/managers/toast-manager.svelte';
-import { fetchWithUploadProgress } from '$lib/utils/upload-fetch';
-import { failureMessage, request, type Result } from './api-result';
-import type { MediaFile } from './files.service';
+import { request, type Result } from './api-result';
+import { type MediaFile, uploadTo } from './files.service';
 import type { Task, TaskPage, TaskStatus } from './tasks.service';
 
 export type FluxUserConfig = Schemas['FluxUserConfigDto'];
@@ -58,31 +56,9 @@ export async function createFluxTask(
   return result;
 }
 
-/**
- * Uploads one input image (jpg, png or webp, up to 10 MB), reporting progress. A refusal (413
- * too big, 415 not such an image) is toasted in the API's words, naming the file.
- */
-export async function uploadFluxImage(
-  file: File,
-  onProgress: (loaded: number, total: number) => void,
-  signal?: AbortSignal,
-): Promise<Result<MediaFile>> {
-  const form = new FormData();
-  form.append('file', file, file.name);
-  const result = await request(
-    () =>
-      api.POST('/api/v1/flux/upload-image', {
-        // The browser writes the multipart body and its boundary; no Content-Type is set here.
-        body: form as unknown as { file: string },
-        bodySerializer: (body) => body as unknown as FormData,
-        fetch: fetchWithUploadProgress(onProgress, signal),
-      }),
-    { inline: [400, 413, 415] },
-  );
-  if (!result.ok && result.status !== 0 && result.status !== 401 && result.status !== 429) {
-    toastManager.error(failureMessage(result), i18n.format(i18n.m.files.uploadFailedFile, { name: file.name }));
-  }
-  return result;
+/** Uploads one input image (jpg, png or webp, up to 10 MB), reporting progress. */
+export function uploadFluxImage(file: File, onProgress: (loaded: number, total: number) => void, signal?: AbortSignal): Promise<Result<MediaFile>> {
+  return uploadTo('/api/v1/flux/upload-image', file, onProgress, signal);
 }
 
 /** One page of my Flux generations, newest first. */
