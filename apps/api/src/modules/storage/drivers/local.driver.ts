@@ -31,7 +31,13 @@ export class LocalStorageDriver implements StorageDriver {
       const path = this.pathOf(key);
       await this.folder(dirname(path));
       temporary = `${path}.${randomBytes(6).toString('hex')}.part`;
-      const handle = await open(temporary, 'wx');
+      const handle = await open(temporary, 'wx').catch(async (error: NodeJS.ErrnoException) => {
+        // The folder was removed behind our back (it is remembered as existing): make it again.
+        if (error.code !== 'ENOENT') throw error;
+        this.folders.delete(dirname(path));
+        await this.folder(dirname(path));
+        return open(temporary!, 'wx');
+      });
       let size: number;
       try {
         size = source ? await writeSource(handle, source) : await writeBuffer(handle, body as Buffer);
