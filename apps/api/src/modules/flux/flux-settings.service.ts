@@ -4,6 +4,7 @@ import { SANDBOX_CREDENTIALS } from '@atelier/sandbox';
 import { FAL_DEFAULT_BASE_URL, FalClient } from '@atelier/providers/fal';
 import { DataSource } from 'typeorm';
 import { fieldError } from '../../common/errors.js';
+import { RecentlyRead } from '../../common/recently-read.js';
 import { SecretBox } from '../../common/secret-box.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { SandboxLocator } from '../system/sandbox-locator.service.js';
@@ -42,13 +43,10 @@ export class FluxSettingsService {
   }
 
   /** Every submission and poll reads the settings; a change reaches other instances within this time. */
-  private cached: { at: number; value: EffectiveFluxSettings } | null = null;
+  private readonly recent = new RecentlyRead<'flux', EffectiveFluxSettings>(SETTINGS_CACHE_MS, () => this.read());
 
-  async effective(): Promise<EffectiveFluxSettings> {
-    if (this.cached && Date.now() - this.cached.at < SETTINGS_CACHE_MS) return this.cached.value;
-    const value = await this.read();
-    this.cached = { at: Date.now(), value };
-    return value;
+  effective(): Promise<EffectiveFluxSettings> {
+    return this.recent.get('flux');
   }
 
   private async read(): Promise<EffectiveFluxSettings> {
@@ -104,7 +102,7 @@ export class FluxSettingsService {
       if (dto.defaultModel !== undefined) row.defaultModel = dto.defaultModel;
       await repository.save(row);
     });
-    this.cached = null;
+    this.recent.clear();
     return this.getConfig();
   }
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { fieldError } from '../../common/errors.js';
+import { RecentlyRead } from '../../common/recently-read.js';
 import type { ModelPriceDto, PriceChangeDto, PriceTableDto } from './dto/task.dto.js';
 import { ModelPrice } from './model-price.entity.js';
 import { ProviderRegistry } from './provider-registry.js';
@@ -12,7 +13,7 @@ const PRICE_CACHE_MS = 2000;
 /** Credits per task for every model of every registered provider: the catalogue's default unless an admin set one. */
 @Injectable()
 export class PricesService {
-  private readonly cache = new Map<string, { at: number; prices: Promise<Map<string, number>> }>();
+  private readonly recent = new RecentlyRead<string, Map<string, number>>(PRICE_CACHE_MS, (provider) => this.readPrices(provider));
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -57,18 +58,13 @@ export class PricesService {
         else await manager.upsert(ModelPrice, { provider: change.provider, model: change.model, price: change.price }, ['provider', 'model']);
       }
     });
-    this.cache.clear();
+    this.recent.clear();
     return this.table();
   }
 
   /** Every model's price for one provider, read at most once per PRICE_CACHE_MS (submissions ask for each task). */
   pricesOf(provider: string): Promise<Map<string, number>> {
-    const cached = this.cache.get(provider);
-    if (cached && Date.now() - cached.at < PRICE_CACHE_MS) return cached.prices;
-    const prices = this.readPrices(provider);
-    this.cache.set(provider, { at: Date.now(), prices });
-    prices.catch(() => this.cache.delete(provider));
-    return prices;
+    return this.recent.get(provider);
   }
 
   private async readPrices(provider: string): Promise<Map<string, number>> {

@@ -18,7 +18,7 @@ import { GenerationTask, TaskStatus } from './generation-task.entity.js';
 import { type AdapterTask, type ProviderAdapter, ProviderError, type ProviderUpdate, type TaskOutput } from './provider-adapter.js';
 import { ProviderRegistry } from './provider-registry.js';
 import { TaskTransitions } from './task-transitions.service.js';
-import { TASK_EVENTS_CHANNEL } from './task-views.service.js';
+import { notifyTaskSql } from './task-views.service.js';
 
 const TICK = 'task-engine';
 /** Tasks one instance works on at once (provider calls and downloads are I/O, not CPU). */
@@ -395,7 +395,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
                 updated_at = CASE WHEN $10 THEN now() ELSE updated_at END
           WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'submitted', 'queued', 'running')
           RETURNING *)
-       SELECT changed.*, CASE WHEN $10 THEN pg_notify('${TASK_EVENTS_CHANNEL}', json_build_object('taskId', id, 'userId', user_id)::text) END AS notified
+       SELECT changed.*, CASE WHEN $10 THEN ${notifyTaskSql('id', 'user_id')} END AS notified
          FROM changed`,
       [
         task.id,

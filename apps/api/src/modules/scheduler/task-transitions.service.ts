@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { CreditsService } from '../credits/credits.service.js';
 import { TaskStatus } from './generation-task.entity.js';
-import { notifyTaskChanged, TASK_EVENTS_CHANNEL } from './task-views.service.js';
+import { notifyTaskChanged, notifyTaskSql } from './task-views.service.js';
 
 const ACTIVE_SQL = `('pending', 'submitted', 'queued', 'running')`;
 /** The compare-and-set into a terminal status: $1 the task, $2 the status, $3 the error. */
@@ -40,7 +40,7 @@ export class TaskTransitions {
       // Success (the common case): the compare-and-set and the announcement in one statement.
       const rows: Array<{ user_id: string }> = await this.dataSource.query(
         `WITH changed AS (${FINISH_SQL} RETURNING user_id, id)
-         SELECT user_id, pg_notify('${TASK_EVENTS_CHANNEL}', json_build_object('taskId', id, 'userId', user_id)::text) AS notified FROM changed`,
+         SELECT user_id, ${notifyTaskSql('id', 'user_id')} AS notified FROM changed`,
         [taskId, status, options.error ?? null],
       );
       return { won: rows.length > 0, refunded: 0 };

@@ -7,9 +7,18 @@ import { GenerationTask } from './generation-task.entity.js';
 
 export const TASK_EVENTS_CHANNEL = 'task_events';
 
+/**
+ * The SQL expression that tells every instance a task changed (delivered when the transaction
+ * commits), for statements that change a task and announce it at once: `taskId` and `userId` are
+ * SQL expressions (columns or parameters).
+ */
+export function notifyTaskSql(taskId: string, userId: string): string {
+  return `pg_notify('${TASK_EVENTS_CHANNEL}', json_build_object('taskId', ${taskId}, 'userId', ${userId})::text)`;
+}
+
 /** Tells every instance that a task changed; delivered when the transaction commits. */
 export async function notifyTaskChanged(manager: EntityManager, taskId: string, userId: string): Promise<void> {
-  await manager.query('SELECT pg_notify($1, $2)', [TASK_EVENTS_CHANNEL, JSON.stringify({ taskId, userId })]);
+  await manager.query(`SELECT ${notifyTaskSql('$1::uuid', '$2::uuid')}`, [taskId, userId]);
 }
 
 /** Tasks as clients see them: with their stored outputs, never the provider's state. */

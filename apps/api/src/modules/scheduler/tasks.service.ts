@@ -1,6 +1,7 @@
 import { BadGatewayException, BadRequestException, ConflictException, Inject, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { isUUID } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { FieldValidationException } from '../../common/errors.js';
 import { hydrate } from '../../common/hydrate.js';
@@ -14,7 +15,7 @@ import { ProviderRegistry } from './provider-registry.js';
 import { PricesService } from './prices.service.js';
 import { adapterView, TaskEngine } from './task-engine.service.js';
 import { TaskTransitions } from './task-transitions.service.js';
-import { TASK_EVENTS_CHANNEL, TaskViews } from './task-views.service.js';
+import { notifyTaskSql, TaskViews } from './task-views.service.js';
 
 /** What a provider module asks the engine to run, after validating it with its own DTO. */
 export interface TaskRequest {
@@ -27,8 +28,6 @@ export interface TaskRequest {
   /** How many times the model's price is charged, e.g. the number of images asked for. */
   units?: number;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Submission, cancellation and webhooks: the task engine's doors for requests. */
 @Injectable()
@@ -68,7 +67,7 @@ export class TasksService {
                 now() + make_interval(secs => $10::integer), now(), $13, now() + make_interval(secs => $11::integer)
           WHERE $9::integer = 0 OR EXISTS (SELECT 1 FROM charge)
          RETURNING *)
-       SELECT task.*, pg_notify('${TASK_EVENTS_CHANNEL}', json_build_object('taskId', task.id, 'userId', task.user_id)::text) AS notified
+       SELECT task.*, ${notifyTaskSql('task.id', 'task.user_id')} AS notified
          FROM task`,
       [
         id,
@@ -156,7 +155,7 @@ export class TasksService {
    * A wrong token or an unknown task is "not found" and changes nothing.
    */
   async webhook(provider: string, taskId: string, token: string, body: unknown, headers: Record<string, string | string[] | undefined>): Promise<{ accepted: boolean }> {
-    const expected = UUID.test(taskId) ? Buffer.from(this.engine.webhookToken(taskId)) : null;
+    const expected = isUUID(taskId) ? Buffer.from(this.engine.webhookToken(taskId)) : null;
     const given = Buffer.from(token ?? '');
     if (!expected || expected.length !== given.length || !timingSafeEqual(expected, given)) throw new NotFoundException('Task not found');
     const adapter = this.registry.find(provider);

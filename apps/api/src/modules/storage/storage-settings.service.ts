@@ -4,6 +4,7 @@ import { SANDBOX_CREDENTIALS } from '@atelier/sandbox';
 import { join } from 'node:path';
 import { Repository } from 'typeorm';
 import { fieldError } from '../../common/errors.js';
+import { RecentlyRead } from '../../common/recently-read.js';
 import { SecretBox } from '../../common/secret-box.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { SandboxLocator } from '../system/sandbox-locator.service.js';
@@ -51,25 +52,25 @@ export class StorageSettingsService {
     this.local = new LocalStorageDriver(join(config.dataDir, 'media'));
   }
 
+  /** Reads the settings now (admin pages, uploads); storing task outputs uses `recent()`. */
   async effective(): Promise<EffectiveStorageSettings> {
-    const row = await this.settings.findOneBy({ id: 1 });
-    const settings = row ? { ...row, saved: true, row } : { ...DEFAULTS, saved: false, row: null };
-    this.recentCache = { at: Date.now(), settings: Promise.resolve(settings) };
-    return settings;
+    const settings = this.read();
+    return this.recentlyRead.keep('storage', settings);
   }
-
-  private recentCache: { at: number; settings: Promise<EffectiveStorageSettings> } | null = null;
 
   /**
    * The settings as read within the last 2 s: for storing task outputs, which happens for every
    * task. A change on this instance shows at once; one made on another instance within 2 s.
    */
   recent(): Promise<EffectiveStorageSettings> {
-    if (this.recentCache && Date.now() - this.recentCache.at < 2000) return this.recentCache.settings;
-    const settings = this.effective();
-    this.recentCache = { at: Date.now(), settings };
-    settings.catch(() => (this.recentCache = null));
-    return settings;
+    return this.recentlyRead.get('storage');
+  }
+
+  private readonly recentlyRead = new RecentlyRead<'storage', EffectiveStorageSettings>(2000, () => this.read());
+
+  private async read(): Promise<EffectiveStorageSettings> {
+    const row = await this.settings.findOneBy({ id: 1 });
+    return row ? { ...row, saved: true, row } : { ...DEFAULTS, saved: false, row: null };
   }
 
   /** The driver that receives new files. */
