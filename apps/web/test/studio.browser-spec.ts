@@ -286,4 +286,19 @@ describe('web app: the image studio (Flux)', () => {
     const saved = (await t.http.get('/api/v1/flux/config').set(bearer(admin.token)).expect(200)).body;
     expect(saved).toMatchObject({ timeout: 900, usesSandbox: true, apiKeySet: false, saved: true });
   });
+
+  it('tests the storage settings from Admin › Storage and shows the answer', async () => {
+    await page.goto(`${t.baseUrl}/signin`);
+    await page.evaluate((token) => localStorage.setItem('atelier.token', token), admin.token);
+    await page.goto(`${t.baseUrl}/admin/storage`);
+    await page.locator('[data-testid=storage-config-form]').waitFor();
+    await page.click('[data-testid=test-storage]');
+    const result = page.locator('[data-testid=storage-test-result]');
+    await result.waitFor();
+    expect(await result.getAttribute('data-state')).toBe('ok');
+    // A second test replaces the answer rather than adding one.
+    await page.click('[data-testid=test-storage]');
+    await result.waitFor();
+    expect(await page.locator('[data-testid=storage-test-result]').count()).toBe(1);
+  });
 });
