@@ -29,8 +29,11 @@ const post = (url, body, token) =>
     request.end(payload);
   });
 
-/** Sends REQUESTS requests from CLIENTS concurrent clients; answers per second. */
-async function load_(url, body, token, expected) {
+/**
+ * Sends REQUESTS requests from CLIENTS concurrent clients after WARMUP ones; answers per second,
+ * and what `measure()` (started after the warm-up) answers.
+ */
+async function load_(url, body, token, expected, measure = async () => () => null) {
   // Both servers warm up first (the JIT compiles their hot paths): a server runs for days.
   let warm = 0;
   await Promise.all(
@@ -39,6 +42,7 @@ async function load_(url, body, token, expected) {
     }),
   );
   let next = 0;
+  const measured = await measure();
   const started = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
@@ -50,7 +54,7 @@ async function load_(url, body, token, expected) {
     }),
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { requests: REQUESTS, seconds: +seconds.toFixed(2), perSecond: +(REQUESTS / seconds).toFixed(1) };
+  return { requests: REQUESTS, seconds: +seconds.toFixed(2), perSecond: +(REQUESTS / seconds).toFixed(1), measured: await measured() };
 }
 
 // The baseline, in its own process: node:http, JSON body, one INSERT through a pg pool of the app's size.
@@ -60,7 +64,7 @@ await setup.query(`CREATE TABLE bench_baseline (id uuid PRIMARY KEY DEFAULT gen_
 await setup.end();
 const barePort = await freePort();
 const bare = await startProcess('bare-insert', 'bench/bare-insert-server.mjs', [], { DATABASE_URL: databaseUrl, PORT: String(barePort) }, /listening/);
-const baseline = await load_(`http://127.0.0.1:${barePort}/`, (i) => ({ prompt: `bare ${i}` }), null, 201);
+const { measured: _, ...baseline } = await load_(`http://127.0.0.1:${barePort}/`, (i) => ({ prompt: `bare ${i}` }), null, 201);
 await bare.stop();
 
 // Atelier as `npm start` runs it, in its own process, with the sandbox (standing in for fal, a
@@ -81,9 +85,16 @@ await db.query(`UPDATE credit_accounts SET balance = 100000000`);
 // admin form allows); the app reads its settings again within 2 s.
 await db.query(`UPDATE flux_settings SET max_concurrent_tasks = 1000000`);
 await new Promise((resolve) => setTimeout(resolve, 2500));
-const meter = await startCpuMeter(app, sandbox);
-const atelier = await load_(`${base}/api/v1/flux/text-to-image`, (i) => ({ model: 'fal-ai/flux-1/schnell', prompt: `submit ${i}`, imageSize: 'square', numImages: 1 }), token, 201);
-const cpuMsPerSubmission = await meter.stop(REQUESTS);
+const { measured: cpuMsPerSubmission, ...atelier } = await load_(
+  `${base}/api/v1/flux/text-to-image`,
+  (i) => ({ model: 'fal-ai/flux-1/schnell', prompt: `submit ${i}`, imageSize: 'square', numImages: 1 }),
+  token,
+  201,
+  async () => {
+    const meter = await startCpuMeter(app, sandbox);
+    return () => meter.stop(REQUESTS);
+  },
+);
 const [{ submitted }] = (await db.query(`SELECT count(*)::int AS submitted FROM generation_tasks WHERE status = 'queued'`)).rows;
 await db.end();
 

@@ -103,6 +103,8 @@ export async function startSandbox(work, timing) {
     ['--port', String(port), '--data-dir', join(work, 'sandbox'), '--queue-ms', String(timing.queueMs), '--run-min-ms', String(timing.runMinMs), '--run-max-ms', String(timing.runMaxMs)],
     {},
     /listening/,
+    // e.g. SANDBOX_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/profile", as APP_NODE_ARGS for the app.
+    process.env.SANDBOX_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
   );
   return { ...process_, url: `http://127.0.0.1:${port}/sandbox` };
 }

@@ -35,6 +35,8 @@ if (timing.runMaxMs < timing.runMinMs) {
 const sandbox = createSandbox({ dataDir: resolve(values['data-dir']!), timing });
 const app = express();
 app.disable('x-powered-by');
+// As the real services: fal and SMSBao send no ETag, COS sets its objects' own.
+app.set('etag', false);
 app.use('/sandbox', sandbox.router);
 const server = app.listen(port, values.host, () => {
   const address = server.address();

@@ -8,6 +8,7 @@ import { Repository } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { deriveSecret } from '../../common/app-secret.js';
 import { hydrate } from '../../common/hydrate.js';
+import { columnList, PreparedStatement } from '../../database/prepared-statement.js';
 import type { AuthContext, JwtPayload } from './auth.types.js';
 import { User, UserStatus } from './user.entity.js';
 
@@ -15,6 +16,8 @@ export const JWT_ISSUER = 'atelier';
 
 @Injectable()
 export class JwtStrategy extends PassportStrategy(passportJwt.Strategy, 'jwt') {
+  private userById?: PreparedStatement;
+
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     @InjectRepository(User) private readonly users: Repository<User>,
@@ -31,10 +34,12 @@ export class JwtStrategy extends PassportStrategy(passportJwt.Strategy, 'jwt') {
 
   /** Loads the user on every request, so disabling an account takes effect at once. */
   async validate(payload: JwtPayload): Promise<AuthContext> {
-    // A plain statement: this runs for every authenticated request, and building it through the
-    // query builder cost several times the query itself.
-    const [row] = isUUID(payload.sub) ? await this.users.query(`SELECT * FROM users WHERE id = $1`, [payload.sub]) : [];
-    const user = row ? hydrate(this.users.manager.connection, User, row) : null;
+    // Prepared: this runs for every authenticated request, and building it through the query
+    // builder cost several times the query itself.
+    const dataSource = this.users.manager.connection;
+    this.userById ??= new PreparedStatement('user-by-id', `SELECT ${columnList(dataSource, User)} FROM users WHERE id = $1`);
+    const [row] = isUUID(payload.sub) ? await this.userById.rows(dataSource, [payload.sub]) : [];
+    const user = row ? hydrate(dataSource, User, row) : null;
     if (!user) throw new UnauthorizedException('This account no longer exists');
     if (user.status !== UserStatus.Active) throw new UnauthorizedException('This account is disabled');
     return { user, via: 'jwt' };

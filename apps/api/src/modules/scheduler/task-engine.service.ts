@@ -7,6 +7,7 @@ import { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { deriveSecret } from '../../common/app-secret.js';
 import { hydrate } from '../../common/hydrate.js';
+import { columnList, PreparedStatement } from '../../database/prepared-statement.js';
 import { formatDuration } from '../../common/format.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { IngestService } from '../storage/ingest.service.js';
@@ -24,6 +25,7 @@ const TICK = 'task-engine';
 /** Tasks one instance works on at once (provider calls and downloads are I/O, not CPU). */
 const MAX_IN_FLIGHT = 32;
 const SWEEP_BATCH = 50;
+const LEASE_TASK_SLOT = new PreparedStatement<{ leased: boolean }>('lease-task-slot', 'SELECT lease_task_slot($1, $2, $3, $4) AS leased');
 
 /** Results fetched from the provider but not yet in our storage, kept in the provider state. */
 interface PendingOutputs {
@@ -56,6 +58,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
   private stopped = false;
   private sweptAt = 0;
   private readonly webhookKey: Buffer;
+  private saveTask?: PreparedStatement;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -244,7 +247,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
    * snapshot taken after it). Without a slot the lease is given up and the task waits, pending.
    */
   async leaseSlot(task: GenerationTask, max: number): Promise<boolean> {
-    const [{ leased }] = await this.dataSource.query('SELECT lease_task_slot($1, $2, $3, $4) AS leased', [task.id, this.owner, this.config.tasks.leaseSeconds, max]);
+    const [{ leased }] = await LEASE_TASK_SLOT.rows(this.dataSource, [task.id, this.owner, this.config.tasks.leaseSeconds, max]);
     Object.assign(task, leased ? { attempts: 1 } : { leaseOwner: null, leaseUntil: null });
     return leased;
   }
@@ -382,7 +385,8 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     const queuePosition = change.queuePosition === undefined ? task.queuePosition : change.queuePosition;
     const visible = status !== task.status || progress !== task.progress || queuePosition !== task.queuePosition;
     // One statement (its own transaction): polls are the engine's most frequent write.
-    const rows: Array<Record<string, unknown>> = await this.dataSource.query(
+    this.saveTask ??= new PreparedStatement(
+      'save-task',
       `WITH changed AS (
          UPDATE generation_tasks
             SET status = $3::task_status, progress = $4, queue_position = $5,
@@ -394,22 +398,22 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
                 started_at = CASE WHEN $3::task_status = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
                 updated_at = CASE WHEN $10 THEN now() ELSE updated_at END
           WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'submitted', 'queued', 'running')
-          RETURNING *)
-       SELECT changed.*, CASE WHEN $10 THEN ${notifyTaskSql('id', 'user_id')} END AS notified
+          RETURNING ${columnList(this.dataSource, GenerationTask)})
+       SELECT ${columnList(this.dataSource, GenerationTask, 'changed')}, CASE WHEN $10 THEN ${notifyTaskSql('id', 'user_id')} END AS notified
          FROM changed`,
-      [
-        task.id,
-        this.owner,
-        status,
-        progress,
-        queuePosition,
-        JSON.stringify(change.providerState ?? {}),
-        change.delayMs ?? 0,
-        change.keepLease ?? false,
-        this.config.tasks.leaseSeconds,
-        visible,
-      ],
     );
+    const rows = await this.saveTask.rows(this.dataSource, [
+      task.id,
+      this.owner,
+      status,
+      progress,
+      queuePosition,
+      JSON.stringify(change.providerState ?? {}),
+      change.delayMs ?? 0,
+      change.keepLease ?? false,
+      this.config.tasks.leaseSeconds,
+      visible,
+    ]);
     if (rows.length === 0) return null;
     return hydrate(this.dataSource, GenerationTask, rows[0]);
   }

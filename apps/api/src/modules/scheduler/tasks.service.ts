@@ -5,6 +5,7 @@ import { isUUID } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { FieldValidationException } from '../../common/errors.js';
 import { hydrate } from '../../common/hydrate.js';
+import { columnList, PreparedStatement } from '../../database/prepared-statement.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { CreditsService } from '../credits/credits.service.js';
 import type { MediaKind } from '../storage/media-file.entity.js';
@@ -32,6 +33,8 @@ export interface TaskRequest {
 /** Submission, cancellation and webhooks: the task engine's doors for requests. */
 @Injectable()
 export class TasksService {
+  private recordTask?: PreparedStatement;
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -59,32 +62,33 @@ export class TasksService {
     const deadlineSeconds = limits.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS[request.kind];
     // Recorded leased by this instance: the engine leaves it alone while it is submitted here (and
     // takes it over if this instance dies before it is).
-    const rows: Array<Record<string, unknown>> = await this.dataSource.query(
+    this.recordTask ??= new PreparedStatement(
+      'record-task',
       `WITH ${CreditsService.chargeInStatement({ user: '$2', amount: '$9', task: '$1', reason: '$12' })},
        task AS (
          INSERT INTO generation_tasks (id, user_id, provider, model, kind, action, prompt, input, cost, deadline_at, next_poll_at, lease_owner, lease_until)
          SELECT $1, $2, $3, $4, $5::media_kind, $6, $7, $8::jsonb, $9,
                 now() + make_interval(secs => $10::integer), now(), $13, now() + make_interval(secs => $11::integer)
           WHERE $9::integer = 0 OR EXISTS (SELECT 1 FROM charge)
-         RETURNING *)
-       SELECT task.*, ${notifyTaskSql('task.id', 'task.user_id')} AS notified
+         RETURNING ${columnList(this.dataSource, GenerationTask)})
+       SELECT ${columnList(this.dataSource, GenerationTask, 'task')}, ${notifyTaskSql('task.id', 'task.user_id')} AS notified
          FROM task`,
-      [
-        id,
-        userId,
-        request.provider,
-        request.model,
-        request.kind,
-        request.action,
-        request.prompt,
-        JSON.stringify(request.input),
-        price,
-        deadlineSeconds,
-        this.config.tasks.leaseSeconds,
-        `${adapter.displayName} · ${request.model}`,
-        this.engine.owner,
-      ],
     );
+    const rows = await this.recordTask.rows(this.dataSource, [
+      id,
+      userId,
+      request.provider,
+      request.model,
+      request.kind,
+      request.action,
+      request.prompt,
+      JSON.stringify(request.input),
+      price,
+      deadlineSeconds,
+      this.config.tasks.leaseSeconds,
+      `${adapter.displayName} · ${request.model}`,
+      this.engine.owner,
+    ]);
     if (rows.length === 0) return this.credits.notEnough(userId, price);
     const task = hydrate(this.dataSource, GenerationTask, rows[0]);
     if (!(await this.engine.leaseSlot(task, limits.maxConcurrentTasks))) {
