@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createSandbox } from '@atelier/sandbox';
 import { AppModule } from './app.module.js';
 import { AllExceptionsFilter, toErrorBody } from './common/error.filter.js';
+import { refuseUnstorableText } from './common/storable-text.js';
 import { FieldValidationException, flattenValidationErrors } from './common/errors.js';
 import type { AppConfig } from './config/app-config.js';
 
@@ -58,6 +59,7 @@ function configureApp(app: NestExpressApplication, config: AppConfig): void {
   }
   app.use(express.json({ limit: config.bodyLimitBytes }));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimitBytes }));
+  app.use(refuseUnstorableText);
   // Files of the local storage driver: unguessable keys, long-lived, with Range for video seeking.
   app.use(
     '/media',

@@ -140,6 +140,38 @@ describe('flux', () => {
     expect(notMine.body.details[0].messages[0]).toBe('fileId is not one of your stored images');
   });
 
+  it('refuses bad input with a 400 naming the field, leaving no task, charge or file behind', async () => {
+    const user = await signUp(t.http);
+    const files = async () => (await queryDatabase(t.database, `SELECT count(*)::int AS n FROM media_files WHERE user_id = $1`, [user.id]))[0].n;
+    const tasks = async () => (await queryDatabase(t.database, `SELECT count(*)::int AS n FROM generation_tasks WHERE user_id = $1`, [user.id]))[0].n;
+    const nul = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/schnell', prompt: 'fox \u0000 nul' }).expect(400);
+    expect(nul.body.details).toEqual([{ field: 'prompt', messages: [expect.stringMatching(/cannot be stored/)] }]);
+    const nulUrl = await t.http.post('/api/v1/flux/image-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-pro/kontext/multi', prompt: 'x', imageUrls: ['http://a.example/\u0000.png'] }).expect(400);
+    expect(nulUrl.body.details[0].field).toBe('imageUrls.0');
+    const empty = await t.http.post('/api/v1/flux/image-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-pro/kontext', prompt: 'x', imageUrl: '' }).expect(400);
+    expect(empty.body.details).toEqual([{ field: 'imageUrl', messages: ['imageUrl must not be empty: leave it out, or send a URL'] }]);
+    // A refused outside URL leaves no failed file in the user's files.
+    await t.http.post('/api/v1/flux/image-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-pro/kontext', prompt: 'x', imageUrl: 'HTTP://169.254.169.254/latest/meta-data/' }).expect(400);
+    await t.http.get('/api/v1/flux/history?source=midjourney').set(bearer(user.token)).expect(400);
+    expect({ files: await files(), tasks: await tasks(), balance: await balance(user.token) }).toEqual({ files: 0, tasks: 0, balance: 100 });
+
+    // Too few credits: 402 before any outside image is fetched (this one would be refused: 400).
+    await queryDatabase(t.database, `UPDATE credit_accounts SET balance = 10 WHERE user_id = $1`, [user.id]);
+    const poor = await t.http.post('/api/v1/flux/image-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-pro/kontext', prompt: 'x', imageUrl: 'http://10.1.2.3/x.png' }).expect(402);
+    expect(poor.body.message).toBe('Not enough credits: this costs 16, your balance is 10');
+    expect(await files()).toBe(0);
+
+    // A GIF (or a video) among the user's own files is not an input fal reads.
+    await queryDatabase(t.database, `UPDATE credit_accounts SET balance = 100 WHERE user_id = $1`, [user.id]);
+    const gif = await t.http.post('/api/v1/files/upload').set(bearer(user.token)).attach('file', await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } }).gif().toBuffer(), 'x.gif').expect(201);
+    const refusedGif = await t.http.post('/api/v1/flux/image-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-pro/kontext', prompt: 'x', fileId: gif.body.id }).expect(400);
+    expect(refusedGif.body.details).toEqual([{ field: 'fileId', messages: ['fileId must be a JPEG, PNG or WebP image (it is image/gif)'] }]);
+
+    // A safety tolerance sent as a number is kept as fal's string.
+    const tolerant = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-pro/kontext/text-to-image', prompt: 'x', safetyTolerance: 3 }).expect(201);
+    expect(tolerant.body.parameters).toMatchObject({ safetyTolerance: '3' });
+  });
+
   it('runs every model with a valid request and refuses an invalid one', async () => {
     const user = await signUp(t.http);
     await t.app.get((await import('../src/modules/credits/credits.service.js')).CreditsService).grant({ id: admin.id } as any, { userId: user.id, amount: 1000, reason: 'all models' });
@@ -241,14 +273,19 @@ describe('flux', () => {
     const saved = await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ apiKey: 'not-the-key', baseUrl: sandboxUrl, maxConcurrentTasks: 2, timeout: 600, defaultModel: 'fal-ai/flux-1/dev' }).expect(200);
     expect(saved.body).toMatchObject({ apiKeySet: true, baseUrl: sandboxUrl, maxConcurrentTasks: 2, timeout: 600, defaultModel: 'fal-ai/flux-1/dev', saved: true });
     expect(JSON.stringify(saved.body)).not.toContain('not-the-key');
-    const health = await t.http.get('/api/v1/flux/health').set(bearer(user.token)).expect(200);
+    const health = await t.http.get('/api/v1/flux/health').set(bearer(admin.token)).expect(200);
     expect(health.body).toMatchObject({ ok: false, message: expect.stringMatching(/^The key was refused/) });
+    // Users learn that it does not work, not the admin's URL or the low-level reason.
+    const userHealth = await t.http.get('/api/v1/flux/health').set(bearer(user.token)).expect(200);
+    expect(userHealth.body).toMatchObject({ ok: false, message: 'fal.ai cannot be reached at the moment; please try again later' });
     const refused = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/dev', prompt: 'x' }).expect(502);
     expect(refused.body.message).toMatch(/^FLUX \(fal.ai\) refused the request: the API key was not accepted .* \(the 10 credits were refunded\)$/);
     expect(await balance(user.token)).toBe(100);
 
     const bad = await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ timeout: 5, defaultModel: 'nope', baseUrl: 'ftp://x' }).expect(400);
     expect(bad.body.details.map((d: any) => d.field).sort()).toEqual(['baseUrl', 'timeout']);
+    const query = await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ baseUrl: 'https://queue.fal.run/?x=1#y' }).expect(400);
+    expect(query.body.details).toEqual([{ field: 'baseUrl', messages: [expect.stringMatching(/must not have a query/)] }]);
     // The right key; an empty key afterwards keeps it.
     await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ apiKey: 'sandbox-fal-key' }).expect(200);
     await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ apiKey: '', enabled: true }).expect(200);

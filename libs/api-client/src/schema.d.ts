@@ -768,7 +768,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Whether fal.ai can be reached with the configured key (spends nothing) */
+        /**
+         * Whether fal.ai can be reached with the configured key (spends nothing)
+         * @description Admins get a fresh check with the details; other users a check at most 15 s old, in plain words.
+         */
         get: operations["getFluxHealth"];
         put?: never;
         post?: never;
@@ -1613,7 +1616,7 @@ export interface components {
         SaveFluxConfigDto: {
             /** @description The fal key (FAL_KEY, or key_id:key_secret); empty keeps the stored one */
             apiKey?: string;
-            /** @description Default https://queue.fal.run; empty returns to it */
+            /** @description Default https://queue.fal.run; empty returns to it. No query or fragment: model paths are appended to it */
             baseUrl?: string;
             enabled?: boolean;
             /** @description Seconds one generation may take */
@@ -1690,8 +1693,12 @@ export interface components {
             prices: components["schemas"]["FluxModelPriceDto"][];
         };
         FluxTextToImageDto: {
-            /** @example fal-ai/flux-1/schnell */
-            model: string;
+            /**
+             * @example fal-ai/flux-1/schnell
+             * @enum {string}
+             */
+            model: "fal-ai/flux-1/dev" | "fal-ai/flux-1/schnell" | "fal-ai/flux-pro/kontext/max/text-to-image" | "fal-ai/flux-pro/kontext/text-to-image";
+            /** @description What to draw */
             prompt?: string;
             /** @default 1 */
             numImages: number;
@@ -1719,8 +1726,12 @@ export interface components {
             enhancePrompt?: boolean;
         };
         FluxImageToImageDto: {
-            /** @example fal-ai/flux-1/schnell */
-            model: string;
+            /**
+             * @example fal-ai/flux-pro/kontext
+             * @enum {string}
+             */
+            model: "fal-ai/flux-1/dev/image-to-image" | "fal-ai/flux-1/dev/redux" | "fal-ai/flux-1/schnell/redux" | "fal-ai/flux-pro/kontext" | "fal-ai/flux-pro/kontext/max" | "fal-ai/flux-pro/kontext/max/multi" | "fal-ai/flux-pro/kontext/multi";
+            /** @description How to change the image; redux models take none */
             prompt?: string;
             /** @default 1 */
             numImages: number;
@@ -3886,6 +3897,15 @@ export interface operations {
                     "application/json": components["schemas"]["FluxConfigDto"];
                 };
             };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description Missing, invalid or expired token or API key */
             401: {
                 headers: {
@@ -3927,6 +3947,15 @@ export interface operations {
                     "application/json": components["schemas"]["FluxConfigDto"];
                 };
             };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description Missing, invalid or expired token or API key */
             401: {
                 headers: {
@@ -3964,6 +3993,15 @@ export interface operations {
                     "application/json": components["schemas"]["FluxUserConfigDto"];
                 };
             };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description Missing, invalid or expired token or API key */
             401: {
                 headers: {
@@ -3990,6 +4028,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FluxModelsDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Missing, invalid or expired token or API key */
@@ -4020,6 +4067,15 @@ export interface operations {
                     "application/json": components["schemas"]["FluxHealthDto"];
                 };
             };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description Missing, invalid or expired token or API key */
             401: {
                 headers: {
@@ -4046,6 +4102,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FluxCreditsDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Missing, invalid or expired token or API key */
@@ -4080,6 +4145,15 @@ export interface operations {
                     "application/json": components["schemas"]["TaskDto"];
                 };
             };
+            /** @description A field does not fit the model (details name it and what is allowed), or fal.ai refused one of the request's values (refunded) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description Missing, invalid or expired token or API key */
             401: {
                 headers: {
@@ -4098,7 +4172,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description fal.ai refused the request (refunded) */
+            /** @description fal.ai could not take the request for another reason (refunded) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -4139,6 +4213,15 @@ export interface operations {
                     "application/json": components["schemas"]["TaskDto"];
                 };
             };
+            /** @description A field does not fit the model (details name it and what is allowed), or fal.ai refused one of the request's values (refunded) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description Missing, invalid or expired token or API key */
             401: {
                 headers: {
@@ -4157,7 +4240,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description fal.ai refused the request (refunded) */
+            /** @description fal.ai could not take the request for another reason (refunded) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -4199,6 +4282,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MediaFileDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Missing, invalid or expired token or API key */
@@ -4247,6 +4339,15 @@ export interface operations {
                     "application/json": components["schemas"]["TaskDto"];
                 };
             };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description Missing, invalid or expired token or API key */
             401: {
                 headers: {
@@ -4285,6 +4386,15 @@ export interface operations {
                     "application/json": components["schemas"]["CancelResultDto"];
                 };
             };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description Missing, invalid or expired token or API key */
             401: {
                 headers: {
@@ -4319,8 +4429,6 @@ export interface operations {
                 /** @description nextCursor of the previous page */
                 cursor?: string;
                 limit?: number;
-                /** @description The provider: flux, midjourney, kling, jimeng */
-                source?: string;
                 kind?: components["schemas"]["MediaKind"];
                 status?: components["schemas"]["TaskStatus"];
             };
@@ -4336,6 +4444,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskPageDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Missing, invalid or expired token or API key */

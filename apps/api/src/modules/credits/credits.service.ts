@@ -73,8 +73,16 @@ export class CreditsService {
 
   /** The 402 for a charge that found too few credits. */
   async notEnough(userId: string, amount: number, manager: EntityManager = this.dataSource.manager): Promise<never> {
+    await this.ensureCovers(userId, amount, manager);
+    // The balance was topped up since the charge was refused; the charge still was.
+    throw new HttpException({ message: `Not enough credits: this costs ${amount}` }, HttpStatus.PAYMENT_REQUIRED);
+  }
+
+  /** Fails with 402 unless the balance covers `amount` now. Reserves nothing: `charge` is the atomic step. */
+  async ensureCovers(userId: string, amount: number, manager: EntityManager = this.dataSource.manager): Promise<void> {
     const [account] = await manager.query(`SELECT balance FROM credit_accounts WHERE user_id = $1`, [userId]);
-    throw new HttpException({ message: `Not enough credits: this costs ${amount}, your balance is ${account?.balance ?? 0}` }, HttpStatus.PAYMENT_REQUIRED);
+    const balance: number = account?.balance ?? 0;
+    if (balance < amount) throw new HttpException({ message: `Not enough credits: this costs ${amount}, your balance is ${balance}` }, HttpStatus.PAYMENT_REQUIRED);
   }
 
   /** Takes `amount` (more than 0) for a task, or fails with 402 leaving everything as it was. */

@@ -31,11 +31,15 @@ describe('checkParameters', () => {
     expect(checked).toEqual({
       problems: [],
       wire: { prompt: 'a fox', image_size: { width: 1024, height: 512 }, num_images: 2, guidance_scale: 4.5, num_inference_steps: 30, seed: 7, output_format: 'png', enable_safety_checker: false },
+      values: { imageSize: { width: 1024, height: 512 }, numImages: 2, guidanceScale: 4.5, numInferenceSteps: 30, seed: 7, outputFormat: 'png', enableSafetyChecker: false },
     });
   });
 
   it('sends the safety tolerance as the string fal wants', () => {
-    expect(checkParameters(model('fal-ai/flux-pro/kontext/text-to-image'), 'x', { safetyTolerance: 5, aspectRatio: '16:9' }).wire).toEqual({ prompt: 'x', safety_tolerance: '5', aspect_ratio: '16:9' });
+    const checked = checkParameters(model('fal-ai/flux-pro/kontext/text-to-image'), 'x', { safetyTolerance: 5, aspectRatio: '16:9' });
+    expect(checked.wire).toEqual({ prompt: 'x', safety_tolerance: '5', aspect_ratio: '16:9' });
+    // Kept with the task as sent to fal.
+    expect(checked.values).toEqual({ safetyTolerance: '5', aspectRatio: '16:9' });
   });
 
   it('names each bad field with what is allowed', () => {

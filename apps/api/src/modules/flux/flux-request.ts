@@ -5,6 +5,8 @@ export interface CheckedParameters {
   problems: FieldError[];
   /** The parameters as fal names them, for the fields that were given. */
   wire: Record<string, unknown>;
+  /** The same values under our names, as they are kept with the task (e.g. safetyTolerance "2", never 2). */
+  values: Record<string, unknown>;
 }
 
 const range = (spec: FluxParameter) => `from ${spec.min} to ${spec.max}`;
@@ -48,6 +50,7 @@ function checkValue(spec: FluxParameter, value: unknown): { message?: string; va
 export function checkParameters(model: FluxModel, prompt: string | undefined, parameters: Record<string, unknown>): CheckedParameters {
   const problems: FieldError[] = [];
   const wire: Record<string, unknown> = {};
+  const values: Record<string, unknown> = {};
   if (model.prompt === 'required') {
     if (!prompt?.trim()) problems.push({ field: 'prompt', messages: [`prompt is required for ${model.name.en}`] });
     else wire.prompt = prompt.trim();
@@ -64,7 +67,7 @@ export function checkParameters(model: FluxModel, prompt: string | undefined, pa
     }
     const checked = checkValue(spec, value);
     if (checked.message) problems.push({ field: name, messages: [checked.message] });
-    else wire[spec.wire] = checked.value;
+    else wire[spec.wire] = values[name] = checked.value;
   }
-  return { problems, wire };
+  return { problems, wire, values };
 }

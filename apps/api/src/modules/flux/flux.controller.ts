@@ -1,6 +1,7 @@
 import { applyDecorators, Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import {
   ApiBadGatewayResponse,
+  ApiBadRequestResponse,
   ApiBody,
   ApiConflictResponse,
   ApiConsumes,
@@ -19,12 +20,14 @@ import type { Request } from 'express';
 import { ErrorResponseDto } from '../../common/error-response.dto.js';
 import type { AuthContext } from '../auth-sms/auth.types.js';
 import { Auth, Authenticated } from '../auth-sms/authenticated.decorator.js';
-import { CancelResultDto, HistoryQueryDto, TaskDto, TaskPageDto } from '../scheduler/dto/task.dto.js';
+import { UserRole } from '../auth-sms/user.entity.js';
+import { CancelResultDto, TaskDto, TaskPageDto } from '../scheduler/dto/task.dto.js';
 import { MediaFileDto } from '../storage/dto/storage.dto.js';
 import {
   FluxConfigDto,
   FluxCreditsDto,
   FluxHealthDto,
+  FluxHistoryQueryDto,
   FluxImageToImageDto,
   FluxModelsDto,
   FluxTaskIdParamDto,
@@ -39,13 +42,18 @@ import { FluxService } from './flux.service.js';
 /** What a submission may answer besides the task. */
 const SubmitErrors = () =>
   applyDecorators(
+    ApiBadRequestResponse({
+      type: ErrorResponseDto,
+      description: "A field does not fit the model (details name it and what is allowed), or fal.ai refused one of the request's values (refunded)",
+    }),
     ApiPaymentRequiredResponse({ type: ErrorResponseDto, description: 'Not enough credits; nothing was sent' }),
-    ApiBadGatewayResponse({ type: ErrorResponseDto, description: 'fal.ai refused the request (refunded)' }),
+    ApiBadGatewayResponse({ type: ErrorResponseDto, description: 'fal.ai could not take the request for another reason (refunded)' }),
     ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'Flux is turned off or not set up' }),
   );
 
 @ApiTags('Flux')
 @ApiExtraModels(ImageSizeDto)
+@ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid input: details name each field' })
 @Controller('flux')
 export class FluxController {
   constructor(
@@ -88,10 +96,13 @@ export class FluxController {
 
   @Get('health')
   @Authenticated()
-  @ApiOperation({ summary: 'Whether fal.ai can be reached with the configured key (spends nothing)' })
+  @ApiOperation({
+    summary: 'Whether fal.ai can be reached with the configured key (spends nothing)',
+    description: 'Admins get a fresh check with the details; other users a check at most 15 s old, in plain words.',
+  })
   @ApiOkResponse({ type: FluxHealthDto })
-  getFluxHealth(): Promise<FluxHealthDto> {
-    return this.flux.health();
+  getFluxHealth(@Auth() auth: AuthContext): Promise<FluxHealthDto> {
+    return this.flux.health(auth.user.role === UserRole.Admin);
   }
 
   @Get('credits')
@@ -155,7 +166,7 @@ export class FluxController {
   @Authenticated()
   @ApiOperation({ summary: 'My Flux generations, newest first (the unified history item shape)' })
   @ApiOkResponse({ type: TaskPageDto })
-  getFluxHistory(@Auth() auth: AuthContext, @Query() query: HistoryQueryDto): Promise<TaskPageDto> {
+  getFluxHistory(@Auth() auth: AuthContext, @Query() query: FluxHistoryQueryDto): Promise<TaskPageDto> {
     return this.flux.listHistory(auth.user.id, query);
   }
 }

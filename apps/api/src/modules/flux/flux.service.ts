@@ -4,8 +4,9 @@ import { FalError } from '@atelier/providers/fal';
 import type { IncomingMessage } from 'node:http';
 import { DataSource } from 'typeorm';
 import { type FieldError, FieldValidationException, fieldError } from '../../common/errors.js';
+import { RecentlyRead } from '../../common/recently-read.js';
 import { CreditsService } from '../credits/credits.service.js';
-import type { CancelResultDto, HistoryQueryDto, TaskDto, TaskPageDto } from '../scheduler/dto/task.dto.js';
+import type { CancelResultDto, TaskDto, TaskPageDto } from '../scheduler/dto/task.dto.js';
 import { GenerationTask } from '../scheduler/generation-task.entity.js';
 import { PricesService } from '../scheduler/prices.service.js';
 import { TaskViews } from '../scheduler/task-views.service.js';
@@ -20,17 +21,26 @@ import { HistoryService } from '../history/history.service.js';
 import type {
   FluxCreditsDto,
   FluxHealthDto,
+  FluxHistoryQueryDto,
   FluxImageToImageDto,
   FluxModelsDto,
   FluxTextToImageDto,
   FluxUserConfigDto,
 } from './dto/flux.dto.js';
 import { ASPECT_RATIOS, CUSTOM_SIZE, type FluxModel, findFluxModel, FLUX_MODELS, IMAGE_SIZE_PRESETS } from './flux-models.js';
-import { checkParameters } from './flux-request.js';
-import { FluxSettingsService } from './flux-settings.service.js';
+import { type CheckedParameters, checkParameters } from './flux-request.js';
+import { type EffectiveFluxSettings, FluxSettingsService } from './flux-settings.service.js';
 
 /** Input images: jpg, png or webp up to 10 MB (by their bytes, not their names). */
 const INPUT_LIMITS = { maxBytes: 10 * 1024 * 1024, allowedTypes: ['image/jpeg', 'image/png', 'image/webp'] };
+/** One of the user's files as an input image: fal reads JPEG, PNG and WebP (a GIF or a video is refused here). */
+function usableInput(file: MediaFile, field: string): string {
+  if (!INPUT_LIMITS.allowedTypes.includes(file.mimeType ?? '')) throw fieldError(field, `${field} must be a JPEG, PNG or WebP image (it is ${file.mimeType})`);
+  return file.id;
+}
+
+/** How many times the model's price is charged: once per image asked for. */
+const unitsOf = (checked: CheckedParameters) => (typeof checked.wire.num_images === 'number' ? checked.wire.num_images : 1);
 const PARAMETER_NAMES = ['numImages', 'imageSize', 'aspectRatio', 'guidanceScale', 'numInferenceSteps', 'seed', 'outputFormat', 'enableSafetyChecker', 'safetyTolerance', 'enhancePrompt', 'strength'] as const;
 
 /** What the Flux routes do: settings, catalogue, submission through the task engine, and its tasks. */
@@ -73,8 +83,23 @@ export class FluxService {
     return { models, imageSizes: IMAGE_SIZE_PRESETS, aspectRatios: ASPECT_RATIOS, customSize: CUSTOM_SIZE };
   }
 
-  async health(): Promise<FluxHealthDto> {
-    const configured = await this.settings.client();
+  /**
+   * Whether fal can be reached with the stored key. An admin's check goes out every time and says
+   * what was found; a user learns whether generating works, from a check at most 15 s old (no
+   * outbound call per click, and neither the admin's URL nor low-level errors).
+   */
+  async health(admin: boolean): Promise<FluxHealthDto> {
+    const settings = await this.settings.effective();
+    if (admin) return this.checkHealth(settings);
+    // Kept per URL and key, so a check made before the admin changed them is not answered after.
+    const found = await this.recentHealth.get(`${settings.baseUrl}\n${settings.apiKey}`);
+    return { ...found, message: found.ok ? 'fal.ai can be reached' : 'fal.ai cannot be reached at the moment; please try again later' };
+  }
+
+  private readonly recentHealth = new RecentlyRead<string, FluxHealthDto>(15_000, async () => this.checkHealth(await this.settings.effective()));
+
+  private async checkHealth(settings: EffectiveFluxSettings): Promise<FluxHealthDto> {
+    const configured = await this.settings.client(settings);
     if (!configured) return { ok: false, message: 'No API key is configured', latencyMs: null, usesSandbox: false };
     const started = Date.now();
     try {
@@ -105,17 +130,16 @@ export class FluxService {
     return model;
   }
 
-  private checked(model: FluxModel, dto: FluxTextToImageDto | FluxImageToImageDto, extra: FieldError[] = []): Record<string, unknown> {
+  private checked(model: FluxModel, dto: FluxTextToImageDto | FluxImageToImageDto, extra: FieldError[] = []): CheckedParameters {
     const given = Object.fromEntries(PARAMETER_NAMES.map((name) => [name, (dto as unknown as Record<string, unknown>)[name]]));
-    const { problems, wire } = checkParameters(model, dto.prompt, given);
-    if (problems.length || extra.length) throw new FieldValidationException([...problems, ...extra]);
-    return wire;
+    const checked = checkParameters(model, dto.prompt, given);
+    if (checked.problems.length || extra.length) throw new FieldValidationException([...checked.problems, ...extra]);
+    return checked;
   }
 
   async textToImage(userId: string, dto: FluxTextToImageDto): Promise<TaskDto> {
     const model = this.model(dto.model, ['text-to-image'], 'text-to-image');
-    const wire = this.checked(model, dto);
-    return this.submit(userId, model, 'text-to-image', dto, wire, []);
+    return this.submit(userId, model, 'text-to-image', this.checked(model, dto), []);
   }
 
   async imageToImage(userId: string, dto: FluxImageToImageDto): Promise<TaskDto> {
@@ -130,53 +154,58 @@ export class FluxService {
       const count = (dto.imageUrls?.length ?? 0) + (dto.fileIds?.length ?? 0) + single;
       if (count < 1 || count > model.maxImages) problems.push({ field: 'imageUrls', messages: [`${model.name.en} needs 1 to ${model.maxImages} images: send imageUrls and/or fileIds`] });
     }
-    const wire = this.checked(model, dto, problems);
+    const checked = this.checked(model, dto, problems);
+    // Copying in outside images is work (and storage) for nothing when the task cannot go through.
+    await this.ready();
+    await this.tasks.checkCanSubmit(userId, 'flux', model.id, unitsOf(checked));
     // Every input becomes one of the user's own stored images before anything is charged.
     const fileIds: string[] = [];
     for (const [index, id] of [...(dto.fileId ? [dto.fileId] : []), ...(dto.fileIds ?? [])].entries()) fileIds.push(await this.ownImage(userId, id, dto.fileId ? 'fileId' : `fileIds.${index}`));
     for (const [index, url] of [...(dto.imageUrl ? [dto.imageUrl] : []), ...(dto.imageUrls ?? [])].entries()) {
       fileIds.push(await this.imageFromUrl(userId, url, dto.imageUrl ? 'imageUrl' : `imageUrls.${index}`));
     }
-    return this.submit(userId, model, model.mode, dto, wire, fileIds);
+    return this.submit(userId, model, model.mode, checked, fileIds);
   }
 
-  private async submit(userId: string, model: FluxModel, action: string, dto: FluxTextToImageDto, wire: Record<string, unknown>, fileIds: string[]): Promise<TaskDto> {
+  private async ready(): Promise<void> {
     const settings = await this.settings.effective();
     if (!settings.enabled) throw new ServiceUnavailableException('Flux is turned off by the administrator');
     if (!settings.apiKey) throw new ServiceUnavailableException('Flux is not set up yet: an admin must enter the fal.ai API key');
+  }
+
+  private async submit(userId: string, model: FluxModel, action: string, checked: CheckedParameters, fileIds: string[]): Promise<TaskDto> {
+    await this.ready();
     // The task keeps the request in our own words: its parameters, and every input as one of our files.
-    const given = Object.fromEntries(PARAMETER_NAMES.map((name) => [name, (dto as unknown as Record<string, unknown>)[name]]).filter(([, value]) => value !== undefined && value !== null));
-    const prompt = typeof wire.prompt === 'string' ? wire.prompt : null;
+    const prompt = typeof checked.wire.prompt === 'string' ? checked.wire.prompt : null;
     return this.tasks.submit(userId, {
       provider: 'flux',
       model: model.id,
       kind: MediaKind.Image,
       action,
       prompt,
-      input: { ...(prompt ? { prompt } : {}), ...given, ...(fileIds.length ? { fileIds } : {}) },
-      units: typeof wire.num_images === 'number' ? wire.num_images : 1,
+      input: { ...(prompt ? { prompt } : {}), ...checked.values, ...(fileIds.length ? { fileIds } : {}) },
+      units: unitsOf(checked),
     });
   }
 
   private async ownImage(userId: string, id: string, field: string): Promise<string> {
-    const file = await this.dataSource.getRepository(MediaFile).findOneBy({ id, userId, status: MediaStatus.Stored, kind: MediaKind.Image });
+    const file = await this.dataSource.getRepository(MediaFile).findOneBy({ id, userId, status: MediaStatus.Stored });
     if (!file) throw fieldError(field, `${field} is not one of your stored images`);
-    return file.id;
+    return usableInput(file, field);
   }
 
   /** Our own media URL is used as it is; an outside URL is first copied in through the guarded fetcher. */
   private async imageFromUrl(userId: string, url: string, field: string): Promise<string> {
     const own = await this.dataSource.getRepository(MediaFile).findOne({
       where: [
-        { userId, url, status: MediaStatus.Stored, kind: MediaKind.Image },
-        { userId, url: url.replace(/^https?:\/\/[^/]+(?=\/media\/)/, ''), status: MediaStatus.Stored, kind: MediaKind.Image },
+        { userId, url, status: MediaStatus.Stored },
+        { userId, url: url.replace(/^https?:\/\/[^/]+(?=\/media\/)/i, ''), status: MediaStatus.Stored },
       ],
     });
-    if (own) return own.id;
-    if (!/^https?:\/\//.test(url)) throw fieldError(field, `${field} must be an http(s) URL or one of your images`);
+    if (own) return usableInput(own, field);
+    if (!/^https?:\/\//i.test(url)) throw fieldError(field, `${field} must be an http(s) URL or one of your images`);
     try {
-      const file = await this.ingest.ingestUrl(url, { userId, source: MediaSource.Upload, metadata: { purpose: 'flux-input' } }, INPUT_LIMITS);
-      if (file.status !== MediaStatus.Stored) throw new Error(file.error ?? 'storage is set not to copy files automatically');
+      const file = await this.ingest.ingestInput(url, { userId, source: MediaSource.Upload, metadata: { purpose: 'flux-input' } }, INPUT_LIMITS);
       return file.id;
     } catch (error) {
       const reason = error instanceof FetchRefusedError ? `could not be fetched: ${error.message}` : (error as Error).message;
@@ -207,7 +236,7 @@ export class FluxService {
     return this.tasks.cancel(userId, taskId);
   }
 
-  listHistory(userId: string, query: HistoryQueryDto): Promise<TaskPageDto> {
+  listHistory(userId: string, query: FluxHistoryQueryDto): Promise<TaskPageDto> {
     return this.history.list(userId, { ...query, source: 'flux' });
   }
 }

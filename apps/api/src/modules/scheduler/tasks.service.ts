@@ -102,6 +102,18 @@ export class TasksService {
     return submitted ? mapTask(submitted, []) : this.views.view(userId, id);
   }
 
+  /**
+   * Answers 503 (provider turned off) or 402 (too few credits) before a request does costly work
+   * for a submission that could not go through, such as copying in its input images. It reserves
+   * nothing: `submit` charges, atomically.
+   */
+  async checkCanSubmit(userId: string, provider: string, model: string, units = 1): Promise<void> {
+    const adapter = this.registry.get(provider);
+    if (!(await adapter.limits()).enabled) throw new ServiceUnavailableException(`${adapter.displayName} is turned off by the administrator`);
+    const price = (await this.prices.priceFor(provider, model)) * units;
+    if (price > 0) await this.credits.ensureCovers(userId, price);
+  }
+
   /** The failure of a submission, as the API's answer: the provider's reason, refunded already. */
   private raiseRefusal(providerName: string, refusal: ProviderError, price: number): never {
     const refunded = price > 0 ? ` (the ${price} credits were refunded)` : '';

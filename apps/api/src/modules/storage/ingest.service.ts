@@ -157,8 +157,31 @@ export class IngestService {
    */
   async ingestUrl(url: string, request: IngestRequest, limits: IngestLimits = {}): Promise<MediaFile> {
     const settings = await this.settings.effective();
+    const record = await this.recordUrl(url, request);
+    if (!settings.autoUpload) return record;
+    await this.copyIntoStorage(record, settings, limits);
+    return record;
+  }
+
+  /**
+   * Copies in a file a request names by URL (an input image): now, whatever auto-upload says (that
+   * is for providers' results; an input must be ours before it is used). When the copy is refused
+   * or fails, nothing is left behind: the request that named it fails with the reason.
+   */
+  async ingestInput(url: string, request: IngestRequest, limits: IngestLimits = {}): Promise<MediaFile> {
+    const record = await this.recordUrl(url, request);
+    try {
+      await this.copyIntoStorage(record, undefined, limits);
+    } catch (error) {
+      await this.dataSource.getRepository(MediaFile).delete({ id: record.id });
+      throw error;
+    }
+    return record;
+  }
+
+  private recordUrl(url: string, request: IngestRequest): Promise<MediaFile> {
     const repository = this.dataSource.getRepository(MediaFile);
-    const record = await repository.save(
+    return repository.save(
       repository.create({
         userId: request.userId,
         filename: request.originalFilename?.slice(0, 255) ?? this.nameFromUrl(url),
@@ -170,9 +193,6 @@ export class IngestService {
         status: MediaStatus.Pending,
       }),
     );
-    if (!settings.autoUpload) return record;
-    await this.copyIntoStorage(record, settings, limits);
-    return record;
   }
 
   /** Downloads `record.sourceUrl` into storage and updates the record: stored, or failed with the reason. */
@@ -259,11 +279,12 @@ export class IngestService {
       throw error;
     }
     const type = detectMediaType(head);
+    const allowed = limits.allowedTypes ?? settings.allowedTypes;
     if (!type) {
       body.destroy();
-      throw new UnsupportedMediaTypeException('The file is not a supported image or video (png, jpeg, webp, gif, mp4, webm, mov)');
+      const accepted = limits.allowedTypes ? limits.allowedTypes.join(', ') : 'png, jpeg, webp, gif, mp4, webm, mov';
+      throw new UnsupportedMediaTypeException(`The file is not a supported image or video (accepted: ${accepted})`);
     }
-    const allowed = limits.allowedTypes ?? settings.allowedTypes;
     if (!mimeAllowed(type.mime, allowed) || !mimeAllowed(type.mime, settings.allowedTypes)) {
       body.destroy();
       throw new UnsupportedMediaTypeException(`Files of type ${type.mime} are not accepted here (accepted: ${allowed.join(', ')})`);

@@ -1,4 +1,5 @@
-import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, getSchemaPath, OmitType } from '@nestjs/swagger';
+import { HistoryQueryDto } from '../../scheduler/dto/task.dto.js';
 
 import {
   Allow,
@@ -7,18 +8,23 @@ import {
   IsArray,
   IsBoolean,
   IsInt,
+  IsNotEmpty,
   IsNumber,
   IsOptional,
   IsString,
   IsUrl,
   IsUUID,
+  Matches,
   Max,
   MaxLength,
   Min,
   ValidateIf,
 } from 'class-validator';
 import { MediaKind } from '../../storage/media-file.entity.js';
-import { ASPECT_RATIOS, CUSTOM_SIZE, IMAGE_SIZE_PRESETS } from '../flux-models.js';
+import { ASPECT_RATIOS, CUSTOM_SIZE, FLUX_MODELS, IMAGE_SIZE_PRESETS } from '../flux-models.js';
+
+const TEXT_TO_IMAGE_MODELS = FLUX_MODELS.filter((model) => model.mode === 'text-to-image').map((model) => model.id);
+const IMAGE_TO_IMAGE_MODELS = FLUX_MODELS.filter((model) => model.mode !== 'text-to-image').map((model) => model.id);
 
 export class FluxConfigDto {
   @ApiProperty({ description: 'Whether an API key is stored (it is never returned)' })
@@ -56,10 +62,11 @@ export class SaveFluxConfigDto {
   @MaxLength(300)
   apiKey?: string;
 
-  @ApiPropertyOptional({ description: 'Default https://queue.fal.run; empty returns to it', maxLength: 300 })
+  @ApiPropertyOptional({ description: 'Default https://queue.fal.run; empty returns to it. No query or fragment: model paths are appended to it', maxLength: 300 })
   @IsOptional()
   @ValidateIf((_, value) => value !== '')
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'baseUrl must be an http(s) URL' })
+  @Matches(/^[^?#]*$/, { message: 'baseUrl must not have a query (?…) or a fragment (#…): model paths are appended to it' })
   @MaxLength(300)
   baseUrl?: string;
 
@@ -68,14 +75,14 @@ export class SaveFluxConfigDto {
   @IsBoolean()
   enabled?: boolean;
 
-  @ApiPropertyOptional({ description: 'Seconds one generation may take', minimum: 60, maximum: 7200 })
+  @ApiPropertyOptional({ type: 'integer', description: 'Seconds one generation may take', minimum: 60, maximum: 7200 })
   @IsOptional()
   @IsInt({ message: 'timeout must be a whole number of seconds' })
   @Min(60)
   @Max(7200)
   timeout?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100 })
   @IsOptional()
   @IsInt({ message: 'maxConcurrentTasks must be a whole number' })
   @Min(1)
@@ -212,10 +219,10 @@ export class FluxCreditsDto {
 }
 
 export class ImageSizeDto {
-  @ApiProperty({ minimum: CUSTOM_SIZE.min, maximum: CUSTOM_SIZE.max })
+  @ApiProperty({ type: 'integer', minimum: CUSTOM_SIZE.min, maximum: CUSTOM_SIZE.max })
   width: number;
 
-  @ApiProperty({ minimum: CUSTOM_SIZE.min, maximum: CUSTOM_SIZE.max })
+  @ApiProperty({ type: 'integer', minimum: CUSTOM_SIZE.min, maximum: CUSTOM_SIZE.max })
   height: number;
 }
 
@@ -232,7 +239,7 @@ class FluxParametersDto {
   @MaxLength(4000)
   prompt?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 4, default: 1 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 4, default: 1 })
   @Allow()
   numImages?: number;
 
@@ -248,11 +255,11 @@ class FluxParametersDto {
   @Allow()
   guidanceScale?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 50, description: 'schnell: 1 to 12' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 50, description: 'schnell: 1 to 12' })
   @Allow()
   numInferenceSteps?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 2147483647 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 2147483647 })
   @Allow()
   seed?: number;
 
@@ -273,26 +280,40 @@ class FluxParametersDto {
   enhancePrompt?: boolean;
 }
 
-export class FluxTextToImageDto extends FluxParametersDto {}
+export class FluxTextToImageDto extends FluxParametersDto {
+  @ApiProperty({ enum: TEXT_TO_IMAGE_MODELS, example: 'fal-ai/flux-1/schnell' })
+  override model: string;
+
+  @ApiProperty({ maxLength: 4000, description: 'What to draw' })
+  override prompt?: string;
+}
 
 export class FluxImageToImageDto extends FluxParametersDto {
+  @ApiProperty({ enum: IMAGE_TO_IMAGE_MODELS, example: 'fal-ai/flux-pro/kontext' })
+  override model: string;
+
+  @ApiPropertyOptional({ maxLength: 4000, description: 'How to change the image; redux models take none' })
+  override prompt?: string;
+
   @ApiPropertyOptional({ minimum: 0.01, maximum: 1, description: 'fal-ai/flux-1/dev/image-to-image only' })
   @IsOptional()
   @IsNumber({}, { message: 'strength must be a number' })
   strength?: number;
 
-  @ApiPropertyOptional({ description: 'One of our media URLs, or an outside URL to copy in first', maxLength: 2000 })
+  @ApiPropertyOptional({ description: 'One of our media URLs, or an outside URL to copy in first', minLength: 1, maxLength: 2000 })
   @IsOptional()
   @IsString()
+  @IsNotEmpty({ message: 'imageUrl must not be empty: leave it out, or send a URL' })
   @MaxLength(2000)
   imageUrl?: string;
 
-  @ApiPropertyOptional({ type: [String], description: 'Multi-image models', maxItems: 4 })
+  @ApiPropertyOptional({ type: 'array', items: { type: 'string', minLength: 1, maxLength: 2000 }, description: 'Multi-image models', minItems: 1, maxItems: 4 })
   @IsOptional()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(4)
   @IsString({ each: true })
+  @IsNotEmpty({ each: true, message: 'imageUrls must not hold empty URLs' })
   @MaxLength(2000, { each: true })
   imageUrls?: string[];
 
@@ -301,7 +322,7 @@ export class FluxImageToImageDto extends FluxParametersDto {
   @IsUUID('all', { message: 'fileId must be a UUID' })
   fileId?: string;
 
-  @ApiPropertyOptional({ type: [String], description: 'Multi-image models', maxItems: 4 })
+  @ApiPropertyOptional({ type: 'array', items: { type: 'string', format: 'uuid' }, description: 'Multi-image models', minItems: 1, maxItems: 4 })
   @IsOptional()
   @IsArray()
   @ArrayMinSize(1)
@@ -316,3 +337,6 @@ export class FluxTaskIdParamDto {
   taskId: string;
 }
 
+
+/** The unified history's filters, less `source`: these are Flux's generations. */
+export class FluxHistoryQueryDto extends OmitType(HistoryQueryDto, ['source'] as const) {}

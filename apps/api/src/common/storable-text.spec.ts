@@ -1,0 +1,22 @@
+import { findUnstorableText } from './storable-text.js';
+
+describe('findUnstorableText', () => {
+  it('accepts ordinary text, emoji (surrogate pairs), numbers and nesting', () => {
+    expect(findUnstorableText({ prompt: '一只狐狸 🦊 in snow', n: 2, ok: true, list: ['a', { b: 'c' }], none: null })).toBeNull();
+    expect(findUnstorableText(undefined)).toBeNull();
+  });
+
+  it('names the field holding U+0000, at any depth', () => {
+    expect(findUnstorableText({ prompt: 'fox \u0000 nul' })).toBe('prompt');
+    expect(findUnstorableText({ imageUrls: ['https://a.example/x.png', 'https://a.example/\u0000.png'] })).toBe('imageUrls.1');
+    expect(findUnstorableText({ imageSize: { label: 'x\u0000' } })).toBe('imageSize.label');
+    expect(findUnstorableText('\u0000')).toBe('body');
+  });
+
+  it('names unpaired surrogates and bad keys', () => {
+    expect(findUnstorableText({ prompt: 'a\ud800' })).toBe('prompt');
+    expect(findUnstorableText({ prompt: '\udc00b' })).toBe('prompt');
+    expect(findUnstorableText({ prompt: '\udfff\ud800' })).toBe('prompt');
+    expect(findUnstorableText({ input: { 'k\u0000': 1 } })).toBe('input.k\u0000');
+  });
+});
