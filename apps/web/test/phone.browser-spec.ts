@@ -67,4 +67,21 @@ describe('web app: phone accounts', () => {
     });
     expect(me).toMatchObject({ phone: '13912345678', email: 'mei@example.com', role: 'admin' });
   });
+
+  it('fits a phone’s width: no sideways scrolling of the page, the current section in view', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const path of ['/images', '/history', '/files', '/settings', '/admin/flux']) {
+      await page.goto(`${t.baseUrl}${path}`);
+      await page.waitForSelector('[data-testid=current-user]');
+      await page.waitForLoadState('networkidle');
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect({ path, overflow }).toEqual({ path, overflow: 0 });
+    }
+    // The admin sections scroll sideways on their own; the current one is shown.
+    const tab = await page.locator('[data-testid=admin-tab-flux]').boundingBox();
+    expect(tab!.x).toBeGreaterThanOrEqual(0);
+    expect(tab!.x + tab!.width).toBeLessThanOrEqual(390);
+    const signOut = await page.locator('[data-testid=sign-out]').boundingBox();
+    expect(signOut!.x + signOut!.width).toBeLessThanOrEqual(390);
+  });
 });

@@ -63,6 +63,8 @@ describe('web app: the image studio (Flux)', () => {
     // The steps slider takes its range from the catalogue: dev goes to 50, schnell to 12.
     await page.selectOption('[data-testid=studio-model]', 'fal-ai/flux-1/dev');
     await page.waitForSelector('[data-testid=studio-param-numInferenceSteps][max="50"]');
+    // dev's own default, not schnell's 4 carried over (the user never set the steps).
+    expect(await page.inputValue('[data-testid=studio-param-numInferenceSteps]')).toBe('28');
     await page.selectOption('[data-testid=studio-model]', SCHNELL);
     const steps = page.locator('[data-testid=studio-param-numInferenceSteps]');
     await page.waitForSelector('[data-testid=studio-param-numInferenceSteps][max="12"]');
@@ -198,8 +200,20 @@ describe('web app: the image studio (Flux)', () => {
     expect(await page.textContent('[data-testid=studio-input-count]')).toContain('3 / 4');
     await page.locator('[data-testid=studio-input-image]').nth(1).locator('[data-testid=studio-input-remove]').click();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=studio-input-image]').length === 2);
-    // "Use a previous result" offers the recent Flux outputs.
+    // "Use a previous result" offers the recent Flux outputs, in a dialog above everything
+    // (the form panel is sticky: the task cards beside it must not cover the dialog).
     await page.click('[data-testid=studio-use-previous]');
+    await page.locator('[data-testid=studio-previous] [data-testid=studio-previous-output]').first().waitFor();
+    const covered = await page.evaluate(() =>
+      [...document.querySelectorAll('[data-testid=studio-previous] [data-testid=studio-previous-output], [data-testid=studio-previous] .modal-header button')]
+        .map((element) => {
+          const box = element.getBoundingClientRect();
+          const top = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+          return top && !element.contains(top) && !top.contains(element) ? (top.getAttribute('data-testid') ?? top.className) : null;
+        })
+        .filter(Boolean),
+    );
+    expect(covered).toEqual([]);
     await page.click(`[data-testid=studio-previous] [data-testid=studio-previous-output][data-output-id="${otherOutput}"]`);
     await page.locator('[data-testid=studio-previous]').waitFor({ state: 'detached' });
     await page.locator(`[data-testid=studio-input-image][data-file-id="${otherOutput}"]`).waitFor();
@@ -208,6 +222,19 @@ describe('web app: the image studio (Flux)', () => {
     // Back to a one-image model for the rest.
     await page.locator('[data-testid=studio-input-image]').nth(1).locator('[data-testid=studio-input-remove]').click();
     await page.selectOption('[data-testid=studio-model]', KONTEXT);
+
+    // One image at a time: a new one replaces it once uploaded; one the server refuses leaves it.
+    const kept = await page.locator('[data-testid=studio-input-image]').first().getAttribute('data-file-id');
+    await page.setInputFiles('[data-testid=studio-upload]', { name: 'fake.png', mimeType: 'image/png', buffer: Buffer.from('not an image at all') });
+    await page.waitForSelector('[data-testid=toast]:has-text("fake.png")');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=studio-input-image]').length === 1);
+    expect(await page.locator('[data-testid=studio-input-image]').first().getAttribute('data-file-id')).toBe(kept);
+    // Too large or not JPG/PNG/WebP: refused at once, in the page's language.
+    await page.setInputFiles('[data-testid=studio-upload]', { name: 'big.png', mimeType: 'image/png', buffer: Buffer.alloc(10 * 1024 * 1024 + 1) });
+    await page.waitForSelector('[data-testid=toast]:has-text("图片超过 10 MB")');
+    await page.setInputFiles('[data-testid=studio-upload]', { name: 'anim.gif', mimeType: 'image/gif', buffer: Buffer.from('GIF89a') });
+    await page.waitForSelector('[data-testid=toast]:has-text("只能使用 JPG、PNG 或 WebP 图片")');
+    expect(await page.locator('[data-testid=studio-input-image]').first().getAttribute('data-file-id')).toBe(kept);
   });
 
   it('finds both tasks in the history, keeps the form between pages, and lists the recent Flux generations', async () => {

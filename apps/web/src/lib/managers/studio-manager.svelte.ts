@@ -28,6 +28,9 @@ import { FormErrors } from '$lib/utils/form-errors.svelte';
 
 /** Recent generations per page under the studio. */
 export const RECENT_PAGE_SIZE = 12;
+/** What POST /flux/upload-image takes (checked again by the server, by content). */
+const INPUT_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
+const INPUT_MAX_BYTES = 10 * 1024 * 1024;
 
 /** One input image of an image-to-image generation: being uploaded, or a stored file. */
 export interface StudioInput {
@@ -65,6 +68,8 @@ class StudioManager {
   chosen = $state<Record<StudioMode, string>>({ text: '', image: '' });
   prompt = $state('');
   values = $state<ParameterValues>({});
+  /** The parameters the user set (or reused from a task): they follow a change of model when they fit it. */
+  #chosenValues = new Set<string>();
   /** The seed field's text; empty means none chosen yet. */
   seed = $state('');
   /** Locked: every submission uses `seed`. Unlocked: each one gets a new random seed. */
@@ -186,6 +191,7 @@ class StudioManager {
 
   setValue(name: string, value: ParameterValue | undefined): void {
     this.values[name] = value;
+    this.#chosenValues.add(name);
     this.errors.clear(name);
   }
 
@@ -201,15 +207,20 @@ class StudioManager {
     const model = this.model;
     if (!model || model.imageInput === 'none') return;
     const m = i18n.m.studio;
-    const images = files.filter((file) => file.type.startsWith('image/'));
-    for (const file of files) if (!images.includes(file)) toastManager.error(m.notAnImage, file.name);
+    // Refused here, in the user's language, rather than after the whole upload.
+    const images = files.filter((file) => {
+      if (!INPUT_TYPES.includes(file.type)) toastManager.error(m.notAnInputImage, file.name);
+      else if (file.size > INPUT_MAX_BYTES) toastManager.error(i18n.format(m.inputTooLarge, { max: INPUT_MAX_BYTES / 1024 / 1024 }), file.name);
+      else return true;
+      return false;
+    });
     if (images.length === 0) return;
-    // One image at a time: a new one replaces it.
-    if (model.maxImages === 1) this.clearInputs();
-    const room = Math.max(0, model.maxImages - this.inputs.length);
+    // One image at a time: a new one replaces it once it is uploaded (a refused one leaves it).
+    const replacing = model.maxImages === 1 ? this.inputs.map((input) => input.key) : [];
+    const room = model.maxImages === 1 ? 1 : Math.max(0, model.maxImages - this.inputs.length);
     if (images.length > room) toastManager.error(i18n.format(m.tooManyImages, { max: model.maxImages }));
     this.errors.clear('images');
-    await Promise.all(images.slice(0, room).map((file) => this.#uploadOne(file)));
+    await Promise.all(images.slice(0, room).map((file) => this.#uploadOne(file, replacing)));
   }
 
   /** Adds a stored image (an earlier result) as an input; `preview` saves asking for it. */
@@ -261,6 +272,7 @@ class StudioManager {
     this.mode = studioMode(model);
     this.chosen[this.mode] = model.id;
     this.values = valuesFor(model, given, this.catalogue?.customSize);
+    this.#chosenValues = new Set(Object.keys(given));
     this.prompt = model.prompt === 'none' ? '' : (task.prompt ?? '');
     const seed = parameters.seed;
     this.seed = typeof seed === 'number' ? String(seed) : '';
@@ -377,11 +389,15 @@ class StudioManager {
     this.recentCursor = result.data.nextCursor;
   }
 
-  /** Keeps the values the chosen model takes, the rest from its defaults; trims nothing else. */
+  /**
+   * Keeps the values the user chose (or reused) that the chosen model takes; the rest come from
+   * its defaults, so dev gets its 28 steps after schnell's 4 unless the user set the steps.
+   */
   #fitValues(): void {
     const model = this.model;
     if (!model) return;
-    this.values = valuesFor(model, this.values, this.catalogue?.customSize);
+    const chosen = Object.fromEntries(Object.entries(this.values).filter(([name]) => this.#chosenValues.has(name)));
+    this.values = valuesFor(model, chosen, this.catalogue?.customSize);
   }
 
   /** The API's field names → the studio's: parameters by their own name, every image field as `images`. */
@@ -406,7 +422,7 @@ class StudioManager {
     if (input) Object.assign(input, change);
   }
 
-  async #uploadOne(file: File): Promise<void> {
+  async #uploadOne(file: File, replacing: string[]): Promise<void> {
     const owner = this.#owner;
     const input = this.#addInput({ fileId: null, preview: URL.createObjectURL(file), name: file.name, status: 'uploading', progress: 0 });
     const result = await uploadFluxImage(file, (loaded, total) => this.#update(input.key, { progress: total ? loaded / total : 0 }));
@@ -416,6 +432,7 @@ class StudioManager {
       return;
     }
     this.#update(input.key, { fileId: result.data.id, status: 'ready', progress: 1 });
+    for (const key of replacing) this.removeInput(key);
   }
 
   async #fillPreview(key: string, fileId: string): Promise<void> {
@@ -470,6 +487,7 @@ class StudioManager {
     this.chosen = { text: '', image: '' };
     this.prompt = '';
     this.values = {};
+    this.#chosenValues.clear();
     this.seed = '';
     this.seedLocked = false;
     this.submitting = false;
