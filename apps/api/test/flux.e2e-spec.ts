@@ -60,7 +60,7 @@ describe('flux', () => {
     expect(done.status).toBe('succeeded');
     expect(done.outputs).toHaveLength(2);
     for (const output of done.outputs) {
-      expect(output).toMatchObject({ kind: 'image', mimeType: 'image/png', width: 512, height: 512, metadata: { seed: '42', hasNsfwConcepts: false } });
+      expect(output).toMatchObject({ kind: 'image', mimeType: 'image/png', width: 512, height: 512, metadata: { seed: '42', hasNsfwConcepts: false }, stored: true });
       expect(output.url).toMatch(/^\/media\//);
       // 512 px outputs of a few hundred KB are their own thumbnails; larger ones get a 512 px copy.
       expect(output.thumbnailUrl === output.url || /\.thumb\.(jpg|webp)$/.test(output.thumbnailUrl)).toBe(true);
@@ -170,6 +170,28 @@ describe('flux', () => {
     // A safety tolerance sent as a number is kept as fal's string.
     const tolerant = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-pro/kontext/text-to-image', prompt: 'x', safetyTolerance: 3 }).expect(201);
     expect(tolerant.body.parameters).toMatchObject({ safetyTolerance: '3' });
+  });
+
+  it('with auto-upload off, keeps fal’s links (not stored) until the migration copies the results', async () => {
+    const user = await signUp(t.http);
+    const storage = (autoUpload: boolean) => t.http.post('/api/v1/storage/config').set(bearer(admin.token)).send({ provider: 'local', enabled: true, autoUpload }).expect(200);
+    await storage(false);
+    try {
+      const { body: submitted } = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/schnell', prompt: 'kept at fal' }).expect(201);
+      const done = await waitForTask(user.token, submitted.id);
+      expect(done.status).toBe('succeeded');
+      expect(done.outputs).toEqual([expect.objectContaining({ stored: false, kind: 'image', url: expect.stringContaining('/sandbox/fal-media/files/'), thumbnailUrl: null })]);
+      expect(await queryDatabase(t.database, `SELECT status FROM media_files WHERE source_task_id = $1`, [submitted.id])).toEqual([{ status: 'pending' }]);
+
+      const { body: job } = await t.http.post('/api/v1/files/migrate').set(bearer(admin.token)).expect(202);
+      const { MigrationService } = await import('../src/modules/storage/migration.service.js');
+      await t.app.get(MigrationService).idle();
+      expect((await t.http.get(`/api/v1/files/migrate/${job.jobId}`).set(bearer(admin.token)).expect(200)).body).toMatchObject({ status: 'finished', done: 1, failed: 0 });
+      const migrated = (await t.http.get(`/api/v1/flux/task/${submitted.id}`).set(bearer(user.token)).expect(200)).body;
+      expect(migrated.outputs).toEqual([expect.objectContaining({ id: done.outputs[0].id, stored: true, url: expect.stringMatching(/^\/media\//), thumbnailUrl: expect.any(String) })]);
+    } finally {
+      await storage(true);
+    }
   });
 
   it('runs every model with a valid request and refuses an invalid one', async () => {

@@ -328,4 +328,20 @@ describe('web app: the image studio (Flux)', () => {
     await result.waitFor();
     expect(await page.locator('[data-testid=storage-test-result]').count()).toBe(1);
   });
+
+  it('marks results kept at fal (auto-upload off) as not stored yet, and offers them not as inputs', async () => {
+    await t.http.post('/api/v1/storage/config').set(bearer(admin.token)).send({ provider: 'local', enabled: true, autoUpload: false }).expect(200);
+    try {
+      const { body: submitted } = await t.http.post('/api/v1/flux/text-to-image').set(bearer(admin.token)).send({ model: SCHNELL, prompt: 'left at fal' }).expect(201);
+      await page.goto(`${t.baseUrl}/history`);
+      const kept = page.locator(`[data-testid=task-card][data-task-id="${submitted.id}"][data-status=succeeded]`);
+      await kept.locator('[data-testid=task-output-not-stored]').waitFor();
+      await kept.locator('[data-testid=task-thumbnail]').waitFor();
+      await kept.locator('[data-testid=task-output]').click();
+      await page.locator('[data-testid=task-viewer]').waitFor();
+      expect(await page.locator('[data-testid=task-use-input]').count()).toBe(0);
+    } finally {
+      await t.http.post('/api/v1/storage/config').set(bearer(admin.token)).send({ provider: 'local', enabled: true, autoUpload: true }).expect(200);
+    }
+  });
 });

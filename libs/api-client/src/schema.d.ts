@@ -1515,6 +1515,8 @@ export interface components {
             metadata: {
                 [key: string]: unknown;
             };
+            /** @description In our storage. False only with auto-upload off: `url` is then the provider's link (it expires within hours to days) until an admin's migration copies the file */
+            stored: boolean;
         };
         TaskDto: {
             /** Format: uuid */

@@ -426,7 +426,8 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
   /**
    * Copies every output into our storage (each output once: its record is unique per task and
    * position, and a stored one is skipped), then marks the task succeeded. A storage failure is
-   * retried with backoff until the deadline; the lease is renewed while large files copy.
+   * retried with backoff until the deadline; the lease is renewed while large files copy. With
+   * auto-upload off the outputs are only recorded, pending, with the provider's links.
    */
   private async storeOutputs(task: GenerationTask, pending: PendingOutputs): Promise<void> {
     const renew = setInterval(() => {
@@ -468,6 +469,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
         source: adapter.mediaSource,
         sourceTaskId: task.id,
         outputIndex: index,
+        kind: task.kind,
         sourceUrl: output.url,
         status: MediaStatus.Pending,
         metadata: { ...output.metadata, prompt: task.prompt, model: task.model, provider: task.provider },
@@ -481,7 +483,14 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     if (record.status === MediaStatus.Stored) return record;
     // The provider may hand out a fresh link when asked again.
     record.sourceUrl = output.url;
-    await this.ingest.copyIntoStorage(record, await this.storageSettings.recent(), {});
+    const settings = await this.storageSettings.recent();
+    if (!settings.autoUpload) {
+      // Auto-upload off: the output keeps the provider's link (shown as "not stored yet") until the
+      // admin's migration copies it; such links expire within hours to days.
+      if (!row) await repository.update({ id: record.id }, { sourceUrl: output.url, status: MediaStatus.Pending, error: null });
+      return record;
+    }
+    await this.ingest.copyIntoStorage(record, settings, {});
     return record;
   }
 

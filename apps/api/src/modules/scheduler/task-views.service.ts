@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, In, IsNull, Not } from 'typeorm';
 import { MediaFile, MediaStatus } from '../storage/media-file.entity.js';
 import { mapTask, type TaskDto } from './dto/task.dto.js';
-import { GenerationTask } from './generation-task.entity.js';
+import { GenerationTask, TaskStatus } from './generation-task.entity.js';
 
 export const TASK_EVENTS_CHANNEL = 'task_events';
 
@@ -30,7 +30,8 @@ export class TaskViews {
     const byTask = new Map<string, MediaFile[]>(taskIds.map((id) => [id, []]));
     if (taskIds.length === 0) return byTask;
     const files = await this.dataSource.getRepository(MediaFile).find({
-      where: { sourceTaskId: In(taskIds), outputIndex: Not(IsNull()), status: MediaStatus.Stored },
+      // Pending ones too: with auto-upload off they stay at the provider's link until migrated.
+      where: { sourceTaskId: In(taskIds), outputIndex: Not(IsNull()), status: In([MediaStatus.Stored, MediaStatus.Pending]) },
       order: { outputIndex: 'ASC' },
     });
     for (const file of files) byTask.get(file.sourceTaskId!)?.push(file);
@@ -39,7 +40,10 @@ export class TaskViews {
 
   async views(tasks: GenerationTask[]): Promise<TaskDto[]> {
     const outputs = await this.outputs(tasks.map((task) => task.id));
-    return tasks.map((task) => mapTask(task, outputs.get(task.id) ?? []));
+    // A pending output of an active task is being copied in: shown once it is ours.
+    return tasks.map((task) =>
+      mapTask(task, (outputs.get(task.id) ?? []).filter((file) => file.status === MediaStatus.Stored || task.status === TaskStatus.Succeeded)),
+    );
   }
 
   /** The caller's task; anyone else's is "not found", like one that does not exist. */

@@ -195,6 +195,8 @@ const en: Messages = {
     duration: 'Duration',
     prompt: 'Prompt',
     notStored: 'This result has not been saved to storage yet, so it cannot be shown.',
+    notStoredShort: 'Not stored yet',
+    notStoredHint: 'Shown from the provider’s link, which expires; an admin’s migration copies it into storage',
     videoUnsupported: 'Your browser cannot play this video.',
     keyboardHint: 'Use ← and → to move between results, Esc to close.',
     useAsInput: 'Use as input',

@@ -197,6 +197,8 @@ const zhCN = {
     duration: '时长',
     prompt: '提示词',
     notStored: '这个结果还没有保存到存储中，暂时无法查看。',
+    notStoredShort: '等待存储',
+    notStoredHint: '当前显示的是服务商的链接，会过期；管理员运行迁移后会保存到存储中',
     videoUnsupported: '你的浏览器无法播放这个视频。',
     keyboardHint: '用 ← 和 → 切换结果，按 Esc 关闭。',
     useAsInput: '用作输入',

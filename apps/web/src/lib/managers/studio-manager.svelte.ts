@@ -136,14 +136,14 @@ class StudioManager {
     return this.#tasks(this.recentIds.filter((id) => !shown.has(id)));
   }
 
-  /** Image outputs of the generations listed, newest first, to start from. */
+  /** Stored image outputs of the generations listed, newest first, to start from. */
   get previousOutputs(): PreviousOutput[] {
     const seen = new Set<string>();
     const outputs: PreviousOutput[] = [];
     for (const task of [...this.submittedTasks, ...this.recentTasks]) {
       if (task.status !== 'succeeded') continue;
       for (const output of task.outputs) {
-        if (!output.url || isVideoOutput(output) || seen.has(output.id)) continue;
+        if (!output.url || !output.stored || isVideoOutput(output) || seen.has(output.id)) continue;
         seen.add(output.id);
         outputs.push({ task, output });
       }

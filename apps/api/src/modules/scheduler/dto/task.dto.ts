@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsEnum, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { MediaFileDto } from '../../storage/dto/storage.dto.js';
-import { MediaKind, type MediaFile } from '../../storage/media-file.entity.js';
+import { MediaKind, type MediaFile, MediaStatus } from '../../storage/media-file.entity.js';
 import { mapMediaFile } from '../../storage/media-files.service.js';
 import { type GenerationTask, TaskStatus } from '../generation-task.entity.js';
 import { CursorPageQueryDto } from '../../../common/page-query.dto.js';
@@ -11,6 +11,12 @@ import { CursorPageQueryDto } from '../../../common/page-query.dto.js';
 export class TaskOutputDto extends PickType(MediaFileDto, ['id', 'url', 'thumbnailUrl', 'kind', 'mimeType', 'size', 'width', 'height', 'duration'] as const) {
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'What the provider said of this output (seed, nsfw flag, ...)' })
   metadata: Record<string, unknown>;
+
+  @ApiProperty({
+    description:
+      "In our storage. False only with auto-upload off: `url` is then the provider's link (it expires within hours to days) until an admin's migration copies the file",
+  })
+  stored: boolean;
 }
 
 export class TaskDto {
@@ -68,7 +74,8 @@ export class TaskDto {
 
 export function mapOutput(file: MediaFile): TaskOutputDto {
   const { id, url, thumbnailUrl, kind, mimeType, size, width, height, duration } = mapMediaFile(file);
-  return { id, url, thumbnailUrl, kind, mimeType, size, width, height, duration, metadata: file.metadata ?? {} };
+  const stored = file.status === MediaStatus.Stored;
+  return { id, url: stored ? url : file.sourceUrl, thumbnailUrl, kind, mimeType, size, width, height, duration, metadata: file.metadata ?? {}, stored };
 }
 
 export function mapTask(task: GenerationTask, outputs: MediaFile[]): TaskDto {
