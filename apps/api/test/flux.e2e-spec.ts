@@ -58,6 +58,7 @@ describe('flux', () => {
     expect(await balance(user.token)).toBe(94);
     const done = await waitForTask(user.token, created.body.id);
     expect(done.status).toBe('succeeded');
+    expect(done.refunded).toBe(false);
     expect(done.outputs).toHaveLength(2);
     for (const output of done.outputs) {
       expect(output).toMatchObject({ kind: 'image', mimeType: 'image/png', width: 512, height: 512, metadata: { seed: '42', hasNsfwConcepts: false }, stored: true });
@@ -99,6 +100,8 @@ describe('flux', () => {
     const done = await waitForTask(user.token, created.body.id);
     expect(done.status).toBe('failed');
     expect(done.error).toMatch(/^FLUX \(fal.ai\): the content was flagged by the safety checker/);
+    // Named for people, and saying that the cost came back.
+    expect(done).toMatchObject({ modelName: 'FLUX.1 [dev]', modelNameZhCN: 'FLUX.1 [dev] 文生图', cost: 10, refunded: true });
     expect(await balance(user.token)).toBe(100);
   });
 

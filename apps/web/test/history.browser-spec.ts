@@ -90,6 +90,9 @@ describe('web app: history, live tasks and prices', () => {
     const task = await submit(user.id, 'a cat fake:fail');
     await page.waitForSelector(`[data-testid=task-card][data-task-id="${task.id}"][data-status=failed]`);
     expect(await card(task.id).locator('[data-testid=task-error]').textContent()).toContain('The model could not draw this');
+    // The card says the cost came back.
+    await card(task.id).locator('[data-testid=task-cost][data-refunded=true]').waitFor();
+    expect(await card(task.id).locator('[data-testid=task-cost]').textContent()).toContain('已退还');
     // New tasks go on top.
     expect(await page.locator('[data-testid=task-card]').first().getAttribute('data-task-id')).toBe(task.id);
     expect(await balance(user.token)).toBe(90);

@@ -122,6 +122,8 @@ describe('web app: the image studio (Flux)', () => {
     expect(sent.parameters.aspectRatio).toBeUndefined();
     expect(sent.parameters.guidanceScale).toBeUndefined();
     expect(await page.inputValue('[data-testid=studio-param-seed]')).toBe(String(sent.parameters.seed));
+    // The card names the model for people (the id stays in its title).
+    expect(await card(first).locator('.task-title').textContent()).toContain('FLUX.1 [schnell] 极速文生图');
     firstOutput = sent.outputs[0].id;
     otherOutput = sent.outputs[1].id;
     expect(sent.outputs).toHaveLength(2);
@@ -336,6 +338,7 @@ describe('web app: the image studio (Flux)', () => {
       await page.goto(`${t.baseUrl}/history`);
       const kept = page.locator(`[data-testid=task-card][data-task-id="${submitted.id}"][data-status=succeeded]`);
       await kept.locator('[data-testid=task-output-not-stored]').waitFor();
+      expect(await kept.locator('[data-testid=task-cost]').getAttribute('data-refunded')).toBe('false');
       await kept.locator('[data-testid=task-thumbnail]').waitFor();
       await kept.locator('[data-testid=task-output]').click();
       await page.locator('[data-testid=task-viewer]').waitFor();

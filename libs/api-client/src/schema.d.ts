@@ -1524,6 +1524,10 @@ export interface components {
             /** @description flux, midjourney, kling, jimeng */
             provider: string;
             model: string;
+            /** @description The model's display name in English (its id when the provider no longer lists it) */
+            modelName: string;
+            /** @description The model's display name in Chinese (its id when the provider no longer lists it) */
+            modelNameZhCN: string;
             kind: components["schemas"]["MediaKind"];
             /** @description text-to-image, image-to-image, ... */
             action: string;
@@ -1538,6 +1542,8 @@ export interface components {
             };
             /** @description Credits reserved for this task */
             cost: number;
+            /** @description The cost was given back (a failed task, or one canceled before it started) */
+            refunded: boolean;
             /** @description Why it failed, in plain words */
             error: string | null;
             outputs: components["schemas"]["TaskOutputDto"][];

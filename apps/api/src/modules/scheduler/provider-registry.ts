@@ -1,5 +1,5 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import type { ProviderAdapter } from './provider-adapter.js';
+import type { ProviderAdapter, ProviderModel } from './provider-adapter.js';
 
 /** The adapters of the provider modules present in this build; each registers itself on start. */
 @Injectable()
@@ -27,5 +27,10 @@ export class ProviderRegistry {
 
   names(): string[] {
     return [...this.adapters.keys()];
+  }
+
+  /** A model's display names, or null for one no registered provider lists (e.g. a retired model). */
+  modelName(provider: string, model: string): ProviderModel['name'] | null {
+    return this.adapters.get(provider)?.models().find((candidate) => candidate.model === model)?.name ?? null;
   }
 }

@@ -4,6 +4,7 @@ import { DataSource, type EntityManager, In, IsNull, Not } from 'typeorm';
 import { MediaFile, MediaStatus } from '../storage/media-file.entity.js';
 import { mapTask, type TaskDto } from './dto/task.dto.js';
 import { GenerationTask, TaskStatus } from './generation-task.entity.js';
+import { ProviderRegistry } from './provider-registry.js';
 
 export const TASK_EVENTS_CHANNEL = 'task_events';
 
@@ -24,7 +25,10 @@ export async function notifyTaskChanged(manager: EntityManager, taskId: string, 
 /** Tasks as clients see them: with their stored outputs, never the provider's state. */
 @Injectable()
 export class TaskViews {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly registry: ProviderRegistry,
+  ) {}
 
   async outputs(taskIds: string[]): Promise<Map<string, MediaFile[]>> {
     const byTask = new Map<string, MediaFile[]>(taskIds.map((id) => [id, []]));
@@ -39,11 +43,28 @@ export class TaskViews {
   }
 
   async views(tasks: GenerationTask[]): Promise<TaskDto[]> {
-    const outputs = await this.outputs(tasks.map((task) => task.id));
-    // A pending output of an active task is being copied in: shown once it is ours.
+    const ids = tasks.map((task) => task.id);
+    const ended = tasks.filter((task) => task.status === TaskStatus.Failed || task.status === TaskStatus.Canceled).map((task) => task.id);
+    const [outputs, refunds] = await Promise.all([
+      this.outputs(ids),
+      ended.length
+        ? this.dataSource.query(`SELECT task_id FROM credit_ledger WHERE kind = 'refund' AND task_id = ANY($1::uuid[])`, [ended])
+        : Promise.resolve([]),
+    ]);
+    const refunded = new Set((refunds as Array<{ task_id: string }>).map((row) => row.task_id));
     return tasks.map((task) =>
-      mapTask(task, (outputs.get(task.id) ?? []).filter((file) => file.status === MediaStatus.Stored || task.status === TaskStatus.Succeeded)),
+      mapTask(task, {
+        // A pending output of an active task is being copied in: shown once it is ours.
+        outputs: (outputs.get(task.id) ?? []).filter((file) => file.status === MediaStatus.Stored || task.status === TaskStatus.Succeeded),
+        modelName: this.registry.modelName(task.provider, task.model),
+        refunded: refunded.has(task.id),
+      }),
     );
+  }
+
+  /** A task just recorded or submitted: nothing stored, nothing refunded yet. */
+  fresh(task: GenerationTask): TaskDto {
+    return mapTask(task, { outputs: [], modelName: this.registry.modelName(task.provider, task.model), refunded: false });
   }
 
   /** The caller's task; anyone else's is "not found", like one that does not exist. */

@@ -9,7 +9,7 @@ import { columnList, PreparedStatement } from '../../database/prepared-statement
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { CreditsService } from '../credits/credits.service.js';
 import type { MediaKind } from '../storage/media-file.entity.js';
-import { type CancelResultDto, mapTask, type TaskDto } from './dto/task.dto.js';
+import { type CancelResultDto, type TaskDto } from './dto/task.dto.js';
 import { GenerationTask, TaskStatus } from './generation-task.entity.js';
 import { DEFAULT_DEADLINE_SECONDS, ProviderError } from './provider-adapter.js';
 import { ProviderRegistry } from './provider-registry.js';
@@ -94,12 +94,12 @@ export class TasksService {
     if (!(await this.engine.leaseSlot(task, limits.maxConcurrentTasks))) {
       // Waits, pending, for a slot (or the engine has taken it over already).
       this.engine.kick();
-      return mapTask(task, []);
+      return this.views.fresh(task);
     }
     const { refusal, task: submitted } = await this.engine.process(task);
     if (refusal) this.raiseRefusal(adapter.displayName, refusal, price);
     // A task just handed to the provider has no outputs yet; one that already ended is read again.
-    return submitted ? mapTask(submitted, []) : this.views.view(userId, id);
+    return submitted ? this.views.fresh(submitted) : this.views.view(userId, id);
   }
 
   /**

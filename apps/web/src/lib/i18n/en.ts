@@ -159,6 +159,7 @@ const en: Messages = {
     progress: 'Progress',
     elapsed: 'Took {time}',
     cost: '{amount} credits',
+    costRefunded: '{amount} credits, refunded',
     cancel: 'Cancel',
     cancelLabel: 'Cancel this task',
     canceledRefunded: 'Task canceled; {amount} credits refunded',

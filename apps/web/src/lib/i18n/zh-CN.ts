@@ -161,6 +161,7 @@ const zhCN = {
     progress: '生成进度',
     elapsed: '用时 {time}',
     cost: '{amount} 积分',
+    costRefunded: '{amount} 积分（已退还）',
     cancel: '取消',
     cancelLabel: '取消这个任务',
     canceledRefunded: '任务已取消，已退还 {amount} 积分',

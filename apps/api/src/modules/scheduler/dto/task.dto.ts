@@ -29,6 +29,12 @@ export class TaskDto {
   @ApiProperty()
   model: string;
 
+  @ApiProperty({ description: "The model's display name in English (its id when the provider no longer lists it)" })
+  modelName: string;
+
+  @ApiProperty({ description: "The model's display name in Chinese (its id when the provider no longer lists it)" })
+  modelNameZhCN: string;
+
   @ApiProperty({ enum: MediaKind, enumName: 'MediaKind' })
   kind: MediaKind;
 
@@ -52,6 +58,9 @@ export class TaskDto {
 
   @ApiProperty({ description: 'Credits reserved for this task' })
   cost: number;
+
+  @ApiProperty({ description: 'The cost was given back (a failed task, or one canceled before it started)' })
+  refunded: boolean;
 
   @ApiProperty({ type: String, nullable: true, description: 'Why it failed, in plain words' })
   error: string | null;
@@ -78,11 +87,20 @@ export function mapOutput(file: MediaFile): TaskOutputDto {
   return { id, url: stored ? url : file.sourceUrl, thumbnailUrl, kind, mimeType, size, width, height, duration, metadata: file.metadata ?? {}, stored };
 }
 
-export function mapTask(task: GenerationTask, outputs: MediaFile[]): TaskDto {
+/** What a task's view needs beyond its row: its stored outputs, its model's names, whether it was refunded. */
+export interface TaskViewParts {
+  outputs: MediaFile[];
+  modelName: { en: string; zhCN: string } | null;
+  refunded: boolean;
+}
+
+export function mapTask(task: GenerationTask, { outputs, modelName, refunded }: TaskViewParts): TaskDto {
   return {
     id: task.id,
     provider: task.provider,
     model: task.model,
+    modelName: modelName?.en ?? task.model,
+    modelNameZhCN: modelName?.zhCN ?? task.model,
     kind: task.kind,
     action: task.action,
     status: task.status,
@@ -91,6 +109,7 @@ export function mapTask(task: GenerationTask, outputs: MediaFile[]): TaskDto {
     prompt: task.prompt,
     parameters: task.input,
     cost: task.cost,
+    refunded,
     error: task.error,
     outputs: outputs.map(mapOutput),
     createdAt: task.createdAt.toISOString(),
