@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createSandbox } from '@atelier/sandbox';
 import { AppModule } from './app.module.js';
 import { AllExceptionsFilter, toErrorBody } from './common/error.filter.js';
+import { refuseOtherBodyTypes } from './common/body-type.js';
 import { refuseUnstorableText } from './common/storable-text.js';
 import { FieldValidationException, flattenValidationErrors } from './common/errors.js';
 import type { AppConfig } from './config/app-config.js';
@@ -57,8 +58,8 @@ function configureApp(app: NestExpressApplication, config: AppConfig): void {
   if (config.corsOrigins === true || config.corsOrigins.length > 0) {
     app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['Retry-After', 'X-Request-Id'] });
   }
+  app.use('/api', refuseOtherBodyTypes);
   app.use(express.json({ limit: config.bodyLimitBytes }));
-  app.use(express.urlencoded({ extended: false, limit: config.bodyLimitBytes }));
   app.use(refuseUnstorableText);
   // Files of the local storage driver: unguessable keys, long-lived, with Range for video seeking.
   app.use(
@@ -80,7 +81,8 @@ function configureApp(app: NestExpressApplication, config: AppConfig): void {
       whitelist: true,
       forbidNonWhitelisted: true,
       transform: true,
-      validationError: { target: false, value: false },
+      // Values are read only to tell a missing field (see flattenValidationErrors), never sent back.
+      validationError: { target: false, value: true },
       exceptionFactory: (errors) => new FieldValidationException(flattenValidationErrors(errors)),
     }),
   );

@@ -151,6 +151,8 @@ describe('flux', () => {
     expect(nul.body.details).toEqual([{ field: 'prompt', messages: [expect.stringMatching(/cannot be stored/)] }]);
     const nulUrl = await t.http.post('/api/v1/flux/image-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-pro/kontext/multi', prompt: 'x', imageUrls: ['http://a.example/\u0000.png'] }).expect(400);
     expect(nulUrl.body.details[0].field).toBe('imageUrls.0');
+    const noModel = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ prompt: 'x' }).expect(400);
+    expect(noModel.body.details).toEqual([{ field: 'model', messages: ['model is required'] }]);
     const empty = await t.http.post('/api/v1/flux/image-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-pro/kontext', prompt: 'x', imageUrl: '' }).expect(400);
     expect(empty.body.details).toEqual([{ field: 'imageUrl', messages: ['imageUrl must not be empty: leave it out, or send a URL'] }]);
     // A refused outside URL leaves no failed file in the user's files.

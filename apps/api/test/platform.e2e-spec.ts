@@ -63,6 +63,14 @@ describe('platform', () => {
     expect(array.body.statusCode).toBe(400);
     const empty = await t.http.post('/api/v1/auths/signin').expect(400);
     expect(empty.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['email', 'password']);
+    // A field left out is said to be required, once, rather than failing each of its rules.
+    expect(empty.body.details.find((d: { field: string }) => d.field === 'email').messages).toEqual(['email is required']);
+    // Bodies that are not JSON are refused as such, not read as empty ones.
+    for (const type of ['application/x-www-form-urlencoded', 'text/plain']) {
+      const other = await t.http.post('/api/v1/auths/signin').set('Content-Type', type).send('email=a@example.com&password=x').expect(415);
+      expect(other.body).toEqual({ statusCode: 415, error: 'Unsupported Media Type', message: expect.stringContaining('Send the body as JSON') });
+    }
+    await t.http.post('/api/v1/auths/signin').set('Content-Type', 'application/json; charset=utf-8').send('{}').expect(400);
   });
 
   it('sets security headers and a request id', async () => {

@@ -41,7 +41,8 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   for (const error of errors) {
     const field = parent ? `${parent}.${error.property}` : error.property;
     if (error.constraints) {
-      result.push({ field, messages: Object.values(error.constraints) });
+      // A required field left out fails every rule; saying so once is clearer than listing them.
+      result.push({ field, messages: error.value === undefined ? [`${field} is required`] : Object.values(error.constraints) });
     }
     if (error.children?.length) result.push(...flattenValidationErrors(error.children, field));
   }
