@@ -77,9 +77,13 @@ describe('web app: the image studio (Flux)', () => {
     await page.locator('[data-testid=studio-param-enableSafetyChecker]').waitFor();
     expect(await page.locator('[data-testid=studio-param-safetyTolerance]').count()).toBe(0);
 
-    // A prompt is required.
+    // A prompt is required; the message follows a switch of language (and back).
     await page.click('[data-testid=studio-submit]');
-    await page.waitForSelector('[data-testid=field-error-prompt]');
+    expect(await page.textContent('[data-testid=field-error-prompt]')).toBe('请输入提示词');
+    await page.click('[data-testid=language-toggle]');
+    await page.waitForSelector('[data-testid=field-error-prompt]:text-is("Enter a prompt")');
+    await page.click('[data-testid=language-toggle]');
+    await page.waitForSelector('[data-testid=field-error-prompt]:text-is("请输入提示词")');
 
     await page.fill('[data-testid=studio-prompt]', 'a lighthouse at dusk');
     await page.click('[data-testid=studio-param-numImages] label:has(input[value="2"])');

@@ -24,7 +24,7 @@ import {
   valuesFor,
 } from '$lib/services/flux.service';
 import { getTask, isVideoOutput, type Task, type TaskOutput } from '$lib/services/tasks.service';
-import { FormErrors } from '$lib/utils/form-errors.svelte';
+import { type ErrorMessage, FormErrors } from '$lib/utils/form-errors.svelte';
 
 /** Recent generations per page under the studio. */
 export const RECENT_PAGE_SIZE = 12;
@@ -293,13 +293,14 @@ class StudioManager {
     const model = this.model;
     const catalogue = this.catalogue;
     if (!model || !catalogue || this.submitting) return false;
-    const m = i18n.m.studio;
+    // Worded when shown, so they follow a switch of language.
+    const studio = () => i18n.m.studio;
     const body: Record<string, unknown> = { model: model.id };
-    const problems: Record<string, string | null> = {};
+    const problems: Record<string, ErrorMessage | null> = {};
 
     if (model.prompt === 'required') {
       const prompt = this.prompt.trim();
-      if (!prompt) problems.prompt = m.promptRequired;
+      if (!prompt) problems.prompt = () => studio().promptRequired;
       else body.prompt = prompt;
     }
     for (const spec of model.parameters) {
@@ -309,15 +310,15 @@ class StudioManager {
       if (!fits(spec, value, catalogue.customSize)) {
         problems[spec.name] =
           spec.type === 'imageSize' && isCustomSize(value)
-            ? i18n.format(m.customSizeRange, { min: catalogue.customSize.min ?? 0, max: catalogue.customSize.max ?? 0 })
-            : i18n.format(m.valueRange, { min: spec.min ?? '', max: spec.max ?? '' });
+            ? () => i18n.format(studio().customSizeRange, { min: catalogue.customSize.min ?? 0, max: catalogue.customSize.max ?? 0 })
+            : () => i18n.format(studio().valueRange, { min: spec.min ?? '', max: spec.max ?? '' });
       } else body[spec.name] = value;
     }
     const seedSpec = this.spec('seed');
     if (seedSpec) {
       if (this.seedLocked && this.seed.trim() !== '') {
         const seed = Number(this.seed.trim());
-        if (!fits(seedSpec, seed)) problems.seed = i18n.format(m.valueRange, { min: seedSpec.min ?? 0, max: seedSpec.max ?? 0 });
+        if (!fits(seedSpec, seed)) problems.seed = () => i18n.format(studio().valueRange, { min: seedSpec.min ?? 0, max: seedSpec.max ?? 0 });
         else body.seed = seed;
       } else {
         // Unlocked: a new seed each time, shown so it can be locked to repeat this one.
@@ -328,9 +329,9 @@ class StudioManager {
     }
     if (this.mode === 'image') {
       const ids = this.inputs.map((input) => input.fileId).filter((id): id is string => !!id);
-      if (this.uploading) problems.images = m.waitForUploads;
-      else if (ids.length === 0) problems.images = model.imageInput === 'multi' ? i18n.format(m.imagesRequired, { max: model.maxImages }) : m.imageRequired;
-      else if (ids.length > model.maxImages) problems.images = i18n.format(m.tooManyImages, { max: model.maxImages });
+      if (this.uploading) problems.images = () => studio().waitForUploads;
+      else if (ids.length === 0) problems.images = () => (model.imageInput === 'multi' ? i18n.format(studio().imagesRequired, { max: model.maxImages }) : studio().imageRequired);
+      else if (ids.length > model.maxImages) problems.images = () => i18n.format(studio().tooManyImages, { max: model.maxImages });
       else if (model.imageInput === 'multi') body.fileIds = ids;
       else body.fileId = ids[0];
     }
