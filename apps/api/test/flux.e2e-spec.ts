@@ -101,7 +101,7 @@ describe('flux', () => {
     expect(done.status).toBe('failed');
     expect(done.error).toMatch(/^FLUX \(fal.ai\): the content was flagged by the safety checker/);
     // Named for people, and saying that the cost came back.
-    expect(done).toMatchObject({ modelName: 'FLUX.1 [dev]', modelNameZhCN: 'FLUX.1 [dev] 文生图', cost: 10, refunded: true });
+    expect(done).toMatchObject({ modelName: 'FLUX.1 [dev]', modelNameZhCN: 'FLUX.1 [dev] 文生图', cost: 10, refunded: true, errorCode: 'content_flagged' });
     expect(await balance(user.token)).toBe(100);
   });
 
@@ -252,7 +252,7 @@ describe('flux', () => {
       expect(stuck.body.status).toBe('pending');
       await queryDatabase(t.database, `UPDATE generation_tasks SET deadline_at = now() + interval '300 milliseconds' WHERE id = $1`, [stuck.body.id]);
       const done = await waitForTask(user.token, stuck.body.id);
-      expect(done).toMatchObject({ status: 'failed', error: expect.stringMatching(/^FLUX \(fal.ai\) could not take the task within/) });
+      expect(done).toMatchObject({ status: 'failed', error: expect.stringMatching(/^FLUX \(fal.ai\) could not take the task within/), errorCode: 'not_started' });
       expect(await balance(user.token)).toBe(100 - 9);
     } finally {
       await t.http.post('/sandbox/_control/faults').send({ provider: 'fal' }).expect(200);

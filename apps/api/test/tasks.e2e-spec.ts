@@ -121,8 +121,9 @@ describe('task engine', () => {
     expect(refused.error!.message).toBe('Fake provider refused the request: Invalid API key (the 10 credits were refunded)');
 
     expect(await balance(user.token)).toBe(100);
-    const tasks = await sql(`SELECT id, status, error FROM generation_tasks WHERE user_id = $1 ORDER BY created_at`, [user.id]);
+    const tasks = await sql(`SELECT id, status, error, error_code FROM generation_tasks WHERE user_id = $1 ORDER BY created_at`, [user.id]);
     expect(tasks.map((row) => row.status)).toEqual(['failed', 'failed']);
+    expect(tasks.map((row) => row.error_code)).toEqual(['rejected', 'refused']);
     expect(tasks[1].error).toBe('Fake provider: Invalid API key');
     for (const row of tasks) expect(await ledgerFor(row.id)).toEqual([{ kind: 'charge', delta: -10 }, { kind: 'refund', delta: 10 }]);
   });
@@ -131,8 +132,8 @@ describe('task engine', () => {
     const user = await signUp(t.http);
     const failed = await submit(user.id, 'fake:fail');
     const empty = await submit(user.id, 'fake:empty');
-    expect(await waitForTask(user.token, failed.id)).toMatchObject({ status: 'failed', error: 'Fake provider: The model could not draw this' });
-    expect(await waitForTask(user.token, empty.id)).toMatchObject({ status: 'failed', error: 'Fake provider finished without returning any result' });
+    expect(await waitForTask(user.token, failed.id)).toMatchObject({ status: 'failed', error: 'Fake provider: The model could not draw this', errorCode: 'failed' });
+    expect(await waitForTask(user.token, empty.id)).toMatchObject({ status: 'failed', error: 'Fake provider finished without returning any result', errorCode: 'no_output' });
     expect(await balance(user.token)).toBe(100);
     expect(await ledgerFor(failed.id)).toEqual([{ kind: 'charge', delta: -10 }, { kind: 'refund', delta: 10 }]);
   });
@@ -164,6 +165,7 @@ describe('task engine', () => {
     const done = await waitForTask(user.token, task.id);
     expect(done.status).toBe('failed');
     expect(done.error).toMatch(/^Storing the results failed: /);
+    expect(done.errorCode).toBe('storage');
     expect(provider.counts.file - fileRequests).toBeGreaterThanOrEqual(2);
     expect(await balance(user.token)).toBe(100);
     expect(await ledgerFor(task.id)).toEqual([{ kind: 'charge', delta: -10 }, { kind: 'refund', delta: 10 }]);
@@ -185,7 +187,7 @@ describe('task engine', () => {
     const cancels = provider.counts.cancel;
     const task = await submit(user.id, 'fake:slow');
     const done = await waitForTask(user.token, task.id);
-    expect(done).toMatchObject({ status: 'failed', error: 'Fake provider did not finish within 1 second' });
+    expect(done).toMatchObject({ status: 'failed', error: 'Fake provider did not finish within 1 second', errorCode: 'timed_out' });
     expect(await balance(user.token)).toBe(100);
     expect(provider.counts.cancel).toBe(cancels + 1);
   });

@@ -90,6 +90,9 @@ describe('web app: history, live tasks and prices', () => {
     const task = await submit(user.id, 'a cat fake:fail');
     await page.waitForSelector(`[data-testid=task-card][data-task-id="${task.id}"][data-status=failed]`);
     expect(await card(task.id).locator('[data-testid=task-error]').textContent()).toContain('The model could not draw this');
+    // Said in the page's language first, then in the provider's words.
+    expect(await card(task.id).locator('[data-testid=task-error]').getAttribute('data-error-code')).toBe('failed');
+    expect(await card(task.id).locator('[data-testid=task-error] strong').textContent()).toBe('服务商生成失败');
     // The card says the cost came back.
     await card(task.id).locator('[data-testid=task-cost][data-refunded=true]').waitFor();
     expect(await card(task.id).locator('[data-testid=task-cost]').textContent()).toContain('已退还');

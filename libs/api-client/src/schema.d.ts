@@ -1498,6 +1498,11 @@ export interface components {
         };
         /** @enum {string} */
         TaskStatus: "pending" | "submitted" | "queued" | "running" | "succeeded" | "failed" | "canceled";
+        /**
+         * @description Why it failed, as a code to word in the reader’s language
+         * @enum {string}
+         */
+        TaskErrorCode: "rejected" | "refused" | "content_flagged" | "failed" | "no_output" | "not_started" | "timed_out" | "storage";
         TaskOutputDto: {
             /** Format: uuid */
             id: string;
@@ -1544,8 +1549,10 @@ export interface components {
             cost: number;
             /** @description The cost was given back (a failed task, or one canceled before it started) */
             refunded: boolean;
-            /** @description Why it failed, in plain words */
+            /** @description Why it failed, in plain words (often the provider's own, in English) */
             error: string | null;
+            /** @description Why it failed, as a code to word in the reader’s language */
+            errorCode: components["schemas"]["TaskErrorCode"] | null;
             outputs: components["schemas"]["TaskOutputDto"][];
             /** Format: date-time */
             createdAt: string;

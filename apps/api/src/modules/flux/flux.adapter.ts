@@ -145,7 +145,7 @@ export class FluxAdapter implements ProviderAdapter {
     } catch (error) {
       if (error instanceof FalError && (error.kind === 'validation' || error.kind === 'final')) {
         const policy = error.details.fields?.some((field) => field.type === 'content_policy_violation');
-        return { status: 'failed', error: policy ? `the content was flagged by the safety checker: ${error.message}` : error.message };
+        return { status: 'failed', error: policy ? `the content was flagged by the safety checker: ${error.message}` : error.message, contentFlagged: !!policy };
       }
       throw this.translate(error);
     }

@@ -12,6 +12,26 @@ export enum TaskStatus {
   Canceled = 'canceled',
 }
 
+/** Why a task failed, for clients to say in their own language (`error` keeps the provider's words). */
+export enum TaskErrorCode {
+  /** The provider refused the request for what was asked (a value, the prompt). */
+  Rejected = 'rejected',
+  /** The provider refused for its own reasons (key, balance, account). */
+  Refused = 'refused',
+  /** The provider's safety checker flagged the prompt or the result. */
+  ContentFlagged = 'content_flagged',
+  /** The provider reported that the generation failed. */
+  Failed = 'failed',
+  /** The provider finished without any result. */
+  NoOutput = 'no_output',
+  /** The provider could not take the task before its deadline. */
+  NotStarted = 'not_started',
+  /** The provider did not finish before the deadline. */
+  TimedOut = 'timed_out',
+  /** The results could not be copied into our storage before the deadline. */
+  Storage = 'storage',
+}
+
 export const ACTIVE_STATUSES: readonly TaskStatus[] = [TaskStatus.Pending, TaskStatus.Submitted, TaskStatus.Queued, TaskStatus.Running];
 export const TERMINAL_STATUSES: readonly TaskStatus[] = [TaskStatus.Succeeded, TaskStatus.Failed, TaskStatus.Canceled];
 const ACTIVE_SQL = `"status" IN ('pending', 'submitted', 'queued', 'running')`;
@@ -74,6 +94,9 @@ export class GenerationTask {
 
   @Column({ type: 'text', nullable: true })
   error: string | null;
+
+  @Column({ name: 'error_code', type: 'enum', enum: TaskErrorCode, enumName: 'task_error_code', nullable: true })
+  errorCode: TaskErrorCode | null;
 
   /** The price reserved at submission; refunds give back exactly this. */
   @Column({ type: 'integer' })

@@ -30,6 +30,8 @@ export interface ProviderUpdate {
   outputs?: TaskOutput[];
   /** Required with `failed`: the provider's reason in plain words. */
   error?: string;
+  /** With `failed`: the provider's safety checker flagged the prompt or the result. */
+  contentFlagged?: boolean;
   /** When the provider says when to ask again. */
   retryAfterMs?: number;
 }

@@ -15,7 +15,7 @@ import { MediaFile, MediaStatus } from '../storage/media-file.entity.js';
 import { MediaFilesService } from '../storage/media-files.service.js';
 import { StorageSettingsService } from '../storage/storage-settings.service.js';
 import { pollDelayMs } from './backoff.js';
-import { GenerationTask, TaskStatus } from './generation-task.entity.js';
+import { GenerationTask, TaskErrorCode, TaskStatus } from './generation-task.entity.js';
 import { type AdapterTask, type ProviderAdapter, ProviderError, type ProviderUpdate, type TaskOutput } from './provider-adapter.js';
 import { ProviderRegistry } from './provider-registry.js';
 import { TaskTransitions } from './task-transitions.service.js';
@@ -304,7 +304,11 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
    */
   private async providerFailed(task: GenerationTask, adapter: ProviderAdapter, error: unknown): Promise<ProviderError | null> {
     if (error instanceof ProviderError && error.kind !== 'transient' && task.status === TaskStatus.Pending) {
-      const { won } = await this.transitions.finish(task.id, TaskStatus.Failed, { error: `${adapter.displayName}: ${error.message}`, refund: true });
+      const { won } = await this.transitions.finish(task.id, TaskStatus.Failed, {
+        error: `${adapter.displayName}: ${error.message}`,
+        code: error.kind === 'rejected' ? TaskErrorCode.Rejected : TaskErrorCode.Refused,
+        refund: true,
+      });
       return won ? error : null;
     }
     const message = error instanceof Error ? error.message : String(error);
@@ -317,6 +321,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     if (update.status === 'failed') {
       await this.transitions.finish(task.id, TaskStatus.Failed, {
         error: `${adapter.displayName}: ${update.error ?? 'the provider reported a failure without a reason'}`,
+        code: update.contentFlagged ? TaskErrorCode.ContentFlagged : TaskErrorCode.Failed,
         refund: true,
       });
       return null;
@@ -324,7 +329,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     if (update.status === 'succeeded') {
       const outputs = update.outputs ?? [];
       if (outputs.length === 0) {
-        await this.transitions.finish(task.id, TaskStatus.Failed, { error: `${adapter.displayName} finished without returning any result`, refund: true });
+        await this.transitions.finish(task.id, TaskStatus.Failed, { error: `${adapter.displayName} finished without returning any result`, code: TaskErrorCode.NoOutput, refund: true });
         return null;
       }
       const pending: PendingOutputs = { outputs };
@@ -501,12 +506,12 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
       const adapter = this.registry.find(task.provider);
       const pending = task.providerState.pendingOutputs as PendingOutputs | undefined;
       const allowed = formatDuration(task.deadlineAt.getTime() - task.createdAt.getTime());
-      const error = pending?.storageError
-        ? `Storing the results failed: ${pending.storageError}`
+      const [error, code] = pending?.storageError
+        ? [`Storing the results failed: ${pending.storageError}`, TaskErrorCode.Storage]
         : task.status === TaskStatus.Pending
-          ? `${adapter?.displayName ?? task.provider} could not take the task within ${allowed}`
-          : `${adapter?.displayName ?? task.provider} did not finish within ${allowed}`;
-      const { won } = await this.transitions.finish(task.id, TaskStatus.Failed, { error, refund: true });
+          ? [`${adapter?.displayName ?? task.provider} could not take the task within ${allowed}`, TaskErrorCode.NotStarted]
+          : [`${adapter?.displayName ?? task.provider} did not finish within ${allowed}`, TaskErrorCode.TimedOut];
+      const { won } = await this.transitions.finish(task.id, TaskStatus.Failed, { error, code, refund: true });
       if (won && task.status !== TaskStatus.Pending && adapter?.cancel) {
         await adapter.cancel(adapterView(task)).catch(() => undefined);
       }

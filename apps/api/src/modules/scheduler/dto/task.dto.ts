@@ -4,7 +4,7 @@ import { ArrayMaxSize, IsArray, IsEnum, IsInt, IsOptional, IsString, Matches, Ma
 import { MediaFileDto } from '../../storage/dto/storage.dto.js';
 import { MediaKind, type MediaFile, MediaStatus } from '../../storage/media-file.entity.js';
 import { mapMediaFile } from '../../storage/media-files.service.js';
-import { type GenerationTask, TaskStatus } from '../generation-task.entity.js';
+import { type GenerationTask, TaskErrorCode, TaskStatus } from '../generation-task.entity.js';
 import { CursorPageQueryDto } from '../../../common/page-query.dto.js';
 
 /** An output of a task: the stored file as the files API shows it, with what the provider said of it. */
@@ -62,8 +62,11 @@ export class TaskDto {
   @ApiProperty({ description: 'The cost was given back (a failed task, or one canceled before it started)' })
   refunded: boolean;
 
-  @ApiProperty({ type: String, nullable: true, description: 'Why it failed, in plain words' })
+  @ApiProperty({ type: String, nullable: true, description: "Why it failed, in plain words (often the provider's own, in English)" })
   error: string | null;
+
+  @ApiProperty({ enum: TaskErrorCode, enumName: 'TaskErrorCode', nullable: true, description: 'Why it failed, as a code to word in the reader’s language' })
+  errorCode: TaskErrorCode | null;
 
   @ApiProperty({ type: () => [TaskOutputDto] })
   outputs: TaskOutputDto[];
@@ -111,6 +114,7 @@ export function mapTask(task: GenerationTask, { outputs, modelName, refunded }: 
     cost: task.cost,
     refunded,
     error: task.error,
+    errorCode: task.errorCode,
     outputs: outputs.map(mapOutput),
     createdAt: task.createdAt.toISOString(),
     updatedAt: task.updatedAt.toISOString(),
