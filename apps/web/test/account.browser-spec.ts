@@ -42,6 +42,16 @@ describe('web app: accounts, API keys and admin', () => {
     await page.waitForSelector('[data-testid=credit-balance][data-balance="100"]');
 
     await page.click('[data-testid=nav-settings]');
+    // A form's own checks speak the page's language, even after a switch.
+    await page.fill('input[name=profileName]', '   ');
+    await page.locator('form:has(input[name=profileName]) button[type=submit]').click();
+    await page.waitForSelector('[data-testid=field-error-profileName]:text-is("请输入名称")');
+    await page.click('[data-testid=language-toggle]');
+    await page.waitForSelector('[data-testid=field-error-profileName]:text-is("Enter a name")');
+    await page.click('[data-testid=language-toggle]');
+    // Fixed, it says nothing more.
+    await page.fill('input[name=profileName]', 'Ada');
+    await page.waitForSelector('[data-testid=field-error-profileName]', { state: 'detached' });
     await page.fill('input[name=apiKeyName]', 'browser test');
     await page.click('[data-testid=create-api-key]');
     const secret = (await page.textContent('[data-testid=api-key-secret]'))!.trim();

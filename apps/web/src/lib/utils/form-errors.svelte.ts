@@ -1,6 +1,4 @@
 import { tick } from 'svelte';
-import type { Messages } from '$lib/i18n/zh-CN';
-import { i18n } from '$lib/managers/i18n-manager.svelte';
 import type { FieldErrors } from '$lib/services/api-result';
 
 /**
@@ -15,11 +13,25 @@ export class FormErrors {
   all = $state<Record<string, ErrorMessage[]>>({});
 
   get(field: string): string[] | undefined {
-    return this.all[field]?.map((message) => (typeof message === 'function' ? message() : message));
+    const messages = this.all[field]?.map((message) => (typeof message === 'function' ? message() : message)).filter(Boolean);
+    return messages?.length ? messages : undefined;
   }
 
   get empty(): boolean {
     return Object.keys(this.all).length === 0;
+  }
+
+  /**
+   * Runs a form's client-side rules and shows the fields that fail; answers whether all passed.
+   * The messages are worded again whenever they are read, so they follow a switch of language
+   * (and a field fixed since shows none).
+   */
+  check(rules: () => ErrorInput): boolean {
+    const failing = Object.entries(rules())
+      .filter(([, value]) => wording(value) !== '')
+      .map(([field]) => field);
+    this.all = Object.fromEntries(failing.map((field) => [field, [() => wording(rules()[field])]]));
+    return failing.length === 0;
   }
 
   /** Replaces every error; `null` entries (passed checks) are dropped. */
@@ -38,12 +50,9 @@ export class FormErrors {
   }
 }
 
-/**
- * A client-side check's message, worded in whatever language is shown when it is read (null when
- * the value passes). The check should use values captured at submission, not live fields.
- */
-export function worded(check: (messages: Messages) => string | null | undefined): ErrorMessage | null {
-  return check(i18n.m) ? () => check(i18n.m) ?? '' : null;
+function wording(value: ErrorMessage | ErrorMessage[] | null | undefined): string {
+  const messages = Array.isArray(value) ? value : value ? [value] : [];
+  return messages.map((message) => (typeof message === 'function' ? message() : message)).filter(Boolean).join(' ');
 }
 
 function withErrors(next: Record<string, ErrorMessage[]>, errors: ErrorInput | FieldErrors): Record<string, ErrorMessage[]> {
