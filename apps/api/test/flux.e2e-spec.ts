@@ -321,5 +321,12 @@ describe('flux', () => {
     const off = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/dev', prompt: 'x' }).expect(503);
     expect(off.body.message).toBe('Flux is turned off by the administrator');
     await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ enabled: true }).expect(200);
+
+    // Forgetting the key (and the URL) returns to the built-in sandbox.
+    const both = await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ apiKey: 'x', clearApiKey: true }).expect(400);
+    expect(both.body.details[0].field).toBe('apiKey');
+    const cleared = await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ clearApiKey: true, baseUrl: '' }).expect(200);
+    expect(cleared.body).toMatchObject({ apiKeySet: false, usesSandbox: true });
+    expect((await t.http.get('/api/v1/flux/health').set(bearer(admin.token)).expect(200)).body.ok).toBe(true);
   });
 });

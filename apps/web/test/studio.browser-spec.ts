@@ -318,6 +318,16 @@ describe('web app: the image studio (Flux)', () => {
     await page.locator('[data-testid=toast]', { hasText: 'Flux' }).first().waitFor();
     const saved = (await t.http.get('/api/v1/flux/config').set(bearer(admin.token)).expect(200)).body;
     expect(saved).toMatchObject({ timeout: 900, usesSandbox: true, apiKeySet: false, saved: true });
+
+    // A stored key can be forgotten: back to the sandbox.
+    await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ apiKey: 'sandbox-fal-key' }).expect(200);
+    await page.reload();
+    await page.locator('[data-testid=flux-api-key-state][data-state=set]').waitFor();
+    await page.check('input[name=fluxClearApiKey]');
+    await page.click('[data-testid=flux-save]');
+    await page.locator('[data-testid=flux-api-key-state][data-state=not-set]').waitFor();
+    expect(await page.locator('input[name=fluxClearApiKey]').count()).toBe(0);
+    expect((await t.http.get('/api/v1/flux/config').set(bearer(admin.token)).expect(200)).body).toMatchObject({ apiKeySet: false, usesSandbox: true });
   });
 
   it('tests the storage settings from Admin › Storage and shows the answer', async () => {

@@ -1631,6 +1631,8 @@ export interface components {
         SaveFluxConfigDto: {
             /** @description The fal key (FAL_KEY, or key_id:key_secret); empty keeps the stored one */
             apiKey?: string;
+            /** @description Forgets the stored key; in sandbox mode, with no base URL set, the sandbox is used again */
+            clearApiKey?: boolean;
             /** @description Default https://queue.fal.run; empty returns to it. No query or fragment: model paths are appended to it */
             baseUrl?: string;
             enabled?: boolean;

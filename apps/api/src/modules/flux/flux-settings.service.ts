@@ -88,13 +88,15 @@ export class FluxSettingsService {
     };
   }
 
-  /** Saves what was sent; an empty apiKey keeps the stored one, an empty baseUrl returns to the default. */
+  /** Saves what was sent; an empty apiKey keeps the stored one (clearApiKey forgets it), an empty baseUrl returns to the default. */
   async saveConfig(dto: SaveFluxConfigDto): Promise<FluxConfigDto> {
     if (dto.defaultModel !== undefined && !findFluxModel(dto.defaultModel)) throw fieldError('defaultModel', `Unknown model "${dto.defaultModel}"`);
+    if (dto.clearApiKey && dto.apiKey) throw fieldError('apiKey', 'Send a new apiKey or clearApiKey, not both');
     await this.dataSource.transaction(async (manager) => {
       const repository = manager.getRepository(FluxSettings);
       const row = (await repository.findOne({ where: { id: 1 }, lock: { mode: 'pessimistic_write' } })) ?? repository.create({ id: 1 });
       if (dto.apiKey) row.apiKeyEncrypted = this.secrets.encrypt(dto.apiKey);
+      if (dto.clearApiKey) row.apiKeyEncrypted = null;
       if (dto.baseUrl !== undefined) row.baseUrl = dto.baseUrl ? dto.baseUrl.replace(/\/+$/, '') : null;
       if (dto.enabled !== undefined) row.enabled = dto.enabled;
       if (dto.timeout !== undefined) row.timeoutSeconds = dto.timeout;

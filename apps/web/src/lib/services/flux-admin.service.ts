@@ -11,6 +11,7 @@ export type FluxHealth = Schemas['FluxHealthDto'];
 /** The API's field names → the inputs of the Flux settings form. */
 export const FLUX_CONFIG_FIELDS = {
   apiKey: 'fluxApiKey',
+  clearApiKey: 'fluxClearApiKey',
   baseUrl: 'fluxBaseUrl',
   enabled: 'fluxEnabled',
   timeout: 'fluxTimeout',

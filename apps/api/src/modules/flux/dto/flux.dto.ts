@@ -62,6 +62,11 @@ export class SaveFluxConfigDto {
   @MaxLength(300)
   apiKey?: string;
 
+  @ApiPropertyOptional({ description: 'Forgets the stored key; in sandbox mode, with no base URL set, the sandbox is used again' })
+  @IsOptional()
+  @IsBoolean()
+  clearApiKey?: boolean;
+
   @ApiPropertyOptional({ description: 'Default https://queue.fal.run; empty returns to it. No query or fragment: model paths are appended to it', maxLength: 300 })
   @IsOptional()
   @ValidateIf((_, value) => value !== '')
