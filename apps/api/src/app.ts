@@ -60,7 +60,7 @@ function configureApp(app: NestExpressApplication, config: AppConfig): void {
   }
   app.use('/api', refuseOtherBodyTypes);
   app.use(express.json({ limit: config.bodyLimitBytes }));
-  app.use(refuseUnstorableText);
+  app.use('/api', refuseUnstorableText);
   // Files of the local storage driver: unguessable keys, long-lived, with Range for video seeking.
   app.use(
     '/media',

@@ -9,18 +9,22 @@ import { type DataSource, type EntityTarget, type ObjectLiteral, QueryFailedErro
  * for a given name; errors are TypeORM's `QueryFailedError`, as for any other statement.
  */
 export class PreparedStatement<Row extends ObjectLiteral = Record<string, unknown>> {
+  private text?: string;
+
+  /** `text` may need the data source (e.g. an entity's `columnList`): it is built on first use. */
   constructor(
     readonly name: string,
-    readonly text: string,
+    private readonly build: string | ((dataSource: DataSource) => string),
   ) {}
 
   async rows(dataSource: DataSource, values: unknown[]): Promise<Row[]> {
+    const text = (this.text ??= typeof this.build === 'string' ? this.build : this.build(dataSource));
     const pool = (dataSource.driver as unknown as { master: pg.Pool }).master;
     try {
-      const result = await pool.query<Row>({ name: this.name, text: this.text, values });
+      const result = await pool.query<Row>({ name: this.name, text, values });
       return result.rows;
     } catch (error) {
-      throw new QueryFailedError(this.text, values, error as Error);
+      throw new QueryFailedError(text, values, error as Error);
     }
   }
 }

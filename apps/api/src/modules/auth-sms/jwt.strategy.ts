@@ -13,11 +13,10 @@ import type { AuthContext, JwtPayload } from './auth.types.js';
 import { User, UserStatus } from './user.entity.js';
 
 export const JWT_ISSUER = 'atelier';
+const USER_BY_ID = new PreparedStatement('user-by-id', (dataSource) => `SELECT ${columnList(dataSource, User)} FROM users WHERE id = $1`);
 
 @Injectable()
 export class JwtStrategy extends PassportStrategy(passportJwt.Strategy, 'jwt') {
-  private userById?: PreparedStatement;
-
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     @InjectRepository(User) private readonly users: Repository<User>,
@@ -37,8 +36,7 @@ export class JwtStrategy extends PassportStrategy(passportJwt.Strategy, 'jwt') {
     // Prepared: this runs for every authenticated request, and building it through the query
     // builder cost several times the query itself.
     const dataSource = this.users.manager.connection;
-    this.userById ??= new PreparedStatement('user-by-id', `SELECT ${columnList(dataSource, User)} FROM users WHERE id = $1`);
-    const [row] = isUUID(payload.sub) ? await this.userById.rows(dataSource, [payload.sub]) : [];
+    const [row] = isUUID(payload.sub) ? await USER_BY_ID.rows(dataSource, [payload.sub]) : [];
     const user = row ? hydrate(dataSource, User, row) : null;
     if (!user) throw new UnauthorizedException('This account no longer exists');
     if (user.status !== UserStatus.Active) throw new UnauthorizedException('This account is disabled');

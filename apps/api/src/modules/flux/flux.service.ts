@@ -139,7 +139,9 @@ export class FluxService {
 
   async textToImage(userId: string, dto: FluxTextToImageDto): Promise<TaskDto> {
     const model = this.model(dto.model, ['text-to-image'], 'text-to-image');
-    return this.submit(userId, model, 'text-to-image', this.checked(model, dto), []);
+    const checked = this.checked(model, dto);
+    await this.ready();
+    return this.submit(userId, model, 'text-to-image', checked, []);
   }
 
   async imageToImage(userId: string, dto: FluxImageToImageDto): Promise<TaskDto> {
@@ -167,14 +169,15 @@ export class FluxService {
     return this.submit(userId, model, model.mode, checked, fileIds);
   }
 
+  /** 503 unless Flux is on and has a key: checked before any work for a submission. */
   private async ready(): Promise<void> {
     const settings = await this.settings.effective();
     if (!settings.enabled) throw new ServiceUnavailableException('Flux is turned off by the administrator');
     if (!settings.apiKey) throw new ServiceUnavailableException('Flux is not set up yet: an admin must enter the fal.ai API key');
   }
 
+  /** Once `ready()` said Flux can be used. */
   private async submit(userId: string, model: FluxModel, action: string, checked: CheckedParameters, fileIds: string[]): Promise<TaskDto> {
-    await this.ready();
     // The task keeps the request in our own words: its parameters, and every input as one of our files.
     const prompt = typeof checked.wire.prompt === 'string' ? checked.wire.prompt : null;
     return this.tasks.submit(userId, {

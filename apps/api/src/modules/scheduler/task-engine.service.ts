@@ -27,6 +27,24 @@ const MAX_IN_FLIGHT = 32;
 const SWEEP_BATCH = 50;
 const LEASE_TASK_SLOT = new PreparedStatement<{ leased: boolean }>('lease-task-slot', 'SELECT lease_task_slot($1, $2, $3, $4) AS leased');
 
+/** A step of an active task this instance leases: its new state, announced when clients can see a change. */
+const SAVE_TASK = new PreparedStatement('save-task', (dataSource) =>
+  `WITH changed AS (
+     UPDATE generation_tasks
+        SET status = $3::task_status, progress = $4, queue_position = $5,
+            provider_state = provider_state || $6::jsonb,
+            next_poll_at = now() + make_interval(secs => $7::double precision / 1000),
+            lease_owner = CASE WHEN $8 THEN lease_owner END,
+            lease_until = CASE WHEN $8 THEN now() + make_interval(secs => $9) END,
+            submitted_at = CASE WHEN $3::task_status <> 'pending' THEN coalesce(submitted_at, now()) END,
+            started_at = CASE WHEN $3::task_status = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
+            updated_at = CASE WHEN $10 THEN now() ELSE updated_at END
+      WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'submitted', 'queued', 'running')
+      RETURNING ${columnList(dataSource, GenerationTask)})
+   SELECT ${columnList(dataSource, GenerationTask, 'changed')}, CASE WHEN $10 THEN ${notifyTaskSql('id', 'user_id')} END AS notified
+     FROM changed`,
+);
+
 /** Results fetched from the provider but not yet in our storage, kept in the provider state. */
 interface PendingOutputs {
   outputs: TaskOutput[];
@@ -58,7 +76,6 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
   private stopped = false;
   private sweptAt = 0;
   private readonly webhookKey: Buffer;
-  private saveTask?: PreparedStatement;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -390,24 +407,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     const queuePosition = change.queuePosition === undefined ? task.queuePosition : change.queuePosition;
     const visible = status !== task.status || progress !== task.progress || queuePosition !== task.queuePosition;
     // One statement (its own transaction): polls are the engine's most frequent write.
-    this.saveTask ??= new PreparedStatement(
-      'save-task',
-      `WITH changed AS (
-         UPDATE generation_tasks
-            SET status = $3::task_status, progress = $4, queue_position = $5,
-                provider_state = provider_state || $6::jsonb,
-                next_poll_at = now() + make_interval(secs => $7::double precision / 1000),
-                lease_owner = CASE WHEN $8 THEN lease_owner END,
-                lease_until = CASE WHEN $8 THEN now() + make_interval(secs => $9) END,
-                submitted_at = CASE WHEN $3::task_status <> 'pending' THEN coalesce(submitted_at, now()) END,
-                started_at = CASE WHEN $3::task_status = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
-                updated_at = CASE WHEN $10 THEN now() ELSE updated_at END
-          WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'submitted', 'queued', 'running')
-          RETURNING ${columnList(this.dataSource, GenerationTask)})
-       SELECT ${columnList(this.dataSource, GenerationTask, 'changed')}, CASE WHEN $10 THEN ${notifyTaskSql('id', 'user_id')} END AS notified
-         FROM changed`,
-    );
-    const rows = await this.saveTask.rows(this.dataSource, [
+    const rows = await SAVE_TASK.rows(this.dataSource, [
       task.id,
       this.owner,
       status,

@@ -18,6 +18,22 @@ import { adapterView, TaskEngine } from './task-engine.service.js';
 import { TaskTransitions } from './task-transitions.service.js';
 import { notifyTaskSql, TaskViews } from './task-views.service.js';
 
+/**
+ * Records a task leased by its instance, charges its price with the ledger row and announces it,
+ * in one statement: nothing is recorded when the balance is too low.
+ */
+const RECORD_TASK = new PreparedStatement('record-task', (dataSource) =>
+  `WITH ${CreditsService.chargeInStatement({ user: '$2', amount: '$9', task: '$1', reason: '$12' })},
+   task AS (
+     INSERT INTO generation_tasks (id, user_id, provider, model, kind, action, prompt, input, cost, deadline_at, next_poll_at, lease_owner, lease_until)
+     SELECT $1, $2, $3, $4, $5::media_kind, $6, $7, $8::jsonb, $9,
+            now() + make_interval(secs => $10::integer), now(), $13, now() + make_interval(secs => $11::integer)
+      WHERE $9::integer = 0 OR EXISTS (SELECT 1 FROM charge)
+     RETURNING ${columnList(dataSource, GenerationTask)})
+   SELECT ${columnList(dataSource, GenerationTask, 'task')}, ${notifyTaskSql('task.id', 'task.user_id')} AS notified
+     FROM task`,
+);
+
 /** What a provider module asks the engine to run, after validating it with its own DTO. */
 export interface TaskRequest {
   provider: string;
@@ -33,8 +49,6 @@ export interface TaskRequest {
 /** Submission, cancellation and webhooks: the task engine's doors for requests. */
 @Injectable()
 export class TasksService {
-  private recordTask?: PreparedStatement;
-
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -62,19 +76,7 @@ export class TasksService {
     const deadlineSeconds = limits.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS[request.kind];
     // Recorded leased by this instance: the engine leaves it alone while it is submitted here (and
     // takes it over if this instance dies before it is).
-    this.recordTask ??= new PreparedStatement(
-      'record-task',
-      `WITH ${CreditsService.chargeInStatement({ user: '$2', amount: '$9', task: '$1', reason: '$12' })},
-       task AS (
-         INSERT INTO generation_tasks (id, user_id, provider, model, kind, action, prompt, input, cost, deadline_at, next_poll_at, lease_owner, lease_until)
-         SELECT $1, $2, $3, $4, $5::media_kind, $6, $7, $8::jsonb, $9,
-                now() + make_interval(secs => $10::integer), now(), $13, now() + make_interval(secs => $11::integer)
-          WHERE $9::integer = 0 OR EXISTS (SELECT 1 FROM charge)
-         RETURNING ${columnList(this.dataSource, GenerationTask)})
-       SELECT ${columnList(this.dataSource, GenerationTask, 'task')}, ${notifyTaskSql('task.id', 'task.user_id')} AS notified
-         FROM task`,
-    );
-    const rows = await this.recordTask.rows(this.dataSource, [
+    const rows = await RECORD_TASK.rows(this.dataSource, [
       id,
       userId,
       request.provider,
