@@ -13,8 +13,8 @@ export class FormErrors {
   all = $state<Record<string, ErrorMessage[]>>({});
 
   get(field: string): string[] | undefined {
-    const messages = this.all[field]?.map((message) => (typeof message === 'function' ? message() : message)).filter(Boolean);
-    return messages?.length ? messages : undefined;
+    const messages = worded(this.all[field]);
+    return messages.length ? messages : undefined;
   }
 
   get empty(): boolean {
@@ -28,9 +28,9 @@ export class FormErrors {
    */
   check(rules: () => ErrorInput): boolean {
     const failing = Object.entries(rules())
-      .filter(([, value]) => wording(value) !== '')
+      .filter(([, value]) => worded(value).length > 0)
       .map(([field]) => field);
-    this.all = Object.fromEntries(failing.map((field) => [field, [() => wording(rules()[field])]]));
+    this.all = Object.fromEntries(failing.map((field) => [field, [() => worded(rules()[field]).join(' ')]]));
     return failing.length === 0;
   }
 
@@ -50,9 +50,10 @@ export class FormErrors {
   }
 }
 
-function wording(value: ErrorMessage | ErrorMessage[] | null | undefined): string {
+/** The messages as they read now, the empty ones (a rule that passes now) left out. */
+function worded(value: ErrorMessage | ErrorMessage[] | null | undefined): string[] {
   const messages = Array.isArray(value) ? value : value ? [value] : [];
-  return messages.map((message) => (typeof message === 'function' ? message() : message)).filter(Boolean).join(' ');
+  return messages.map((message) => (typeof message === 'function' ? message() : message)).filter(Boolean);
 }
 
 function withErrors(next: Record<string, ErrorMessage[]>, errors: ErrorInput | FieldErrors): Record<string, ErrorMessage[]> {
