@@ -1,18 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/**
- * Leasing a provider slot for a just-recorded task in one call. The task is recorded already leased
- * by the submitting instance (so the engine leaves it alone even if this call comes late); here,
- * under the per-provider lock, the other slots in use are counted with a snapshot taken after the
- * lock (each statement of a PL/pgSQL function sees a fresh one), so two instances never hand out
- * the same slot and no client round trip happens while the lock is held. Without a free slot the
- * lease is given up and the task is due for the engine, which starts it when a slot frees.
- */
-export class SubmissionPath1795262000000 implements MigrationInterface {
-  name = 'SubmissionPath1795262000000';
-
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`
+/** The first version of the function, kept for `TaskSlotsTaken`'s revert. */
+export const LEASE_TASK_SLOT_FIRST = `
       CREATE FUNCTION lease_task_slot(task uuid, owner text, lease_seconds integer, slots integer) RETURNS boolean
       LANGUAGE plpgsql VOLATILE AS $$
       DECLARE
@@ -42,7 +31,21 @@ export class SubmissionPath1795262000000 implements MigrationInterface {
          WHERE id = task AND lease_owner = owner AND status = 'pending';
         RETURN false;
       END
-      $$`);
+      $$`;
+
+/**
+ * Leasing a provider slot for a just-recorded task in one call. The task is recorded already leased
+ * by the submitting instance (so the engine leaves it alone even if this call comes late); here,
+ * under the per-provider lock, the other slots in use are counted with a snapshot taken after the
+ * lock (each statement of a PL/pgSQL function sees a fresh one), so two instances never hand out
+ * the same slot and no client round trip happens while the lock is held. Without a free slot the
+ * lease is given up and the task is due for the engine, which starts it when a slot frees.
+ */
+export class SubmissionPath1795262000000 implements MigrationInterface {
+  name = 'SubmissionPath1795262000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(LEASE_TASK_SLOT_FIRST);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

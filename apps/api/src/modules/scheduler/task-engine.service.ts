@@ -276,15 +276,11 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
    */
   async activeAtProvider(manager: DataSource['manager'], provider: string, max: number): Promise<number> {
     await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`task-slots:${provider}`]);
-    // Jobs at the provider (counted from the index alone), then tasks being submitted to it now:
-    // the same count as the database function `lease_task_slot` (migration SubmissionPath).
-    const [{ active }] = await manager.query(
-      `SELECT (SELECT count(*) FROM (SELECT 1 FROM generation_tasks WHERE provider = $1 AND status IN ('submitted', 'queued', 'running') LIMIT $2) jobs)::int
-            + (SELECT count(*) FROM (SELECT 1 FROM generation_tasks WHERE provider = $1 AND status = 'pending' AND lease_until > now() LIMIT $2) submitting)::int AS active`,
-      [provider, max],
-    );
+    // The same count as `lease_task_slot`'s (migration TaskSlotsTaken), in a statement after the lock.
+    const [{ active }] = await manager.query('SELECT task_slots_taken($1, $2, NULL) AS active', [provider, max]);
     return active;
   }
+
 
   /**
    * Works on one leased task: submit, poll, or store the results it already has. Answers the
