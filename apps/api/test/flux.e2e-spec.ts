@@ -36,7 +36,7 @@ describe('flux', () => {
     expect(catalogue.models.find((m: any) => m.id === 'fal-ai/flux-1/schnell')).toMatchObject({ mode: 'text-to-image', price: 3, parameters: expect.arrayContaining([{ name: 'numInferenceSteps', type: 'integer', min: 1, max: 12, step: 1, default: 4 }]) });
     expect(catalogue.models[0].parameters[0]).not.toHaveProperty('wire');
     const health = await t.http.get('/api/v1/flux/health').set(bearer(user.token)).expect(200);
-    expect(health.body).toMatchObject({ ok: true, usesSandbox: true });
+    expect(health.body).toMatchObject({ ok: true, reason: null, usesSandbox: true });
     const credits = await t.http.get('/api/v1/flux/credits').set(bearer(user.token)).expect(200);
     expect(credits.body.balance).toBe(100);
     expect(credits.body.prices).toHaveLength(11);
@@ -301,10 +301,10 @@ describe('flux', () => {
     expect(saved.body).toMatchObject({ apiKeySet: true, baseUrl: sandboxUrl, maxConcurrentTasks: 2, timeout: 600, defaultModel: 'fal-ai/flux-1/dev', saved: true });
     expect(JSON.stringify(saved.body)).not.toContain('not-the-key');
     const health = await t.http.get('/api/v1/flux/health').set(bearer(admin.token)).expect(200);
-    expect(health.body).toMatchObject({ ok: false, message: expect.stringMatching(/^The key was refused/) });
+    expect(health.body).toMatchObject({ ok: false, reason: 'key_refused', message: expect.stringMatching(/^The key was refused/) });
     // Users learn that it does not work, not the admin's URL or the low-level reason.
     const userHealth = await t.http.get('/api/v1/flux/health').set(bearer(user.token)).expect(200);
-    expect(userHealth.body).toMatchObject({ ok: false, message: 'fal.ai cannot be reached at the moment; please try again later' });
+    expect(userHealth.body).toMatchObject({ ok: false, reason: 'unreachable', message: 'fal.ai cannot be reached at the moment; please try again later' });
     const refused = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/dev', prompt: 'x' }).expect(502);
     expect(refused.body.message).toMatch(/^FLUX \(fal.ai\) refused the request: the API key was not accepted .* \(the 10 credits were refunded\)$/);
     expect(await balance(user.token)).toBe(100);

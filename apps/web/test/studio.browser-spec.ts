@@ -319,8 +319,18 @@ describe('web app: the image studio (Flux)', () => {
     const saved = (await t.http.get('/api/v1/flux/config').set(bearer(admin.token)).expect(200)).body;
     expect(saved).toMatchObject({ timeout: 900, usesSandbox: true, apiKeySet: false, saved: true });
 
+    // A refused key: the reason in the page's language, fal's own words as the detail.
+    const sandboxFal = `${t.baseUrl!.replace('localhost', '127.0.0.1')}/sandbox/fal`;
+    await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ apiKey: 'not-the-key', baseUrl: sandboxFal }).expect(200);
+    await page.reload();
+    await page.locator('[data-testid=flux-api-key-state][data-state=set]').waitFor();
+    await page.click('[data-testid=flux-check]');
+    await page.locator('[data-testid=flux-health-message][data-state=failed][data-reason=key_refused]').waitFor();
+    expect(await health.locator('span').first().textContent()).toBe('fal.ai 拒绝了该 API 密钥：请检查密钥是否完整复制且仍然有效。');
+    expect(await health.locator('[data-testid=check-detail]').textContent()).toMatch(/^详情：The key was refused/);
+
     // A stored key can be forgotten: back to the sandbox.
-    await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ apiKey: 'sandbox-fal-key' }).expect(200);
+    await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ apiKey: 'sandbox-fal-key', baseUrl: '' }).expect(200);
     await page.reload();
     await page.locator('[data-testid=flux-api-key-state][data-state=set]').waitFor();
     await page.check('input[name=fluxClearApiKey]');
@@ -339,6 +349,8 @@ describe('web app: the image studio (Flux)', () => {
     const result = page.locator('[data-testid=storage-test-result]');
     await result.waitFor();
     expect(await result.getAttribute('data-state')).toBe('ok');
+    expect(await result.locator('span').first().textContent()).toBe('存储工作正常：测试文件已写入并删除。');
+    expect(await result.locator('[data-testid=check-detail]').textContent()).toMatch(/^详情：Local storage works/);
     // A second test replaces the answer rather than adding one.
     await page.click('[data-testid=test-storage]');
     await result.waitFor();

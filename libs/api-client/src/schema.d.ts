@@ -1695,7 +1695,12 @@ export interface components {
         };
         FluxHealthDto: {
             ok: boolean;
-            /** @description What was found, in plain words */
+            /**
+             * @description Why the check failed (null when it passed)
+             * @enum {string|null}
+             */
+            reason: "no_key" | "key_refused" | "unreachable" | null;
+            /** @description What was found, in plain words (English) */
             message: string;
             latencyMs: number | null;
             usesSandbox: boolean;

@@ -93,24 +93,24 @@ export class FluxService {
     if (admin) return this.checkHealth(settings);
     // Kept per URL and key, so a check made before the admin changed them is not answered after.
     const found = await this.recentHealth.get(`${settings.baseUrl}\n${settings.apiKey}`);
-    return { ...found, message: found.ok ? 'fal.ai can be reached' : 'fal.ai cannot be reached at the moment; please try again later' };
+    if (found.ok) return { ...found, message: 'fal.ai can be reached' };
+    if (found.reason === 'no_key') return { ...found, message: 'Flux is not set up yet' };
+    return { ...found, reason: 'unreachable', message: 'fal.ai cannot be reached at the moment; please try again later' };
   }
 
   private readonly recentHealth = new RecentlyRead<string, FluxHealthDto>(15_000, async () => this.checkHealth(await this.settings.effective()));
 
   private async checkHealth(settings: EffectiveFluxSettings): Promise<FluxHealthDto> {
     const configured = await this.settings.client(settings);
-    if (!configured) return { ok: false, message: 'No API key is configured', latencyMs: null, usesSandbox: false };
+    if (!configured) return { ok: false, reason: 'no_key', message: 'No API key is configured', latencyMs: null, usesSandbox: false };
     const started = Date.now();
     try {
       await configured.client.check();
-      return { ok: true, message: `Reached ${configured.settings.baseUrl} and the key was accepted`, latencyMs: Date.now() - started, usesSandbox: configured.settings.usesSandbox };
+      return { ok: true, reason: null, message: `Reached ${configured.settings.baseUrl} and the key was accepted`, latencyMs: Date.now() - started, usesSandbox: configured.settings.usesSandbox };
     } catch (error) {
-      const message =
-        error instanceof FalError && error.kind === 'auth'
-          ? `The key was refused: ${error.message}`
-          : `Could not reach ${configured.settings.baseUrl}: ${(error as Error).message}`;
-      return { ok: false, message, latencyMs: Date.now() - started, usesSandbox: configured.settings.usesSandbox };
+      const refused = error instanceof FalError && error.kind === 'auth';
+      const message = refused ? `The key was refused: ${(error as Error).message}` : `Could not reach ${configured.settings.baseUrl}: ${(error as Error).message}`;
+      return { ok: false, reason: refused ? 'key_refused' : 'unreachable', message, latencyMs: Date.now() - started, usesSandbox: configured.settings.usesSandbox };
     }
   }
 

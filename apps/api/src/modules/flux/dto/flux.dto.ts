@@ -193,11 +193,18 @@ export class FluxModelsDto {
   customSize: { min: number; max: number };
 }
 
+/** Why a check of fal failed, for clients to word it in their own language. */
+export const FLUX_HEALTH_REASONS = ['no_key', 'key_refused', 'unreachable'] as const;
+export type FluxHealthReason = (typeof FLUX_HEALTH_REASONS)[number];
+
 export class FluxHealthDto {
   @ApiProperty()
   ok: boolean;
 
-  @ApiProperty({ description: 'What was found, in plain words' })
+  @ApiProperty({ type: String, nullable: true, enum: FLUX_HEALTH_REASONS, enumName: 'FluxHealthReason', description: 'Why the check failed (null when it passed)' })
+  reason: FluxHealthReason | null;
+
+  @ApiProperty({ description: 'What was found, in plain words (English)' })
   message: string;
 
   @ApiProperty({ type: Number, nullable: true })
