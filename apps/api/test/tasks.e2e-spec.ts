@@ -4,7 +4,8 @@ import { ProviderError } from '../src/modules/scheduler/provider-adapter.js';
 import { ProviderRegistry } from '../src/modules/scheduler/provider-registry.js';
 import { TaskEngine } from '../src/modules/scheduler/task-engine.service.js';
 import { TaskTransitions } from '../src/modules/scheduler/task-transitions.service.js';
-import { TaskStatus } from '../src/modules/scheduler/generation-task.entity.js';
+import { DataSource } from 'typeorm';
+import { GenerationTask, TaskStatus } from '../src/modules/scheduler/generation-task.entity.js';
 import { TasksService } from '../src/modules/scheduler/tasks.service.js';
 import { createFakeAdapter, type FakeAdapter, type FakeProvider, startFakeProvider } from './fixtures/fake-provider.mjs';
 import { bearer, signUp, queryDatabase, startTestApp, type TestApp } from './test-app.js';
@@ -179,6 +180,22 @@ describe('task engine', () => {
     expect(done.status).toBe('succeeded');
     expect(done.outputs).toHaveLength(1);
     expect(await sql(`SELECT status FROM media_files WHERE source_task_id = $1`, [task.id])).toEqual([{ status: 'stored' }]);
+  });
+
+  it('keeps the results when an instance whose lease ran out finishes storing after the one that took over', async () => {
+    const user = await signUp(t.http);
+    const task = await submit(user.id, 'handed over');
+    const done = await waitForTask(user.token, task.id);
+    expect(done.status).toBe('succeeded');
+    // The slow instance's view: still running, its outputs fetched but (it believes) not yet stored.
+    const stale = await t.app.get(DataSource).getRepository(GenerationTask).findOneByOrFail({ id: task.id });
+    Object.assign(stale, { status: TaskStatus.Running, finishedAt: null, providerState: { ...stale.providerState, pendingOutputs: { outputs: [{ url: `${provider.url}/gone.png` }] } } });
+    await t.app.get(TaskEngine).process(stale);
+    // It lost the race to the end, but the records it shares with the winner are the task's results.
+    expect(await sql(`SELECT status FROM media_files WHERE source_task_id = $1`, [task.id])).toEqual([{ status: 'stored' }]);
+    const after = await waitForTask(user.token, task.id);
+    expect(after.outputs).toHaveLength(1);
+    await t.http.get(after.outputs[0].url).expect(200);
   });
 
   it('fails, refunds and cancels at the provider a task past its deadline', async () => {

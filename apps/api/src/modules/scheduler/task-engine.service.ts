@@ -452,10 +452,13 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
       clearInterval(renew);
     }
     const { won } = await this.transitions.finish(task.id, TaskStatus.Succeeded, { refund: false });
-    if (!won) {
-      // Canceled or past its deadline (and refunded) meanwhile: its results go with it.
-      for (const file of stored) await this.mediaFiles.delete(task.userId, file.id);
-    }
+    if (won) return;
+    // An instance that took the task over (this one's lease ran out while copying) may have
+    // finished it first, with these same records: they are its results then.
+    const ended = await this.dataSource.getRepository(GenerationTask).findOne({ where: { id: task.id }, select: { id: true, status: true } });
+    if (ended?.status === TaskStatus.Succeeded) return;
+    // Canceled or past its deadline (and refunded) meanwhile: its results go with it.
+    for (const file of stored) await this.mediaFiles.delete(task.userId, file.id);
   }
 
   private async storeOutput(task: GenerationTask, index: number, output: TaskOutput): Promise<MediaFile> {
