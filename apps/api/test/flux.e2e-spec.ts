@@ -259,14 +259,52 @@ describe('flux', () => {
     }
   });
 
+  it('never submits twice when fal took the job but its answer was unreadable', async () => {
+    const user = await signUp(t.http);
+    const submissions = async () => (await t.http.get('/sandbox/_control/requests?provider=fal').expect(200)).body.filter((r: any) => r.method === 'POST').length;
+    const before = await submissions();
+    await t.http.post('/sandbox/_control/faults').send({ provider: 'fal', malformedJson: 1 }).expect(200);
+    let created;
+    try {
+      // The job is known by its x-fal-request-id header, so it is queued, not sent again.
+      created = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/schnell', prompt: 'garbled answer' }).expect(201);
+      expect(created.body.status).toBe('queued');
+    } finally {
+      await t.http.post('/sandbox/_control/faults').send({ provider: 'fal' }).expect(200);
+    }
+    expect((await waitForTask(user.token, created.body.id)).status).toBe('succeeded');
+    expect(await submissions()).toBe(before + 1);
+  });
+
   it('cancels a running generation at fal', async () => {
     const user = await signUp(t.http);
     const created = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/schnell', prompt: 'sandbox:slow mountains' }).expect(201);
     await waitForTask(user.token, created.body.id, (task) => task.status === 'running');
     const canceled = await t.http.delete(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token)).expect(200);
-    expect(canceled.body.task.status).toBe('canceled');
+    expect(canceled.body).toMatchObject({ refunded: 0, task: { status: 'canceled' } });
     const other = await signUp(t.http);
     await t.http.get(`/api/v1/flux/task/${created.body.id}`).set(bearer(other.token)).expect(404);
+    // A second cancel (or one that lost a race with this one) says so.
+    const again = await t.http.delete(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token)).expect(409);
+    expect(again.body.message).toBe('The task has already been canceled');
+  });
+
+  it('does not refund a job fal had started although no poll had seen it yet', async () => {
+    const user = await signUp(t.http);
+    const created = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/schnell', prompt: 'sandbox:slow unseen start' }).expect(201);
+    // No poll until the cancel: the task still reads "queued" while fal runs the job.
+    await queryDatabase(t.database, `UPDATE generation_tasks SET next_poll_at = now() + interval '1 hour' WHERE id = $1`, [created.body.id]);
+    const statusUrl = (await queryDatabase(t.database, `SELECT provider_state->'request'->>'statusUrl' AS url FROM generation_tasks WHERE id = $1`, [created.body.id]))[0].url as string;
+    const started = Date.now();
+    while ((await (await fetch(statusUrl, { headers: { Authorization: 'Key sandbox-fal-key' } })).json()).status !== 'IN_PROGRESS') {
+      if (Date.now() - started > 10_000) throw new Error('the sandbox job never started');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect((await t.http.get(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token)).expect(200)).body.status).toBe('queued');
+    const canceled = await t.http.delete(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token)).expect(200);
+    expect(canceled.body).toMatchObject({ refunded: 0, task: { status: 'canceled', error: 'Canceled while running' } });
+    expect(canceled.body.message).toMatch(/it had already started, so the 3 credits are not refunded/);
+    expect(await balance(user.token)).toBe(97);
   });
 
   it('finishes through the webhook when fal calls back, without waiting for a poll', async () => {

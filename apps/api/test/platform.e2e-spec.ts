@@ -71,6 +71,9 @@ describe('platform', () => {
       expect(other.body).toEqual({ statusCode: 415, error: 'Unsupported Media Type', message: expect.stringContaining('Send the body as JSON') });
     }
     await t.http.post('/api/v1/auths/signin').set('Content-Type', 'application/json; charset=utf-8').send('{}').expect(400);
+    // Nesting that would exhaust the validator's stack is refused before it gets there.
+    const deep = await t.http.post('/api/v1/auths/signin').set('Content-Type', 'application/json').send(`{"email":${'['.repeat(900)}${']'.repeat(900)}}`).expect(400);
+    expect(deep.body).toMatchObject({ statusCode: 400, details: [{ field: expect.stringMatching(/^email(\.0)+$/), messages: [expect.stringContaining('nested too deeply')] }] });
   });
 
   it('sets security headers and a request id', async () => {

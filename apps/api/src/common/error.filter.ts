@@ -44,7 +44,7 @@ export function toErrorBody(exception: unknown): { body: ErrorBody; headers: Rec
     const code = (exception as QueryFailedError & { driverError?: { code?: string } }).driverError?.code;
     // Safety nets for races that services cannot rule out up front.
     if (code === '23505') return { body: errorBody(409, 'This value is already in use'), headers };
-    if (code === '22P02') return { body: errorBody(400, 'A value has the wrong format'), headers };
+    if (code === '22P02' || code === '22007' || code === '22008') return { body: errorBody(400, 'A value has the wrong format'), headers };
     // Text PostgreSQL cannot store (U+0000, broken UTF-8) that came in another way than a JSON body.
     if (code === '22021' || code === '22P05') return { body: errorBody(400, 'A value contains a character that cannot be stored'), headers };
   }

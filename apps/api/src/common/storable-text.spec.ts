@@ -1,6 +1,8 @@
-import { findUnstorableText } from './storable-text.js';
+import { findUnacceptableValue, MAX_BODY_DEPTH } from './storable-text.js';
 
-describe('findUnstorableText', () => {
+const findUnstorableText = (value: unknown) => findUnacceptableValue(value)?.field ?? null;
+
+describe('findUnacceptableValue', () => {
   it('accepts ordinary text, emoji (surrogate pairs), numbers and nesting', () => {
     expect(findUnstorableText({ prompt: '一只狐狸 🦊 in snow', n: 2, ok: true, list: ['a', { b: 'c' }], none: null })).toBeNull();
     expect(findUnstorableText(undefined)).toBeNull();
@@ -18,5 +20,12 @@ describe('findUnstorableText', () => {
     expect(findUnstorableText({ prompt: '\udc00b' })).toBe('prompt');
     expect(findUnstorableText({ prompt: '\udfff\ud800' })).toBe('prompt');
     expect(findUnstorableText({ input: { 'k\u0000': 1 } })).toBe('input.k\u0000');
+  });
+
+  it('names a value nested deeper than the limit, and accepts the limit itself', () => {
+    const nest = (levels: number): unknown => (levels === 0 ? 'x' : [nest(levels - 1)]);
+    expect(findUnacceptableValue({ a: nest(MAX_BODY_DEPTH - 1) })).toBeNull();
+    const deep = findUnacceptableValue({ prompt: nest(5000) });
+    expect(deep).toEqual({ field: `prompt${'.0'.repeat(MAX_BODY_DEPTH - 1)}`, message: expect.stringMatching(/is nested too deeply \(more than 32 levels\)$/) });
   });
 });

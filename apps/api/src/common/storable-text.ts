@@ -3,41 +3,47 @@ import { errorBody } from './error.filter.js';
 
 /** U+0000, which PostgreSQL cannot store in text or JSON, or half of a surrogate pair (not UTF-8). */
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/**
+ * Nesting no request of ours (nor a provider's callback) comes near; deeper bodies would overflow
+ * the stack of the validation that follows.
+ */
+export const MAX_BODY_DEPTH = 32;
+
+export interface BodyProblem {
+  /** The path of the value: `prompt`, `imageUrls.1`, `imageSize.width` (`body` for the whole). */
+  field: string;
+  message: string;
+}
 
 /**
- * The path (`prompt`, `imageUrls.1`, `imageSize.width`) of the first string in a parsed body that
- * could not be stored, or null. Keys count too: they end up in stored JSON.
+ * The first value in a parsed body that could not be stored (keys count too: they end up in
+ * stored JSON), or that is nested deeper than `MAX_BODY_DEPTH`; null when there is none.
  */
-export function findUnstorableText(value: unknown, path = ''): string | null {
-  if (typeof value === 'string') return UNSTORABLE.test(value) ? path || 'body' : null;
-  if (Array.isArray(value)) {
-    for (const [index, item] of value.entries()) {
-      const found = findUnstorableText(item, path ? `${path}.${index}` : String(index));
-      if (found) return found;
-    }
-    return null;
-  }
-  if (typeof value === 'object' && value !== null) {
-    for (const [key, item] of Object.entries(value)) {
-      const field = path ? `${path}.${key}` : key;
-      if (UNSTORABLE.test(key)) return field;
-      const found = findUnstorableText(item, field);
-      if (found) return found;
-    }
+export function findUnacceptableValue(value: unknown, path = '', depth = 0): BodyProblem | null {
+  const field = path || 'body';
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? { field, message: `${field} contains a character that cannot be stored (U+0000 or an unpaired surrogate)` } : null;
+  if (typeof value !== 'object' || value === null) return null;
+  if (depth >= MAX_BODY_DEPTH) return { field, message: `${field} is nested too deeply (more than ${MAX_BODY_DEPTH} levels)` };
+  const entries: Array<[string, unknown]> = Array.isArray(value) ? value.map((item, index) => [String(index), item]) : Object.entries(value);
+  for (const [key, item] of entries) {
+    const child = path ? `${path}.${key}` : key;
+    if (UNSTORABLE.test(key)) return { field: child, message: `${child} contains a character that cannot be stored (U+0000 or an unpaired surrogate)` };
+    const found = findUnacceptableValue(item, child, depth + 1);
+    if (found) return found;
   }
   return null;
 }
 
 /**
- * Refuses a request whose JSON body or query string holds text the database cannot store, with a
- * 400 naming the field, before any of it is half-written (PostgreSQL would fail the statement).
+ * Refuses a request whose JSON body or query string holds text the database cannot store, or a
+ * body nested absurdly deep, with a 400 naming the field, before any of it is half-written
+ * (PostgreSQL would fail the statement; validation would run out of stack).
  */
-export function refuseUnstorableText(req: Request, res: Response, next: NextFunction): void {
+export function refuseUnacceptableValues(req: Request, res: Response, next: NextFunction): void {
   const query = req.url.indexOf('?');
-  const field =
-    findUnstorableText(req.body) ??
-    (query >= 0 ? findUnstorableText(Object.fromEntries(new URLSearchParams(req.url.slice(query + 1)))) : null);
-  if (!field) return next();
-  const message = `${field} contains a character that cannot be stored (U+0000 or an unpaired surrogate)`;
-  res.status(400).json(errorBody(400, message, [{ field, messages: [message] }]));
+  const problem =
+    findUnacceptableValue(req.body) ??
+    (query >= 0 ? findUnacceptableValue(Object.fromEntries(new URLSearchParams(req.url.slice(query + 1)))) : null);
+  if (!problem) return next();
+  res.status(400).json(errorBody(400, problem.message, [{ field: problem.field, messages: [problem.message] }]));
 }

@@ -52,6 +52,26 @@ describe('fal client', () => {
     expect(appOf('workflows/someone/flow/x')).toBe('workflows/someone/flow');
   });
 
+  it('never sends a submission fal accepted again: an unreadable answer is read by its x-fal-request-id, or is final', async () => {
+    const { fetchImpl, requests } = fakeFetch([
+      { status: 200, body: '{"request_id": "80e7', headers: { 'x-fal-request-id': 'r2' } },
+      { status: 200, body: '<html>oops</html>' },
+      { status: 200, body: { status: 'IN_QUEUE' } },
+    ]);
+    const client = new FalClient({ apiKey: 'k', fetch: fetchImpl });
+    const salvaged = await client.submit('fal-ai/flux-1/dev', { prompt: 'x' });
+    expect(salvaged).toEqual({
+      requestId: 'r2',
+      responseUrl: 'https://queue.fal.run/fal-ai/flux-1/requests/r2',
+      statusUrl: 'https://queue.fal.run/fal-ai/flux-1/requests/r2/status',
+      cancelUrl: 'https://queue.fal.run/fal-ai/flux-1/requests/r2/cancel',
+      queuePosition: null,
+    });
+    await expect(client.submit('fal-ai/flux-1/dev', { prompt: 'x' })).rejects.toMatchObject({ kind: 'final', message: expect.stringMatching(/not sent again/) });
+    await expect(client.submit('fal-ai/flux-1/dev', { prompt: 'x' })).rejects.toMatchObject({ kind: 'final' });
+    expect(requests).toHaveLength(3);
+  });
+
   it('reads 202 status answers as answers and maps each documented state', async () => {
     const { fetchImpl, requests } = fakeFetch([
       { status: 202, body: { ...submitted, status: 'IN_QUEUE', queue_position: 3 } },

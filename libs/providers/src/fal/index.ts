@@ -28,7 +28,7 @@ export class FalError extends Error {
   constructor(
     readonly kind: FalErrorKind,
     message: string,
-    readonly details: { status?: number; errorType?: string | null; fields?: FalFieldError[]; retryAfterMs?: number } = {},
+    readonly details: { status?: number; errorType?: string | null; fields?: FalFieldError[]; retryAfterMs?: number; requestId?: string | null } = {},
   ) {
     super(message);
     this.name = 'FalError';
@@ -150,7 +150,7 @@ export class FalClient {
     this.fetch = options.fetch ?? nodeFetch;
   }
 
-  private async call(method: string, url: string, body?: unknown): Promise<{ status: number; body: unknown; text: string }> {
+  private async call(method: string, url: string, body?: unknown): Promise<{ status: number; body: unknown; text: string; requestId: string | null }> {
     let response: JsonApiResponse;
     try {
       response = await this.fetch(url, {
@@ -164,30 +164,46 @@ export class FalClient {
       throw new FalError('retryable', `fal.ai ${reason}`);
     }
     const text = await response.text().catch(() => '');
+    const requestId = response.headers.get('x-fal-request-id');
     let parsed: unknown = null;
     try {
       parsed = text ? JSON.parse(text) : null;
     } catch {
-      if (response.ok) throw new FalError('retryable', `fal.ai answered something unreadable (HTTP ${response.status})`, { status: response.status });
+      if (response.ok) throw new FalError('retryable', `fal.ai answered something unreadable (HTTP ${response.status})`, { status: response.status, requestId });
     }
     if (!response.ok) throw classifyError(response.status, parsed, response.headers);
-    return { status: response.status, body: parsed, text };
+    return { status: response.status, body: parsed, text, requestId };
   }
 
-  /** Queues a request; `webhookUrl` becomes `fal_webhook`, called once the request is done. */
+  /**
+   * Queues a request; `webhookUrl` becomes `fal_webhook`, called once the request is done. A 2xx
+   * means fal took the job (and bills it): when its body cannot be read, the `x-fal-request-id`
+   * header still identifies the job; without either the answer is final, because sending the
+   * request again would start (and bill) a second job.
+   */
   async submit(endpointId: string, input: Record<string, unknown>, options: { webhookUrl?: string | null } = {}): Promise<FalQueueHandle & { queuePosition: number | null }> {
     const query = options.webhookUrl ? `?fal_webhook=${encodeURIComponent(options.webhookUrl)}` : '';
-    const { body } = await this.call('POST', `${this.baseUrl}/${endpointId}${query}`, input);
-    const answer = body as { request_id?: unknown; status_url?: unknown; response_url?: unknown; cancel_url?: unknown; queue_position?: unknown };
-    if (typeof answer?.request_id !== 'string') throw new FalError('retryable', 'fal.ai accepted the request without a request id');
-    const app = `${this.baseUrl}/${appOf(endpointId)}/requests/${answer.request_id}`;
+    let body: unknown;
+    let headerId: string | null;
+    try {
+      ({ body, requestId: headerId } = await this.call('POST', `${this.baseUrl}/${endpointId}${query}`, input));
+    } catch (error) {
+      const accepted = error instanceof FalError && (error.details.status ?? 0) >= 200 && (error.details.status ?? 0) < 300;
+      if (!accepted) throw error;
+      body = null;
+      headerId = error.details.requestId ?? null;
+    }
+    const answer = body as { request_id?: unknown; status_url?: unknown; response_url?: unknown; cancel_url?: unknown; queue_position?: unknown } | null;
+    const requestId = typeof answer?.request_id === 'string' ? answer.request_id : headerId;
+    if (!requestId) throw new FalError('final', 'fal.ai accepted the request but did not say which job it started; it was not sent again, so as not to start a second job');
+    const app = `${this.baseUrl}/${appOf(endpointId)}/requests/${requestId}`;
     return {
-      requestId: answer.request_id,
+      requestId,
       // The returned URLs are authoritative; the built ones only stand in if fal left them out.
-      responseUrl: typeof answer.response_url === 'string' ? answer.response_url : app,
-      statusUrl: typeof answer.status_url === 'string' ? answer.status_url : `${app}/status`,
-      cancelUrl: typeof answer.cancel_url === 'string' ? answer.cancel_url : `${app}/cancel`,
-      queuePosition: typeof answer.queue_position === 'number' ? answer.queue_position : null,
+      responseUrl: typeof answer?.response_url === 'string' ? answer.response_url : app,
+      statusUrl: typeof answer?.status_url === 'string' ? answer.status_url : `${app}/status`,
+      cancelUrl: typeof answer?.cancel_url === 'string' ? answer.cancel_url : `${app}/cancel`,
+      queuePosition: typeof answer?.queue_position === 'number' ? answer.queue_position : null,
     };
   }
 

@@ -155,11 +155,16 @@ export class FluxAdapter implements ProviderAdapter {
     const request = (task.providerState as FalState).request;
     if (!request) return { canceled: true };
     const { client } = await this.client();
+    const gone = 'fal.ai no longer knows this request';
     try {
+      // fal's answer to a cancel does not say whether the job had started (and is billed): its status does.
+      const before = await client.status(request);
+      if (before.status === 'COMPLETED') return { canceled: false, reason: 'fal.ai has already finished it' };
       const outcome = await client.cancel(request);
-      if (outcome === 'CANCELLATION_REQUESTED') return { canceled: true };
-      return { canceled: false, reason: outcome === 'ALREADY_COMPLETED' ? 'fal.ai has already finished it' : 'fal.ai no longer knows this request' };
+      if (outcome === 'CANCELLATION_REQUESTED') return { canceled: true, started: before.status === 'IN_PROGRESS' };
+      return { canceled: false, reason: outcome === 'ALREADY_COMPLETED' ? 'fal.ai has already finished it' : gone };
     } catch (error) {
+      if (error instanceof FalError && error.details.status === 404) return { canceled: false, reason: gone };
       throw this.translate(error);
     }
   }

@@ -56,8 +56,11 @@ export class ProviderError extends Error {
 }
 
 export type CancelOutcome =
-  /** The provider stopped the job. */
-  | { canceled: true }
+  /**
+   * The provider stopped the job. `started`: it had begun working on it, so the provider bills it
+   * and the task is not refunded (our own record may not know yet).
+   */
+  | { canceled: true; started?: boolean }
   /** It had already finished or can no longer be stopped. */
   | { canceled: false; reason: string };
 

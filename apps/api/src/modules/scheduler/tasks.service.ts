@@ -34,6 +34,13 @@ const RECORD_TASK = new PreparedStatement('record-task', (dataSource) =>
      FROM task`,
 );
 
+/** 409 for a task that has ended: there is nothing left to cancel. */
+function refuseEnded(task: GenerationTask): void {
+  if (task.status === TaskStatus.Succeeded || task.status === TaskStatus.Failed || task.status === TaskStatus.Canceled) {
+    throw new ConflictException(`The task has already ${task.status === TaskStatus.Canceled ? 'been canceled' : task.status}`);
+  }
+}
+
 /** What a provider module asks the engine to run, after validating it with its own DTO. */
 export interface TaskRequest {
   provider: string;
@@ -129,9 +136,7 @@ export class TasksService {
 
   async cancel(userId: string, taskId: string): Promise<CancelResultDto> {
     const task = await this.views.own(userId, taskId);
-    if (task.status === TaskStatus.Succeeded || task.status === TaskStatus.Failed || task.status === TaskStatus.Canceled) {
-      throw new ConflictException(`The task has already ${task.status === TaskStatus.Canceled ? 'been canceled' : task.status}`);
-    }
+    refuseEnded(task);
     const adapter = this.registry.get(task.provider);
     const atProvider = task.status !== TaskStatus.Pending || Object.keys(task.providerState).length > 0;
     if (!atProvider) {
@@ -149,13 +154,16 @@ export class TasksService {
       const reason = error instanceof ProviderError ? error.message : 'it could not be reached';
       throw new BadGatewayException(`${adapter.displayName} did not confirm the cancellation (${reason}); the task keeps running`);
     }
+    // The task as it is now: another request may have ended it, or a poll seen it start, meanwhile.
+    const current = await this.views.own(userId, taskId);
+    refuseEnded(current);
     if (!outcome.canceled) {
       await this.dataSource.query(`UPDATE generation_tasks SET next_poll_at = now() WHERE id = $1 AND status IN ('pending', 'submitted', 'queued', 'running')`, [task.id]);
       this.engine.kick();
       throw new ConflictException(`Too late to cancel: ${outcome.reason}`);
     }
     // A job that never started costs nothing; one the provider had already started working on is not refunded.
-    const started = task.status === TaskStatus.Running || task.startedAt !== null;
+    const started = current.status === TaskStatus.Running || current.startedAt !== null || outcome.started === true;
     const { won, refunded } = await this.transitions.finish(task.id, TaskStatus.Canceled, {
       refund: !started,
       reason: 'Canceled before it started',
