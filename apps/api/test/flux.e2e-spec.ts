@@ -259,6 +259,18 @@ describe('flux', () => {
     }
   });
 
+  it('documents text-to-image examples that work as they stand (the explorer\'s "Try it out")', async () => {
+    const user = await signUp(t.http);
+    await t.http.post('/api/v1/admin/credits/grant').set(bearer(admin.token)).send({ userId: user.id, amount: 100, reason: 'examples' }).expect(200);
+    const document = (await t.http.get('/api/docs/openapi.json').expect(200)).body;
+    const examples = document.paths['/api/v1/flux/text-to-image'].post.requestBody.content['application/json'].examples;
+    expect(Object.keys(examples).length).toBeGreaterThanOrEqual(3);
+    for (const [name, example] of Object.entries(examples) as Array<[string, { value: unknown }]>) {
+      const created = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send(example.value as object);
+      expect({ name, status: created.status, details: created.body.details }).toEqual({ name, status: 201, details: undefined });
+    }
+  });
+
   it('never submits twice when fal took the job but its answer was unreadable', async () => {
     const user = await signUp(t.http);
     const submissions = async () => (await t.http.get('/sandbox/_control/requests?provider=fal').expect(200)).body.filter((r: any) => r.method === 'POST').length;

@@ -109,9 +109,9 @@ describe('web app: history, live tasks and prices', () => {
     await page.waitForSelector('[data-testid=credit-balance][data-balance="80"]');
     await card(queued.id).locator('[data-testid=task-cancel]').click();
     await page.waitForSelector(`[data-testid=task-card][data-task-id="${queued.id}"][data-status=canceled]`);
-    // The refund shows in the sidebar, and the API's words in a toast.
+    // The refund shows in the sidebar and in a toast, in the page's language.
     await page.waitForSelector('[data-testid=credit-balance][data-balance="90"]');
-    await page.locator('[data-testid=toast]', { hasText: 'credits were refunded' }).first().waitFor();
+    await page.locator('[data-testid=toast]', { hasText: '任务已取消，已退还 10 积分' }).first().waitFor();
     expect(await balance(user.token)).toBe(90);
 
     const slow = await submit(user.id, 'takes forever fake:slow');
@@ -124,10 +124,18 @@ describe('web app: history, live tasks and prices', () => {
       { id: slow.id, text: before },
       { timeout: 5000 },
     );
+    // It has started, so the provider's work is paid for: the card asks first.
     await running.locator('[data-testid=task-cancel]').click();
+    const dialog = page.locator('[data-testid=confirm-dialog]');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain('取消后不会退还这 10 积分');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    expect(await running.getAttribute('data-status')).toBe('running');
+    await running.locator('[data-testid=task-cancel]').click();
+    await page.click('[data-testid=confirm-cancel-task]');
     await page.waitForSelector(`[data-testid=task-card][data-task-id="${slow.id}"][data-status=canceled]`);
-    // It had started, so the provider's work is paid for.
-    await page.locator('[data-testid=toast]', { hasText: 'are not refunded' }).first().waitFor();
+    await page.locator('[data-testid=toast]', { hasText: '已开始的任务不退还积分' }).first().waitFor();
     expect(await balance(user.token)).toBe(80);
     await page.waitForSelector('[data-testid=credit-balance][data-balance="80"]');
     expect(await shownBalance()).toBe('80');

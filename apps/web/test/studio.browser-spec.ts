@@ -102,6 +102,8 @@ describe('web app: the image studio (Flux)', () => {
     await page.click('[data-testid=studio-submit]');
     first = await newestJob();
     await page.waitForSelector(`[data-testid=studio-jobs] [data-testid=task-card][data-task-id="${first}"][data-status=succeeded]`);
+    // The recent section does not stand empty under its heading.
+    expect(await page.textContent('[data-testid=studio-recent-none-older]')).toBe('在此之前没有其他 Flux 生成记录。');
     const statuses = await page.evaluate(() => (window as unknown as { statuses: string[] }).statuses);
     expect(['pending', 'submitted', 'queued', 'running']).toContain(statuses[0]);
     expect(statuses.at(-1)).toBe('succeeded');

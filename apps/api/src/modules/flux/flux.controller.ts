@@ -116,6 +116,24 @@ export class FluxController {
   @Post('text-to-image')
   @Authenticated()
   @ApiOperation({ summary: 'Generate images from a prompt; reserves the price and answers with the task' })
+  @ApiBody({
+    type: FluxTextToImageDto,
+    // Each model takes its own parameters (GET /flux/models): examples that are valid as they stand.
+    examples: {
+      schnell: {
+        summary: 'FLUX.1 [schnell]: a size preset, 1 to 12 steps',
+        value: { model: 'fal-ai/flux-1/schnell', prompt: 'a red fox in fresh snow, golden hour', numImages: 1, imageSize: 'landscape_4_3', numInferenceSteps: 4, seed: 42, outputFormat: 'jpeg', enableSafetyChecker: true },
+      },
+      dev: {
+        summary: 'FLUX.1 [dev]: a custom size and guidance',
+        value: { model: 'fal-ai/flux-1/dev', prompt: 'a lighthouse at dusk, oil painting', imageSize: { width: 1280, height: 720 }, guidanceScale: 3.5, numInferenceSteps: 28 },
+      },
+      kontext: {
+        summary: 'Kontext text-to-image: an aspect ratio and a string safety tolerance',
+        value: { model: 'fal-ai/flux-pro/kontext/text-to-image', prompt: 'a tea house in the mountains, morning mist', aspectRatio: '16:9', guidanceScale: 3.5, safetyTolerance: '2', outputFormat: 'png' },
+      },
+    },
+  })
   @ApiCreatedResponse({ type: TaskDto })
   @SubmitErrors()
   createFluxTextToImage(@Auth() auth: AuthContext, @Body() dto: FluxTextToImageDto): Promise<TaskDto> {
@@ -125,6 +143,27 @@ export class FluxController {
   @Post('image-to-image')
   @Authenticated()
   @ApiOperation({ summary: 'Edit, vary or combine images (imageUrl, imageUrls, fileId or fileIds); answers with the task' })
+  @ApiBody({
+    type: FluxImageToImageDto,
+    examples: {
+      kontext: {
+        summary: 'Kontext: edit one of my images (an uploaded file or an earlier result)',
+        value: { model: 'fal-ai/flux-pro/kontext', prompt: 'make it night, with lanterns', fileId: '00000000-0000-4000-8000-000000000000' },
+      },
+      dev: {
+        summary: 'FLUX.1 [dev] image-to-image: strength says how far to move from the input',
+        value: { model: 'fal-ai/flux-1/dev/image-to-image', prompt: 'watercolour style', imageUrl: 'https://example.com/photo.jpg', strength: 0.85 },
+      },
+      multi: {
+        summary: 'Kontext multi: combine up to 4 images',
+        value: { model: 'fal-ai/flux-pro/kontext/multi', prompt: 'put the cat from the first image on the sofa of the second', fileIds: ['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002'] },
+      },
+      redux: {
+        summary: 'Redux: variations of an image, no prompt',
+        value: { model: 'fal-ai/flux-1/schnell/redux', fileId: '00000000-0000-4000-8000-000000000000', numImages: 2 },
+      },
+    },
+  })
   @ApiCreatedResponse({ type: TaskDto })
   @SubmitErrors()
   createFluxImageToImage(@Auth() auth: AuthContext, @Body() dto: FluxImageToImageDto): Promise<TaskDto> {

@@ -58,10 +58,11 @@ export async function cancelTask(task: Pick<Task, 'id'>): Promise<Result<CancelR
     inline: [409, 502],
   });
   if (result.ok) {
-    const { refunded, message } = result.data;
+    const { refunded, task: canceled } = result.data;
     toastManager.success(
       refunded > 0 ? i18n.format(m.canceledRefunded, { amount: i18n.formatNumber(refunded) }) : m.canceledNoRefund,
-      message,
+      // Only a task the provider had started is canceled without its refund.
+      refunded === 0 && canceled.cost > 0 ? m.canceledWhileRunning : undefined,
     );
   } else if (result.status === 409 || result.status === 502) {
     toastManager.error(m.cancelFailed, failureMessage(result));
