@@ -11,6 +11,7 @@ import { createSandbox } from '@atelier/sandbox';
 import { AppModule } from './app.module.js';
 import { AllExceptionsFilter, toErrorBody } from './common/error.filter.js';
 import { refuseOtherBodyTypes } from './common/body-type.js';
+import { rememberLanguage } from './common/language.js';
 import { refuseUnacceptableValues } from './common/storable-text.js';
 import { FieldValidationException, flattenValidationErrors } from './common/errors.js';
 import type { AppConfig } from './config/app-config.js';
@@ -60,6 +61,8 @@ function configureApp(app: NestExpressApplication, config: AppConfig): void {
   }
   app.use('/api', refuseOtherBodyTypes);
   app.use(express.json({ limit: config.bodyLimitBytes }));
+  // After the body parser: its callbacks would run outside the language's context.
+  app.use(rememberLanguage);
   app.use('/api', refuseUnacceptableValues);
   // Files of the local storage driver: unguessable keys, long-lived, with Range for video seeking.
   app.use(

@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { TaskEngine } from '../src/modules/scheduler/task-engine.service.js';
 import { bearer, freePort, queryDatabase, signUp, startTestApp, type TestApp } from './test-app.js';
 
 const TERMINAL = ['succeeded', 'failed', 'canceled'];
@@ -271,6 +272,24 @@ describe('flux', () => {
     }
   });
 
+  it('words its messages in the language the request asks for (Accept-Language), English otherwise', async () => {
+    const user = await signUp(t.http);
+    const zh = { 'Accept-Language': 'zh-CN,zh;q=0.9,en;q=0.8' };
+    const signIn = await t.http.post('/api/v1/auths/signin').set(zh).send({ email: 'nobody@example.com', password: 'wrong-password' }).expect(401);
+    expect(signIn.body.message).toBe('邮箱或密码不正确');
+    expect((await t.http.post('/api/v1/auths/signin').send({ email: 'nobody@example.com', password: 'wrong-password' }).expect(401)).body.message).toBe('The email or password is incorrect');
+    // Through the whole request: a field error, a 402 from the balance, and an upload's multipart parsing.
+    const notMine = await t.http.post('/api/v1/flux/image-to-image').set(bearer(user.token)).set(zh).send({ model: 'fal-ai/flux-pro/kontext', prompt: 'x', fileId: '00000000-0000-4000-8000-000000000000' }).expect(400);
+    expect(notMine.body.details).toEqual([{ field: 'fileId', messages: ['fileId 不是你已保存的图片'] }]);
+    const tooMany = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).set(zh).send({ model: 'fal-ai/flux-pro/kontext/max/text-to-image', prompt: 'x', numImages: 4 }).expect(402);
+    expect(tooMany.body.message).toMatch(/^积分不足：需要 \d+ 积分，当前余额 100$/);
+    const noFile = await t.http.post('/api/v1/flux/upload-image').set(bearer(user.token)).set(zh).field('other', 'x').expect(400);
+    expect(noFile.body.details[0].messages[0]).toMatch(/^缺少文件/);
+    const wrongType = await t.http.post('/api/v1/flux/upload-image').set(bearer(user.token)).set(zh).attach('file', Buffer.from('GIF89a'), 'a.gif');
+    expect(wrongType.status).toBe(415);
+    expect(wrongType.body.message).toMatch(/^此处不接受 image\/gif/);
+  });
+
   it('never submits twice when fal took the job but its answer was unreadable', async () => {
     const user = await signUp(t.http);
     const submissions = async () => (await t.http.get('/sandbox/_control/requests?provider=fal').expect(200)).body.filter((r: any) => r.method === 'POST').length;
@@ -304,8 +323,13 @@ describe('flux', () => {
   it('does not refund a job fal had started although no poll had seen it yet', async () => {
     const user = await signUp(t.http);
     const created = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/schnell', prompt: 'sandbox:slow unseen start' }).expect(201);
-    // No poll until the cancel: the task still reads "queued" while fal runs the job.
-    await queryDatabase(t.database, `UPDATE generation_tasks SET next_poll_at = now() + interval '1 hour' WHERE id = $1`, [created.body.id]);
+    // Held by another instance that never polls: the task still reads "queued" while fal runs the job.
+    await t.app.get(TaskEngine).idle();
+    await queryDatabase(
+      t.database,
+      `UPDATE generation_tasks SET status = 'queued', started_at = NULL, next_poll_at = now() + interval '1 hour', lease_owner = 'elsewhere', lease_until = now() + interval '1 hour' WHERE id = $1`,
+      [created.body.id],
+    );
     const statusUrl = (await queryDatabase(t.database, `SELECT provider_state->'request'->>'statusUrl' AS url FROM generation_tasks WHERE id = $1`, [created.body.id]))[0].url as string;
     const started = Date.now();
     while ((await (await fetch(statusUrl, { headers: { Authorization: 'Key sandbox-fal-key' } })).json()).status !== 'IN_PROGRESS') {

@@ -69,7 +69,8 @@ describe('web app: accounts, API keys and admin', () => {
     await page.fill('input[name=identifier]', 'ada@example.com');
     await page.fill('input[name=password]', 'wrong password!');
     await page.click('button[type=submit]');
-    await toastWith(page, 'The email or password is incorrect');
+    // The API words it in the page's language.
+    await toastWith(page, '邮箱或密码不正确');
 
     await page.fill('input[name=password]', 'correct horse battery');
     await page.click('button[type=submit]');
@@ -121,7 +122,7 @@ describe('web app: accounts, API keys and admin', () => {
       await other.fill('input[name=identifier]', 'ada@example.com');
       await other.fill('input[name=password]', 'another password');
       await other.click('button[type=submit]');
-      await toastWith(other, 'An account with this email already exists');
+      await toastWith(other, '该邮箱已注册');
     } finally {
       await other.close();
     }

@@ -10,6 +10,8 @@ export interface ApiClientOptions {
   baseUrl?: string;
   /** The JWT or API key to send, read on every request. */
   getToken?: () => string | null | undefined;
+  /** The language the API words its messages in (`Accept-Language`), e.g. the UI's. */
+  getLanguage?: () => string | null | undefined;
   /** Called when the API answers 401 to an authenticated request. */
   onUnauthorized?: () => void;
   fetch?: typeof globalThis.fetch;
@@ -22,6 +24,8 @@ export function createApiClient(options: ApiClientOptions = {}) {
     onRequest({ request }) {
       const token = options.getToken?.();
       if (token) request.headers.set('Authorization', `Bearer ${token}`);
+      const language = options.getLanguage?.();
+      if (language) request.headers.set('Accept-Language', language);
       return request;
     },
     onResponse({ request, response }) {

@@ -9,6 +9,8 @@ import { toastManager } from '$lib/managers/toast-manager.svelte';
  */
 export const api = createApiClient({
   getToken: () => authManager.token,
+  // Messages the API words (errors, refusals) come in the UI's language.
+  getLanguage: () => i18n.locale,
   onUnauthorized: () => {
     if (!authManager.token) return;
     const wasSignedIn = authManager.user !== null;

@@ -5,6 +5,7 @@ import { Repository } from 'typeorm';
 import { ApiKey } from './api-key.entity.js';
 import { type ApiKeyDto, type CreatedApiKeyDto, type CreateApiKeyDto, mapApiKey } from './dto/api-key.dto.js';
 import { User, UserStatus } from './user.entity.js';
+import { say } from '../../common/language.js';
 
 export const API_KEY_PREFIX = 'atl_';
 const SHOWN_PREFIX_LENGTH = API_KEY_PREFIX.length + 8;
@@ -40,7 +41,7 @@ export class ApiKeysService {
 
   async delete(user: User, id: string): Promise<void> {
     const result = await this.apiKeys.delete({ id, userId: user.id });
-    if (!result.affected) throw new NotFoundException('API key not found');
+    if (!result.affected) throw new NotFoundException(say('API key not found', 'API 密钥不存在'));
   }
 
   /** Resolves a presented key to its active owner, or null. */

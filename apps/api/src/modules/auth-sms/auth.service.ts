@@ -13,8 +13,9 @@ import { PasswordService } from './password.service.js';
 import { SmsCodeService } from './sms-code.service.js';
 import { SmsCodePurpose } from './verification-code.entity.js';
 import { User, UserRole, UserStatus } from './user.entity.js';
+import { say } from '../../common/language.js';
 
-const WRONG_CREDENTIALS = 'The email or password is incorrect';
+const wrongCredentials = () => say('The email or password is incorrect', '邮箱或密码不正确');
 /** Serialises account creation so exactly one account can become the first admin. */
 const FIRST_ACCOUNT_LOCK = 72_600_001;
 
@@ -46,10 +47,10 @@ export class AuthService {
       await this.smsCodes.check(dto.phone, SmsCodePurpose.Login, dto.code, manager);
       const found = await manager.findOneBy(User, { phone: dto.phone });
       // The code was sent only to a registered phone, but the account may have changed since.
-      if (!found) throw new UnauthorizedException('No account uses this phone number any more');
+      if (!found) throw new UnauthorizedException(say('No account uses this phone number any more', '该手机号已不再绑定任何账户'));
       return found;
     });
-    if (user.status !== UserStatus.Active) throw new UnauthorizedException('This account is disabled');
+    if (user.status !== UserStatus.Active) throw new UnauthorizedException(say('This account is disabled', '该账户已被停用'));
     return this.issueToken(user);
   }
 
@@ -64,7 +65,7 @@ export class AuthService {
     const perIp = await this.rateLimits.hit(`signin:ip:${ip}`, windowSeconds);
     if (perIp.count > maxAttemptsPerIp) {
       throw new RateLimitedException(
-        `Too many sign-in attempts from this address. Try again in ${perIp.retryAfterSeconds} seconds`,
+        say(`Too many sign-in attempts from this address. Try again in ${perIp.retryAfterSeconds} seconds`, `该地址登录尝试过多，请 ${perIp.retryAfterSeconds} 秒后再试`),
         perIp.retryAfterSeconds,
       );
     }
@@ -73,7 +74,7 @@ export class AuthService {
     const failures = await this.rateLimits.peek(accountKey, windowSeconds);
     if (failures.count >= maxFailuresPerAccount) {
       throw new RateLimitedException(
-        `Too many failed sign-in attempts for this account. Try again in ${failures.retryAfterSeconds} seconds`,
+        say(`Too many failed sign-in attempts for this account. Try again in ${failures.retryAfterSeconds} seconds`, `该账户登录失败次数过多，请 ${failures.retryAfterSeconds} 秒后再试`),
         failures.retryAfterSeconds,
       );
     }
@@ -82,9 +83,9 @@ export class AuthService {
     const valid = await this.passwords.verify(user?.passwordHash ?? null, dto.password);
     if (!user || !valid) {
       await this.rateLimits.hit(accountKey, windowSeconds);
-      throw new UnauthorizedException(WRONG_CREDENTIALS);
+      throw new UnauthorizedException(wrongCredentials());
     }
-    if (user.status !== UserStatus.Active) throw new UnauthorizedException('This account is disabled');
+    if (user.status !== UserStatus.Active) throw new UnauthorizedException(say('This account is disabled', '该账户已被停用'));
     return this.issueToken(user);
   }
 
@@ -98,10 +99,10 @@ export class AuthService {
     const create = async (manager: EntityManager) => {
       await manager.query('SELECT pg_advisory_xact_lock($1)', [FIRST_ACCOUNT_LOCK]);
       if (fields.email && (await manager.existsBy(User, { email: fields.email }))) {
-        throw new ConflictException('An account with this email already exists');
+        throw new ConflictException(say('An account with this email already exists', '该邮箱已注册'));
       }
       if (fields.phone && (await manager.existsBy(User, { phone: fields.phone }))) {
-        throw new ConflictException('An account with this phone number already exists');
+        throw new ConflictException(say('An account with this phone number already exists', '该手机号已注册'));
       }
       const isFirst = !(await manager.exists(User));
       const user = await manager.save(

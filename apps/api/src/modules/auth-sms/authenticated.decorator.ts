@@ -17,6 +17,7 @@ import { ApiKeyStrategy } from './api-key.strategy.js';
 import type { AuthContext } from './auth.types.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { UserRole } from './user.entity.js';
+import { say } from '../../common/language.js';
 
 const ADMIN_ONLY = 'atelier:admin-only';
 
@@ -49,7 +50,7 @@ export class BearerAuthGuard implements CanActivate {
 
   protected handleRequest(auth: AuthContext | false, _header: string | undefined): AuthContext | null {
     if (!auth) {
-      throw new UnauthorizedException('Sign in first: send a valid token or API key as "Authorization: Bearer <token>"');
+      throw new UnauthorizedException(say('Sign in first: send a valid token or API key as "Authorization: Bearer <token>"', '请先登录：以 "Authorization: Bearer <token>" 发送有效的令牌或 API 密钥'));
     }
     return auth;
   }
@@ -72,7 +73,7 @@ export class AdminGuard implements CanActivate {
     const adminOnly = this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, [context.getHandler(), context.getClass()]);
     if (!adminOnly) return true;
     const auth = context.switchToHttp().getRequest<{ user?: AuthContext }>().user;
-    if (auth?.user.role !== UserRole.Admin) throw new ForbiddenException('This action needs an admin account');
+    if (auth?.user.role !== UserRole.Admin) throw new ForbiddenException(say('This action needs an admin account', '此操作需要管理员账户'));
     return true;
   }
 }

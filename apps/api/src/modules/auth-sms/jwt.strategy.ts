@@ -11,6 +11,7 @@ import { hydrate } from '../../common/hydrate.js';
 import { columnList, PreparedStatement } from '../../database/prepared-statement.js';
 import type { AuthContext, JwtPayload } from './auth.types.js';
 import { User, UserStatus } from './user.entity.js';
+import { say } from '../../common/language.js';
 
 export const JWT_ISSUER = 'atelier';
 const USER_BY_ID = new PreparedStatement('user-by-id', (dataSource) => `SELECT ${columnList(dataSource, User)} FROM users WHERE id = $1`);
@@ -38,8 +39,8 @@ export class JwtStrategy extends PassportStrategy(passportJwt.Strategy, 'jwt') {
     const dataSource = this.users.manager.connection;
     const [row] = isUUID(payload.sub) ? await USER_BY_ID.rows(dataSource, [payload.sub]) : [];
     const user = row ? hydrate(dataSource, User, row) : null;
-    if (!user) throw new UnauthorizedException('This account no longer exists');
-    if (user.status !== UserStatus.Active) throw new UnauthorizedException('This account is disabled');
+    if (!user) throw new UnauthorizedException(say('This account no longer exists', '该账户已不存在'));
+    if (user.status !== UserStatus.Active) throw new UnauthorizedException(say('This account is disabled', '该账户已被停用'));
     return { user, via: 'jwt' };
   }
 }

@@ -11,6 +11,7 @@ import { SmsSend } from './sms-send.entity.js';
 import { CODE_TTL_MINUTES, SmsSettingsService } from './sms-settings.service.js';
 import { User } from './user.entity.js';
 import { SmsCodePurpose, VerificationCode, VerificationCodeStatus } from './verification-code.entity.js';
+import { say } from '../../common/language.js';
 
 export const MAX_CODE_ATTEMPTS = 5;
 
@@ -18,7 +19,7 @@ export const MAX_CODE_ATTEMPTS = 5;
 const PHONE_LOCK = 'sms-phone:';
 const IP_LOCK = 'sms-ip:';
 
-const EXPIRED = 'The code has expired or was never sent: request a new one';
+const expired = () => say('The code has expired or was never sent: request a new one', '验证码已过期或未发送，请重新获取');
 
 @Injectable()
 export class SmsCodeService {
@@ -43,9 +44,9 @@ export class SmsCodeService {
    */
   async send(phone: string, purpose: SmsCodePurpose, ip: string, caller: User | null): Promise<SmsCodeSentDto> {
     const settings = await this.smsSettings.effective();
-    if (!settings.enabled) throw new ServiceUnavailableException('Sign-in by SMS is not available: SMS sending is not configured');
+    if (!settings.enabled) throw new ServiceUnavailableException(say('Sign-in by SMS is not available: SMS sending is not configured', '暂不支持短信登录：尚未配置短信发送'));
     if ((purpose === SmsCodePurpose.Bind || purpose === SmsCodePurpose.Change) && !caller) {
-      throw new UnauthorizedException('Sign in first to bind or change a phone number');
+      throw new UnauthorizedException(say('Sign in first to bind or change a phone number', '请先登录，再绑定或更换手机号'));
     }
 
     return this.dataSource.transaction(async (manager) => {
@@ -55,11 +56,11 @@ export class SmsCodeService {
       const owner = await manager.findOneBy(User, { phone });
       if ((purpose === SmsCodePurpose.Register || purpose === SmsCodePurpose.Bind || purpose === SmsCodePurpose.Change) && owner) {
         throw new ConflictException(
-          owner.id === caller?.id ? 'This phone number is already bound to your account' : 'This phone number is already used by another account',
+          owner.id === caller?.id ? say('This phone number is already bound to your account', '该手机号已绑定到你的账户') : say('This phone number is already used by another account', '该手机号已被其他账户使用'),
         );
       }
       if (purpose === SmsCodePurpose.Login && !owner) {
-        throw new NotFoundException('No account uses this phone number yet: sign up first');
+        throw new NotFoundException(say('No account uses this phone number yet: sign up first', '该手机号尚未注册，请先注册'));
       }
 
       await this.checkLimits(manager, phone, ip, settings);
@@ -98,11 +99,14 @@ export class SmsCodeService {
       [phone, limits.cooldownSeconds],
     );
     if (phoneStats.cooldown_left > 0) {
-      throw new RateLimitedException(`Wait ${phoneStats.cooldown_left} seconds before requesting another code`, phoneStats.cooldown_left);
+      throw new RateLimitedException(say(`Wait ${phoneStats.cooldown_left} seconds before requesting another code`, `请等待 ${phoneStats.cooldown_left} 秒后再获取验证码`), phoneStats.cooldown_left);
     }
     if (phoneStats.today >= limits.maxPerPhonePerDay) {
       throw new RateLimitedException(
-        `This phone number has received ${limits.maxPerPhonePerDay} codes in the last 24 hours: try again in ${phoneStats.day_left} seconds`,
+        say(
+          `This phone number has received ${limits.maxPerPhonePerDay} codes in the last 24 hours: try again in ${phoneStats.day_left} seconds`,
+          `该手机号 24 小时内已收到 ${limits.maxPerPhonePerDay} 条验证码，请 ${phoneStats.day_left} 秒后再试`,
+        ),
         Math.max(1, phoneStats.day_left),
       );
     }
@@ -114,7 +118,7 @@ export class SmsCodeService {
     );
     if (ipStats.hour >= limits.maxPerIpPerHour) {
       throw new RateLimitedException(
-        `Too many codes requested from this address: try again in ${ipStats.hour_left} seconds`,
+        say(`Too many codes requested from this address: try again in ${ipStats.hour_left} seconds`, `该地址获取验证码次数过多，请 ${ipStats.hour_left} 秒后再试`),
         Math.max(1, ipStats.hour_left),
       );
     }
@@ -130,7 +134,7 @@ export class SmsCodeService {
         WHERE phone = $1 AND purpose = $2 AND status = 'active'`,
       [phone, purpose],
     );
-    if (!row || row.expired) throw fieldError('code', EXPIRED);
+    if (!row || row.expired) throw fieldError('code', expired());
 
     const expected = Buffer.from(row.code_hash, 'hex');
     const actual = Buffer.from(this.hash(phone, purpose, code), 'hex');
@@ -146,7 +150,12 @@ export class SmsCodeService {
       );
       const attempts = updated?.[0]?.attempts ?? MAX_CODE_ATTEMPTS;
       const left = MAX_CODE_ATTEMPTS - attempts;
-      throw fieldError('code', left > 0 ? `The code is wrong: ${left} ${left === 1 ? 'try' : 'tries'} left` : 'The code is wrong and has been used up by too many tries: request a new one');
+      throw fieldError(
+        'code',
+        left > 0
+          ? say(`The code is wrong: ${left} ${left === 1 ? 'try' : 'tries'} left`, `验证码错误，还可以再试 ${left} 次`)
+          : say('The code is wrong and has been used up by too many tries: request a new one', '验证码错误次数过多已失效，请重新获取'),
+      );
     }
 
     if (consume) {
@@ -155,7 +164,7 @@ export class SmsCodeService {
           WHERE id = $1 AND status = 'active' AND expires_at > now()`,
         [row.id],
       );
-      if (result[1] !== 1) throw fieldError('code', EXPIRED);
+      if (result[1] !== 1) throw fieldError('code', expired());
     }
   }
 

@@ -13,6 +13,7 @@ import {
 } from './dto/user.dto.js';
 import { PasswordService } from './password.service.js';
 import { User, UserRole, UserStatus } from './user.entity.js';
+import { say } from '../../common/language.js';
 
 @Injectable()
 export class UsersService {
@@ -30,9 +31,9 @@ export class UsersService {
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.newPassword !== undefined) {
       if (user.passwordHash) {
-        if (!dto.currentPassword) throw fieldError('currentPassword', 'currentPassword is required to change the password');
+        if (!dto.currentPassword) throw fieldError('currentPassword', say('currentPassword is required to change the password', '修改密码需要填写当前密码'));
         if (!(await this.passwords.verify(user.passwordHash, dto.currentPassword))) {
-          throw fieldError('currentPassword', 'currentPassword is incorrect');
+          throw fieldError('currentPassword', say('currentPassword is incorrect', '当前密码不正确'));
         }
       }
       changes.passwordHash = await this.passwords.hash(dto.newPassword);
@@ -75,16 +76,16 @@ export class UsersService {
         .where('user.role = :role AND user.status = :status', { role: UserRole.Admin, status: UserStatus.Active })
         .getMany();
       const target = await manager.findOneBy(User, { id });
-      if (!target) throw new NotFoundException('User not found');
+      if (!target) throw new NotFoundException(say('User not found', '用户不存在'));
 
       const next = { role: dto.role ?? target.role, status: dto.status ?? target.status };
       const staysActiveAdmin = next.role === UserRole.Admin && next.status === UserStatus.Active;
       const isActiveAdmin = activeAdmins.some((admin) => admin.id === target.id);
       if (isActiveAdmin && !staysActiveAdmin && activeAdmins.length <= 1) {
-        throw new ConflictException('At least one active admin must remain');
+        throw new ConflictException(say('At least one active admin must remain', '至少需要保留一个启用的管理员'));
       }
       if (target.id === actor.id && next.status === UserStatus.Disabled) {
-        throw new ConflictException('You cannot disable your own account');
+        throw new ConflictException(say('You cannot disable your own account', '不能停用自己的账户'));
       }
       await manager.update(User, { id }, next);
       return mapUser(await manager.findOneByOrFail(User, { id }));

@@ -16,6 +16,7 @@ import {
   type LedgerQueryDto,
   mapLedgerEntry,
 } from './dto/credits.dto.js';
+import { say } from '../../common/language.js';
 
 export const DEFAULT_SIGNUP_GRANT = 100;
 
@@ -75,14 +76,16 @@ export class CreditsService {
   async notEnough(userId: string, amount: number, manager: EntityManager = this.dataSource.manager): Promise<never> {
     await this.ensureCovers(userId, amount, manager);
     // The balance was topped up since the charge was refused; the charge still was.
-    throw new HttpException({ message: `Not enough credits: this costs ${amount}` }, HttpStatus.PAYMENT_REQUIRED);
+    throw new HttpException({ message: say(`Not enough credits: this costs ${amount}`, `积分不足：需要 ${amount} 积分`) }, HttpStatus.PAYMENT_REQUIRED);
   }
 
   /** Fails with 402 unless the balance covers `amount` now. Reserves nothing: `charge` is the atomic step. */
   async ensureCovers(userId: string, amount: number, manager: EntityManager = this.dataSource.manager): Promise<void> {
     const [account] = await manager.query(`SELECT balance FROM credit_accounts WHERE user_id = $1`, [userId]);
     const balance: number = account?.balance ?? 0;
-    if (balance < amount) throw new HttpException({ message: `Not enough credits: this costs ${amount}, your balance is ${balance}` }, HttpStatus.PAYMENT_REQUIRED);
+    if (balance < amount) {
+      throw new HttpException({ message: say(`Not enough credits: this costs ${amount}, your balance is ${balance}`, `积分不足：需要 ${amount} 积分，当前余额 ${balance}`) }, HttpStatus.PAYMENT_REQUIRED);
+    }
   }
 
   /** Takes `amount` (more than 0) for a task, or fails with 402 leaving everything as it was. */
@@ -120,9 +123,9 @@ export class CreditsService {
   async grant(actor: User, dto: GrantCreditsDto): Promise<GrantResultDto> {
     return this.dataSource.transaction(async (manager) => {
       const account = await manager.findOne(CreditAccount, { where: { userId: dto.userId }, lock: { mode: 'pessimistic_write' } });
-      if (!account) throw fieldError('userId', 'No user with this id');
+      if (!account) throw fieldError('userId', say('No user with this id', '没有这个 ID 的用户'));
       const balance = account.balance + dto.amount;
-      if (balance < 0) throw new ConflictException(`Cannot deduct ${-dto.amount}: the balance is only ${account.balance}`);
+      if (balance < 0) throw new ConflictException(say(`Cannot deduct ${-dto.amount}: the balance is only ${account.balance}`, `无法扣除 ${-dto.amount} 积分：余额只有 ${account.balance}`));
       await manager.update(CreditAccount, { userId: dto.userId }, { balance });
       const entry = await manager.save(
         manager.create(CreditLedgerEntry, {

@@ -30,12 +30,13 @@ import type {
 import { ASPECT_RATIOS, CUSTOM_SIZE, type FluxModel, findFluxModel, FLUX_MODELS, IMAGE_SIZE_PRESETS } from './flux-models.js';
 import { type CheckedParameters, checkParameters } from './flux-request.js';
 import { type EffectiveFluxSettings, FluxSettingsService } from './flux-settings.service.js';
+import { say } from '../../common/language.js';
 
 /** Input images: jpg, png or webp up to 10 MB (by their bytes, not their names). */
 const INPUT_LIMITS = { maxBytes: 10 * 1024 * 1024, allowedTypes: ['image/jpeg', 'image/png', 'image/webp'] };
 /** One of the user's files as an input image: fal reads JPEG, PNG and WebP (a GIF or a video is refused here). */
 function usableInput(file: MediaFile, field: string): string {
-  if (!INPUT_LIMITS.allowedTypes.includes(file.mimeType ?? '')) throw fieldError(field, `${field} must be a JPEG, PNG or WebP image (it is ${file.mimeType})`);
+  if (!INPUT_LIMITS.allowedTypes.includes(file.mimeType ?? '')) throw fieldError(field, say(`${field} must be a JPEG, PNG or WebP image (it is ${file.mimeType})`, `${field} 必须是 JPEG、PNG 或 WebP 图片（它是 ${file.mimeType}）`));
   return file.id;
 }
 
@@ -122,10 +123,10 @@ export class FluxService {
 
   private model(id: string, allowed: FluxModel['mode'][], endpoint: string): FluxModel {
     const model = findFluxModel(id);
-    if (!model) throw fieldError('model', `model must be one of: ${FLUX_MODELS.map((m) => m.id).join(', ')}`);
+    if (!model) throw fieldError('model', say(`model must be one of: ${FLUX_MODELS.map((m) => m.id).join(', ')}`, `model 必须是以下之一：${FLUX_MODELS.map((m) => m.id).join(', ')}`));
     if (!allowed.includes(model.mode)) {
       const fitting = FLUX_MODELS.filter((m) => allowed.includes(m.mode)).map((m) => m.id);
-      throw fieldError('model', `${model.id} is not a ${endpoint} model; use one of: ${fitting.join(', ')}`);
+      throw fieldError('model', say(`${model.id} is not a ${endpoint} model; use one of: ${fitting.join(', ')}`, `${model.id} 不是 ${endpoint} 模型；请使用：${fitting.join(', ')}`));
     }
     return model;
   }
@@ -150,11 +151,11 @@ export class FluxService {
     const single = [dto.imageUrl, dto.fileId].filter((value) => value !== undefined).length;
     const multi = [dto.imageUrls, dto.fileIds].filter((value) => value !== undefined).length;
     if (model.imageInput === 'single') {
-      if (multi) problems.push({ field: dto.imageUrls ? 'imageUrls' : 'fileIds', messages: [`${model.name.en} takes one image: send imageUrl or fileId`] });
-      else if (single !== 1) problems.push({ field: 'imageUrl', messages: [`${model.name.en} needs exactly one image: send imageUrl or fileId`] });
+      if (multi) problems.push({ field: dto.imageUrls ? 'imageUrls' : 'fileIds', messages: [say(`${model.name.en} takes one image: send imageUrl or fileId`, `${model.name.zhCN} 只接受一张图片：请发送 imageUrl 或 fileId`)] });
+      else if (single !== 1) problems.push({ field: 'imageUrl', messages: [say(`${model.name.en} needs exactly one image: send imageUrl or fileId`, `${model.name.zhCN} 需要正好一张图片：请发送 imageUrl 或 fileId`)] });
     } else {
       const count = (dto.imageUrls?.length ?? 0) + (dto.fileIds?.length ?? 0) + single;
-      if (count < 1 || count > model.maxImages) problems.push({ field: 'imageUrls', messages: [`${model.name.en} needs 1 to ${model.maxImages} images: send imageUrls and/or fileIds`] });
+      if (count < 1 || count > model.maxImages) problems.push({ field: 'imageUrls', messages: [say(`${model.name.en} needs 1 to ${model.maxImages} images: send imageUrls and/or fileIds`, `${model.name.zhCN} 需要 1 到 ${model.maxImages} 张图片：请发送 imageUrls 和/或 fileIds`)] });
     }
     const checked = this.checked(model, dto, problems);
     // Copying in outside images is work (and storage) for nothing when the task cannot go through.
@@ -172,8 +173,8 @@ export class FluxService {
   /** 503 unless Flux is on and has a key: checked before any work for a submission. */
   private async ready(): Promise<void> {
     const settings = await this.settings.effective();
-    if (!settings.enabled) throw new ServiceUnavailableException('Flux is turned off by the administrator');
-    if (!settings.apiKey) throw new ServiceUnavailableException('Flux is not set up yet: an admin must enter the fal.ai API key');
+    if (!settings.enabled) throw new ServiceUnavailableException(say('Flux is turned off by the administrator', 'Flux 已被管理员关闭'));
+    if (!settings.apiKey) throw new ServiceUnavailableException(say('Flux is not set up yet: an admin must enter the fal.ai API key', 'Flux 尚未配置：需要管理员填写 fal.ai API 密钥'));
   }
 
   /** Once `ready()` said Flux can be used. */
@@ -193,7 +194,7 @@ export class FluxService {
 
   private async ownImage(userId: string, id: string, field: string): Promise<string> {
     const file = await this.dataSource.getRepository(MediaFile).findOneBy({ id, userId, status: MediaStatus.Stored });
-    if (!file) throw fieldError(field, `${field} is not one of your stored images`);
+    if (!file) throw fieldError(field, say(`${field} is not one of your stored images`, `${field} 不是你已保存的图片`));
     return usableInput(file, field);
   }
 
@@ -206,13 +207,13 @@ export class FluxService {
       ],
     });
     if (own) return usableInput(own, field);
-    if (!/^https?:\/\//i.test(url)) throw fieldError(field, `${field} must be an http(s) URL or one of your images`);
+    if (!/^https?:\/\//i.test(url)) throw fieldError(field, say(`${field} must be an http(s) URL or one of your images`, `${field} 必须是 http(s) 地址或你的图片`));
     try {
       const file = await this.ingest.ingestInput(url, { userId, source: MediaSource.Upload, metadata: { purpose: 'flux-input' } }, INPUT_LIMITS);
       return file.id;
     } catch (error) {
-      const reason = error instanceof FetchRefusedError ? `could not be fetched: ${error.message}` : (error as Error).message;
-      throw fieldError(field, `${field} ${reason}`);
+      if (error instanceof FetchRefusedError) throw fieldError(field, say(`${field} could not be fetched: ${error.message}`, `${field} 无法下载：${error.message}`));
+      throw fieldError(field, `${field} ${(error as Error).message}`);
     }
   }
 
@@ -225,7 +226,7 @@ export class FluxService {
 
   private async fluxTask(userId: string, taskId: string): Promise<GenerationTask> {
     const task = await this.views.own(userId, taskId);
-    if (task.provider !== 'flux') throw new NotFoundException('Task not found');
+    if (task.provider !== 'flux') throw new NotFoundException(say('Task not found', '任务不存在'));
     return task;
   }
 

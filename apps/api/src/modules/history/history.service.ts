@@ -6,6 +6,7 @@ import { MediaFilesService } from '../storage/media-files.service.js';
 import type { HistoryQueryDto, TaskPageDto } from '../scheduler/dto/task.dto.js';
 import { GenerationTask, TERMINAL_STATUSES } from '../scheduler/generation-task.entity.js';
 import { TaskViews } from '../scheduler/task-views.service.js';
+import { say } from '../../common/language.js';
 
 /** A user's generations across every provider: read, and delete once finished. */
 @Injectable()
@@ -39,7 +40,7 @@ export class HistoryService {
   async delete(userId: string, taskId: string): Promise<void> {
     const task = await this.views.own(userId, taskId);
     if (!TERMINAL_STATUSES.includes(task.status)) {
-      throw new ConflictException('The task is still running: cancel it first, or wait until it finishes');
+      throw new ConflictException(say('The task is still running: cancel it first, or wait until it finishes', '任务仍在运行：请先取消，或等待它完成'));
     }
     // Its outputs, and any copy of one that failed to store, go with it.
     const files: Array<{ id: string }> = await this.dataSource.query(`SELECT id FROM media_files WHERE source_task_id = $1`, [task.id]);

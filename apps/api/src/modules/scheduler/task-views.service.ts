@@ -5,6 +5,7 @@ import { MediaFile, MediaStatus } from '../storage/media-file.entity.js';
 import { mapTask, type TaskDto } from './dto/task.dto.js';
 import { GenerationTask, TaskStatus } from './generation-task.entity.js';
 import { ProviderRegistry } from './provider-registry.js';
+import { say } from '../../common/language.js';
 
 export const TASK_EVENTS_CHANNEL = 'task_events';
 
@@ -70,7 +71,7 @@ export class TaskViews {
   /** The caller's task; anyone else's is "not found", like one that does not exist. */
   async own(userId: string, taskId: string): Promise<GenerationTask> {
     const task = await this.dataSource.getRepository(GenerationTask).findOneBy({ id: taskId, userId });
-    if (!task) throw new NotFoundException('Task not found');
+    if (!task) throw new NotFoundException(say('Task not found', '任务不存在'));
     return task;
   }
 

@@ -17,6 +17,7 @@ import { PricesService } from './prices.service.js';
 import { adapterView, TaskEngine } from './task-engine.service.js';
 import { TaskTransitions } from './task-transitions.service.js';
 import { notifyTaskSql, TaskViews } from './task-views.service.js';
+import { say } from '../../common/language.js';
 
 /**
  * Records a task leased by its instance, charges its price with the ledger row and announces it,
@@ -34,10 +35,13 @@ const RECORD_TASK = new PreparedStatement('record-task', (dataSource) =>
      FROM task`,
 );
 
+const turnedOff = (provider: string) => say(`${provider} is turned off by the administrator`, `${provider} 已被管理员关闭`);
+
 /** 409 for a task that has ended: there is nothing left to cancel. */
 function refuseEnded(task: GenerationTask): void {
   if (task.status === TaskStatus.Succeeded || task.status === TaskStatus.Failed || task.status === TaskStatus.Canceled) {
-    throw new ConflictException(`The task has already ${task.status === TaskStatus.Canceled ? 'been canceled' : task.status}`);
+    if (task.status === TaskStatus.Canceled) throw new ConflictException(say('The task has already been canceled', '任务已经取消了'));
+    throw new ConflictException(say(`The task has already ${task.status}`, task.status === TaskStatus.Succeeded ? '任务已经完成了' : '任务已经失败了'));
   }
 }
 
@@ -77,7 +81,7 @@ export class TasksService {
   async submit(userId: string, request: TaskRequest): Promise<TaskDto> {
     const adapter = this.registry.get(request.provider);
     const limits = await adapter.limits();
-    if (!limits.enabled) throw new ServiceUnavailableException(`${adapter.displayName} is turned off by the administrator`);
+    if (!limits.enabled) throw new ServiceUnavailableException(turnedOff(adapter.displayName));
     const price = (await this.prices.priceFor(request.provider, request.model)) * (request.units ?? 1);
     const id = randomUUID();
     const deadlineSeconds = limits.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS[request.kind];
@@ -118,20 +122,20 @@ export class TasksService {
    */
   async checkCanSubmit(userId: string, provider: string, model: string, units = 1): Promise<void> {
     const adapter = this.registry.get(provider);
-    if (!(await adapter.limits()).enabled) throw new ServiceUnavailableException(`${adapter.displayName} is turned off by the administrator`);
+    if (!(await adapter.limits()).enabled) throw new ServiceUnavailableException(turnedOff(adapter.displayName));
     const price = (await this.prices.priceFor(provider, model)) * units;
     if (price > 0) await this.credits.ensureCovers(userId, price);
   }
 
   /** The failure of a submission, as the API's answer: the provider's reason, refunded already. */
   private raiseRefusal(providerName: string, refusal: ProviderError, price: number): never {
-    const refunded = price > 0 ? ` (the ${price} credits were refunded)` : '';
+    const refunded = price > 0 ? say(` (the ${price} credits were refunded)`, `（已退还 ${price} 积分）`) : '';
     if (refusal.kind === 'rejected') {
       const fields = refusal.options.fields;
       if (fields?.length) throw new FieldValidationException(fields.map((f) => ({ ...f, messages: f.messages.map((m) => `${m}${refunded}`) })));
-      throw new BadRequestException(`${providerName} rejected the request: ${refusal.message}${refunded}`);
+      throw new BadRequestException(say(`${providerName} rejected the request: ${refusal.message}${refunded}`, `${providerName} 拒绝了请求：${refusal.message}${refunded}`));
     }
-    throw new BadGatewayException(`${providerName} refused the request: ${refusal.message}${refunded}`);
+    throw new BadGatewayException(say(`${providerName} refused the request: ${refusal.message}${refunded}`, `${providerName} 拒绝了请求：${refusal.message}${refunded}`));
   }
 
   async cancel(userId: string, taskId: string): Promise<CancelResultDto> {
@@ -142,17 +146,19 @@ export class TasksService {
     if (!atProvider) {
       const { won, refunded } = await this.transitions.finish(task.id, TaskStatus.Canceled, { refund: true, reason: 'Canceled before it started' });
       if (!won) return this.cancel(userId, taskId);
-      return { task: await this.views.view(userId, taskId), refunded, message: `Canceled before it started; ${refunded} credits were refunded` };
+      return { task: await this.views.view(userId, taskId), refunded, message: say(`Canceled before it started; ${refunded} credits were refunded`, `已在开始前取消，已退还 ${refunded} 积分`) };
     }
     if (!adapter.cancel) {
-      throw new ConflictException(`${adapter.displayName} cannot stop a job once it has been sent; it will finish and you keep the results`);
+      throw new ConflictException(
+        say(`${adapter.displayName} cannot stop a job once it has been sent; it will finish and you keep the results`, `${adapter.displayName} 无法停止已提交的任务；任务会完成，结果归你所有`),
+      );
     }
     let outcome;
     try {
       outcome = await adapter.cancel(adapterView(task));
     } catch (error) {
       const reason = error instanceof ProviderError ? error.message : 'it could not be reached';
-      throw new BadGatewayException(`${adapter.displayName} did not confirm the cancellation (${reason}); the task keeps running`);
+      throw new BadGatewayException(say(`${adapter.displayName} did not confirm the cancellation (${reason}); the task keeps running`, `${adapter.displayName} 未确认取消（${reason}），任务继续运行`));
     }
     // The task as it is now: another request may have ended it, or a poll seen it start, meanwhile.
     const current = await this.views.own(userId, taskId);
@@ -160,7 +166,7 @@ export class TasksService {
     if (!outcome.canceled) {
       await this.dataSource.query(`UPDATE generation_tasks SET next_poll_at = now() WHERE id = $1 AND status IN ('pending', 'submitted', 'queued', 'running')`, [task.id]);
       this.engine.kick();
-      throw new ConflictException(`Too late to cancel: ${outcome.reason}`);
+      throw new ConflictException(say(`Too late to cancel: ${outcome.reason}`, `来不及取消：${outcome.reason}`));
     }
     // A job that never started costs nothing; one the provider had already started working on is not refunded.
     const started = current.status === TaskStatus.Running || current.startedAt !== null || outcome.started === true;
@@ -171,8 +177,8 @@ export class TasksService {
     });
     if (!won) return this.cancel(userId, taskId);
     const message = started
-      ? `Canceled at ${adapter.displayName}; it had already started, so the ${task.cost} credits are not refunded`
-      : `Canceled at ${adapter.displayName} before it started; ${refunded} credits were refunded`;
+      ? say(`Canceled at ${adapter.displayName}; it had already started, so the ${task.cost} credits are not refunded`, `已在 ${adapter.displayName} 取消；任务已经开始，${task.cost} 积分不退还`)
+      : say(`Canceled at ${adapter.displayName} before it started; ${refunded} credits were refunded`, `已在 ${adapter.displayName} 开始前取消，已退还 ${refunded} 积分`);
     return { task: await this.views.view(userId, taskId), refunded, message };
   }
 

@@ -13,6 +13,7 @@ import { FetchRefusedError, GuardedFetcher } from './guarded-fetcher.js';
 import { MediaFile, MediaKind, MediaSource, MediaStatus, StorageDriverName } from './media-file.entity.js';
 import { detectMediaType, type DetectedType, mimeAllowed, mp4Duration, SNIFF_BYTES } from './media-type.js';
 import { type EffectiveStorageSettings, StorageSettingsService } from './storage-settings.service.js';
+import { say } from '../../common/language.js';
 
 export const THUMBNAIL_SIDE = 512;
 /**
@@ -98,7 +99,7 @@ class Meter implements ByteSource {
     }
     this.bytes += length;
     if (this.bytes > this.maxBytes) {
-      const error = new PayloadTooLargeException(`The file is larger than the limit of ${formatBytes(this.maxBytes)}`);
+      const error = new PayloadTooLargeException(say(`The file is larger than the limit of ${formatBytes(this.maxBytes)}`, `文件超过了 ${formatBytes(this.maxBytes)} 的上限`));
       this.destroy(error);
       throw error;
     }
@@ -283,11 +284,11 @@ export class IngestService {
     if (!type) {
       body.destroy();
       const accepted = limits.allowedTypes ? limits.allowedTypes.join(', ') : 'png, jpeg, webp, gif, mp4, webm, mov';
-      throw new UnsupportedMediaTypeException(`The file is not a supported image or video (accepted: ${accepted})`);
+      throw new UnsupportedMediaTypeException(say(`The file is not a supported image or video (accepted: ${accepted})`, `不支持此文件，它不是可用的图片或视频（可接受：${accepted}）`));
     }
     if (!mimeAllowed(type.mime, allowed) || !mimeAllowed(type.mime, settings.allowedTypes)) {
       body.destroy();
-      throw new UnsupportedMediaTypeException(`Files of type ${type.mime} are not accepted here (accepted: ${allowed.join(', ')})`);
+      throw new UnsupportedMediaTypeException(say(`Files of type ${type.mime} are not accepted here (accepted: ${allowed.join(', ')})`, `此处不接受 ${type.mime} 类型的文件（可接受：${allowed.join(', ')}）`));
     }
 
     const driver = await this.settings.activeDriver(settings);

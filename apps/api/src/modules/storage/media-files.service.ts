@@ -6,6 +6,7 @@ import { containsPattern } from '../../common/validation.js';
 import type { ListMediaFilesQueryDto, MediaFileDto, MediaFilePageDto } from './dto/storage.dto.js';
 import { MediaFile, StorageDriverName } from './media-file.entity.js';
 import { StorageSettingsService } from './storage-settings.service.js';
+import { say } from '../../common/language.js';
 
 export function mapMediaFile(file: MediaFile): MediaFileDto {
   const prompt = typeof file.metadata?.prompt === 'string' ? file.metadata.prompt : null;
@@ -74,7 +75,7 @@ export class MediaFilesService {
 
   async get(userId: string, id: string): Promise<MediaFileDto> {
     const file = await this.dataSource.getRepository(MediaFile).findOneBy({ id, userId });
-    if (!file) throw new NotFoundException('File not found');
+    if (!file) throw new NotFoundException(say('File not found', '文件不存在'));
     return mapMediaFile(file);
   }
 

@@ -2,7 +2,9 @@ import { BadRequestException } from '@nestjs/common';
 import busboy from 'busboy';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
+import { AsyncResource } from 'node:async_hooks';
 import { fieldError } from '../../common/errors.js';
+import { say } from '../../common/language.js';
 
 /**
  * Streams the one file of a multipart/form-data request (field `file`) to `handle`, without
@@ -14,11 +16,12 @@ export function receiveFile<T>(request: IncomingMessage, maxBytes: number, handl
     try {
       parser = busboy({ headers: request.headers, limits: { files: 1, fields: 20, fileSize: maxBytes + 1, parts: 30 } });
     } catch {
-      reject(new BadRequestException('Send the file as multipart/form-data in a field named "file"'));
+      reject(new BadRequestException(say('Send the file as multipart/form-data in a field named "file"', '请以 multipart/form-data 在名为 "file" 的字段中发送文件')));
       return;
     }
     let result: Promise<T> | undefined;
-    parser.on('file', (name, stream, info) => {
+    // The parser's events come from the socket: bound, they run in the request's context (its language).
+    parser.on('file', AsyncResource.bind((name: string, stream: Readable, info: busboy.FileInfo) => {
       if (name !== 'file' || result) {
         stream.resume();
         return;
@@ -31,10 +34,10 @@ export function receiveFile<T>(request: IncomingMessage, maxBytes: number, handl
         request.resume();
         reject(error);
       });
-    });
-    parser.on('close', () => {
-      if (!result) reject(fieldError('file', 'file is required: send it as multipart/form-data in a field named "file"'));
-    });
+    }));
+    parser.on('close', AsyncResource.bind(() => {
+      if (!result) reject(fieldError('file', say('file is required: send it as multipart/form-data in a field named "file"', '缺少文件：请以 multipart/form-data 在名为 "file" 的字段中发送')));
+    }));
     parser.on('error', (error: Error) => reject(result ? error : new BadRequestException(`The multipart body could not be read: ${error.message}`)));
     request.pipe(parser);
   });
