@@ -22,6 +22,9 @@ describe('credits', () => {
       balance: 100,
       recent: [{ id: expect.any(String), delta: 100, balanceAfter: 100, kind: 'grant', taskId: null, reason: 'Credits for a new account', createdAt: expect.any(String) }],
     });
+    // The system's reasons come in the language asked for.
+    const zh = await t.http.get('/api/v1/credits/ledger').set(bearer(user.token)).set('Accept-Language', 'zh-CN').expect(200);
+    expect(zh.body.items.map((entry: { reason: string }) => entry.reason)).toEqual(['新账户赠送积分']);
   });
 
   it('uses the sign-up grant setting', async () => {

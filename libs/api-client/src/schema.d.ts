@@ -946,6 +946,7 @@ export interface components {
             kind: components["schemas"]["CreditEntryKind"];
             /** Format: uuid */
             taskId: string | null;
+            /** @description Why: the admin's words, or the system's in the request's language */
             reason: string;
             /** Format: date-time */
             createdAt: string;

@@ -9,6 +9,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { SandboxLocator } from '../system/sandbox-locator.service.js';
 import type { SaveSmsConfigDto, SmsBalanceDto, SmsConfigDto } from './dto/sms.dto.js';
 import { SmsProvider, SmsSettings } from './sms-settings.entity.js';
+import { say } from '../../common/language.js';
 
 export const CODE_TTL_MINUTES = 5;
 
@@ -79,15 +80,15 @@ export class SmsSettingsService {
 
   async saveConfig(dto: SaveSmsConfigDto): Promise<SmsConfigDto> {
     if (dto.provider === SmsProvider.Sandbox && !this.sandbox.enabled) {
-      throw fieldError('provider', 'provider "sandbox" is only available while the server runs in sandbox mode');
+      throw fieldError('provider', say('provider "sandbox" is only available while the server runs in sandbox mode', '只有服务器以沙盒模式运行时才能使用 "sandbox" 服务商'));
     }
     const current = await this.settings.findOneBy({ id: 1 });
     // An empty password keeps the stored one: the API never sends it back to be re-submitted.
     const passwordEncrypted = dto.password ? this.secrets.encrypt(dto.password) : (current?.passwordEncrypted ?? null);
     const username = dto.username !== undefined ? dto.username || null : (current?.username ?? null);
     if (dto.provider === SmsProvider.Smsbao && dto.enabled) {
-      if (!username) throw fieldError('username', 'username is required to send through smsbao');
-      if (!passwordEncrypted) throw fieldError('password', 'password is required to send through smsbao');
+      if (!username) throw fieldError('username', say('username is required to send through smsbao', '通过短信宝发送需要填写用户名'));
+      if (!passwordEncrypted) throw fieldError('password', say('password is required to send through smsbao', '通过短信宝发送需要填写密码'));
     }
     await this.settings.save(
       this.settings.create({
@@ -110,11 +111,11 @@ export class SmsSettingsService {
   /** The client for the configured provider; the sandbox speaks smsbao's protocol. */
   client(settings: EffectiveSmsSettings): SmsbaoClient {
     if (settings.provider === SmsProvider.Sandbox) {
-      if (!this.sandbox.enabled) throw new ServiceUnavailableException('SMS is set to the sandbox, but this server does not run the sandbox');
+      if (!this.sandbox.enabled) throw new ServiceUnavailableException(say('SMS is set to the sandbox, but this server does not run the sandbox', '短信设置为沙盒，但此服务器未运行沙盒'));
       return new SmsbaoClient({ baseUrl: this.sandbox.url('smsbao'), ...SANDBOX_CREDENTIALS.smsbao });
     }
     const row = settings.row;
-    if (!row?.username || !row.passwordEncrypted) throw new ServiceUnavailableException('SMS is not configured: an admin must enter the smsbao account');
+    if (!row?.username || !row.passwordEncrypted) throw new ServiceUnavailableException(say('SMS is not configured: an admin must enter the smsbao account', '短信尚未配置：需要管理员填写短信宝账户'));
     return new SmsbaoClient({ baseUrl: row.baseUrl, username: row.username, password: this.secrets.decrypt(row.passwordEncrypted) });
   }
 
@@ -123,7 +124,7 @@ export class SmsSettingsService {
     try {
       await this.client(settings).send(phone, content);
     } catch (error) {
-      if (error instanceof SmsbaoError) throw new BadGatewayException(`The SMS provider did not send the message: ${error.message}`);
+      if (error instanceof SmsbaoError) throw new BadGatewayException(say(`The SMS provider did not send the message: ${error.message}`, `短信服务商未能发送短信：${error.message}`));
       throw error;
     }
   }
@@ -134,7 +135,7 @@ export class SmsSettingsService {
 
   async sendTest(phone: string): Promise<void> {
     const settings = await this.effective();
-    if (!settings.enabled) throw new BadRequestException('SMS sending is disabled: enable it first');
+    if (!settings.enabled) throw new BadRequestException(say('SMS sending is disabled: enable it first', '短信发送已关闭：请先开启'));
     await this.send(settings, phone, this.compose(settings, '这是一条测试短信，您的短信配置可以正常使用。'));
   }
 
@@ -143,7 +144,7 @@ export class SmsSettingsService {
     try {
       return await this.client(settings).balance();
     } catch (error) {
-      if (error instanceof SmsbaoError) throw new BadGatewayException(`The SMS provider did not answer the balance query: ${error.message}`);
+      if (error instanceof SmsbaoError) throw new BadGatewayException(say(`The SMS provider did not answer the balance query: ${error.message}`, `短信服务商未响应余额查询：${error.message}`));
       throw error;
     }
   }

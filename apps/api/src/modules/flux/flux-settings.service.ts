@@ -11,6 +11,7 @@ import { SandboxLocator } from '../system/sandbox-locator.service.js';
 import type { FluxConfigDto, SaveFluxConfigDto } from './dto/flux.dto.js';
 import { DEFAULT_FLUX_MODEL, findFluxModel } from './flux-models.js';
 import { FluxSettings } from './flux-settings.entity.js';
+import { say } from '../../common/language.js';
 
 /** Requests to fal itself (submit, status, result) give up after this; tasks have their own timeout. */
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -91,7 +92,7 @@ export class FluxSettingsService {
   /** Saves what was sent; an empty apiKey keeps the stored one (clearApiKey forgets it), an empty baseUrl returns to the default. */
   async saveConfig(dto: SaveFluxConfigDto): Promise<FluxConfigDto> {
     if (dto.defaultModel !== undefined && !findFluxModel(dto.defaultModel)) throw fieldError('defaultModel', `Unknown model "${dto.defaultModel}"`);
-    if (dto.clearApiKey && dto.apiKey) throw fieldError('apiKey', 'Send a new apiKey or clearApiKey, not both');
+    if (dto.clearApiKey && dto.apiKey) throw fieldError('apiKey', say('Send a new apiKey or clearApiKey, not both', '请填写新的 apiKey 或选择清除密钥，不能同时进行'));
     await this.dataSource.transaction(async (manager) => {
       const repository = manager.getRepository(FluxSettings);
       const row = (await repository.findOne({ where: { id: 1 }, lock: { mode: 'pessimistic_write' } })) ?? repository.create({ id: 1 });

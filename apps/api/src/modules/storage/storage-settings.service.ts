@@ -14,6 +14,7 @@ import { type StorageDriver, StorageError } from './drivers/storage-driver.js';
 import type { SaveStorageConfigDto, StorageConfigDto, StorageTestResultDto } from './dto/storage.dto.js';
 import { StorageDriverName } from './media-file.entity.js';
 import { StorageProvider, StorageSettings } from './storage-settings.entity.js';
+import { say } from '../../common/language.js';
 
 const DEFAULTS = {
   provider: StorageProvider.Local,
@@ -141,17 +142,17 @@ export class StorageSettingsService {
   async saveConfig(dto: SaveStorageConfigDto): Promise<StorageConfigDto> {
     const current = await this.settings.findOneBy({ id: 1 });
     const sandbox = dto.provider === StorageProvider.Cos && (dto.sandbox ?? false);
-    if (sandbox && !this.sandbox.enabled) throw fieldError('sandbox', 'the sandbox COS is only available while the server runs in sandbox mode');
+    if (sandbox && !this.sandbox.enabled) throw fieldError('sandbox', say('the sandbox COS is only available while the server runs in sandbox mode', '只有服务器以沙盒模式运行时才能使用沙盒 COS'));
     // Empty secrets keep the stored ones: the API never sends them back to be re-submitted.
     const secretIdEncrypted = dto.secretId ? this.secrets.encrypt(dto.secretId) : (current?.secretIdEncrypted ?? null);
     const secretKeyEncrypted = dto.secretKey ? this.secrets.encrypt(dto.secretKey) : (current?.secretKeyEncrypted ?? null);
     const region = dto.region ?? current?.region ?? null;
     const bucket = dto.bucket ?? current?.bucket ?? null;
     if (dto.provider === StorageProvider.Cos && dto.enabled && !sandbox) {
-      if (!secretIdEncrypted) throw fieldError('secretId', 'secretId is required for COS');
-      if (!secretKeyEncrypted) throw fieldError('secretKey', 'secretKey is required for COS');
-      if (!region) throw fieldError('region', 'region is required for COS');
-      if (!bucket) throw fieldError('bucket', 'bucket is required for COS');
+      if (!secretIdEncrypted) throw fieldError('secretId', say('secretId is required for COS', 'COS 需要填写 SecretId'));
+      if (!secretKeyEncrypted) throw fieldError('secretKey', say('secretKey is required for COS', 'COS 需要填写 SecretKey'));
+      if (!region) throw fieldError('region', say('region is required for COS', 'COS 需要填写地域'));
+      if (!bucket) throw fieldError('bucket', say('bucket is required for COS', 'COS 需要填写存储桶'));
     }
     const base = current ?? DEFAULTS;
     await this.settings.save(

@@ -3,6 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsInt, IsNotEmpty, IsString, IsUUID, Max, MaxLength, Min, NotEquals } from 'class-validator';
 import { CreditEntryKind, type CreditLedgerEntry } from '../credit-ledger-entry.entity.js';
 import { CursorPageQueryDto } from '../../../common/page-query.dto.js';
+import { say } from '../../../common/language.js';
 
 export class CreditLedgerEntryDto {
   @ApiProperty({ format: 'uuid' })
@@ -20,12 +21,18 @@ export class CreditLedgerEntryDto {
   @ApiProperty({ type: String, nullable: true, format: 'uuid' })
   taskId: string | null;
 
-  @ApiProperty()
+  @ApiProperty({ description: "Why: the admin's words, or the system's in the request's language" })
   reason: string;
 
   @ApiProperty({ format: 'date-time' })
   createdAt: string;
 }
+
+/** Reasons the system writes (stored in English), in Chinese. */
+const SYSTEM_REASONS_ZH_CN: Record<string, string> = {
+  'Credits for a new account': '新账户赠送积分',
+  'Canceled before it started': '开始前已取消',
+};
 
 export function mapLedgerEntry(entry: CreditLedgerEntry): CreditLedgerEntryDto {
   return {
@@ -34,7 +41,7 @@ export function mapLedgerEntry(entry: CreditLedgerEntry): CreditLedgerEntryDto {
     balanceAfter: entry.balanceAfter,
     kind: entry.kind,
     taskId: entry.taskId,
-    reason: entry.reason,
+    reason: say(entry.reason, SYSTEM_REASONS_ZH_CN[entry.reason] ?? entry.reason),
     createdAt: entry.createdAt.toISOString(),
   };
 }
