@@ -31,7 +31,7 @@ describe('platform', () => {
     for (const { path, op } of operations) {
       expect([path, op.summary]).toEqual([path, expect.any(String)]);
       expect([path, op.operationId]).toEqual([path, expect.stringMatching(/^[a-z][A-Za-z]+$/)]);
-      const anonymous = ['/api/health', '/api/v1/tasks/events', '/api/v1/webhooks/{provider}/{taskId}', '/api/v1/system/info', '/api/v1/auths/signup', '/api/v1/auths/signin', '/api/v1/auths/verify-sms-code', '/api/v1/auths/signup-phone', '/api/v1/auths/signin-phone'];
+      const anonymous = ['/api/health', '/api/v1/tasks/events', '/api/v1/webhooks/{provider}/{taskId}', '/api/v1/system/info', '/api/v1/auths/signup', '/api/v1/auths/signin', '/api/v1/auths/verify-sms-code', '/api/v1/auths/signup-phone', '/api/v1/auths/signin-phone', '/api/v1/auths/signin-phone-password'];
       // Anyone may ask for a code, but binding a phone needs the caller's token.
       const optional = ['/api/v1/auths/send-sms-code'];
       const expected = anonymous.includes(path) ? undefined : optional.includes(path) ? [{ bearer: [] }, {}] : [{ bearer: [] }];

@@ -103,6 +103,17 @@ describe('SMS codes and phone accounts', () => {
       const loginCode = await h.codeFor(phone, 'login');
       const signedIn = await t.http.post('/api/v1/auths/signin-phone').send({ phone: `+86 ${phone}`, code: loginCode }).expect(200);
       expect(signedIn.body.user.id).toBe(signedUp.body.user.id);
+
+      // The password given at sign-up signs in too, with the number instead of a code.
+      const withPassword = await t.http.post('/api/v1/auths/signin-phone-password').send({ phone: `0086-${phone}`, password: 'password-123' }).expect(200);
+      expect(withPassword.body.user.id).toBe(signedUp.body.user.id);
+      const wrong = await t.http.post('/api/v1/auths/signin-phone-password').send({ phone, password: 'not-the-password' }).expect(401);
+      expect(wrong.body.message).toBe('The phone number or password is incorrect');
+      // An unknown number answers the same, revealing nothing.
+      const unknown = await t.http.post('/api/v1/auths/signin-phone-password').send({ phone: newPhone(), password: 'password-123' }).expect(401);
+      expect(unknown.body.message).toBe('The phone number or password is incorrect');
+      const bad = await t.http.post('/api/v1/auths/signin-phone-password').send({ phone: '12345', password: '' }).expect(400);
+      expect(bad.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['password', 'phone']);
     });
 
     it('refuses register for a taken phone (409) and login for an unknown phone (404, suggesting sign-up)', async () => {

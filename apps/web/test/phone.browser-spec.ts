@@ -66,6 +66,20 @@ describe('web app: phone accounts', () => {
       return response.json();
     });
     expect(me).toMatchObject({ phone: '13912345678', email: 'mei@example.com', role: 'admin' });
+
+    // The number with the password works too: no code needed.
+    await page.click('[data-testid=sign-out]');
+    await page.waitForURL('**/signin');
+    await page.fill('input[name=identifier]', '139 1234 5678');
+    await page.waitForSelector('input[name=code]');
+    await page.click('[data-testid=phone-method-password]');
+    await page.fill('input[name=password]', 'not the password');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[data-testid=toast]:has-text("手机号或密码不正确")');
+    await page.fill('input[name=password]', 'phone user password');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[data-testid=current-user]');
+    expect(await page.textContent('[data-testid=current-user]')).toContain('Mei Phone');
   });
 
   it('fits a phone’s width: no sideways scrolling of the page, the current section in view', async () => {

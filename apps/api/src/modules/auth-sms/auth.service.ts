@@ -6,7 +6,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { RateLimitedException } from '../../common/errors.js';
 import { CreditsService } from '../credits/credits.service.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';
-import type { AuthResponseDto, SignInDto, SignUpDto } from './dto/auth.dto.js';
+import type { AuthResponseDto, SignInDto, SignInWithPhonePasswordDto, SignUpDto } from './dto/auth.dto.js';
 import { mapUser } from './dto/user.dto.js';
 import type { SignInWithPhoneDto, SignUpWithPhoneDto } from './dto/sms.dto.js';
 import { PasswordService } from './password.service.js';
@@ -15,7 +15,8 @@ import { SmsCodePurpose } from './verification-code.entity.js';
 import { User, UserRole, UserStatus } from './user.entity.js';
 import { say } from '../../common/language.js';
 
-const wrongCredentials = () => say('The email or password is incorrect', '邮箱或密码不正确');
+const wrongCredentials = (by: 'email' | 'phone') =>
+  by === 'email' ? say('The email or password is incorrect', '邮箱或密码不正确') : say('The phone number or password is incorrect', '手机号或密码不正确');
 /** Serialises account creation so exactly one account can become the first admin. */
 const FIRST_ACCOUNT_LOCK = 72_600_001;
 
@@ -60,7 +61,16 @@ export class AuthService {
     return this.issueToken(user);
   }
 
-  async signIn(dto: SignInDto, ip: string): Promise<AuthResponseDto> {
+  signIn(dto: SignInDto, ip: string): Promise<AuthResponseDto> {
+    return this.signInWithPassword('email', dto.email, dto.password, ip);
+  }
+
+  /** The password a phone account was created (or later given) with, as an alternative to a code. */
+  signInWithPhonePassword(dto: SignInWithPhonePasswordDto, ip: string): Promise<AuthResponseDto> {
+    return this.signInWithPassword('phone', dto.phone, dto.password, ip);
+  }
+
+  private async signInWithPassword(by: 'email' | 'phone', identifier: string, password: string, ip: string): Promise<AuthResponseDto> {
     const { windowSeconds, maxAttemptsPerIp, maxFailuresPerAccount } = this.config.signin;
     const perIp = await this.rateLimits.hit(`signin:ip:${ip}`, windowSeconds);
     if (perIp.count > maxAttemptsPerIp) {
@@ -69,8 +79,8 @@ export class AuthService {
         perIp.retryAfterSeconds,
       );
     }
-    // Keyed by the email as typed, whether or not it exists, so the limit reveals nothing.
-    const accountKey = `signin:account:${dto.email}`;
+    // Keyed by the email or number as typed, whether or not it exists, so the limit reveals nothing.
+    const accountKey = `signin:account:${identifier}`;
     const failures = await this.rateLimits.peek(accountKey, windowSeconds);
     if (failures.count >= maxFailuresPerAccount) {
       throw new RateLimitedException(
@@ -79,11 +89,11 @@ export class AuthService {
       );
     }
 
-    const user = await this.users.findOneBy({ email: dto.email });
-    const valid = await this.passwords.verify(user?.passwordHash ?? null, dto.password);
+    const user = await this.users.findOneBy(by === 'email' ? { email: identifier } : { phone: identifier });
+    const valid = await this.passwords.verify(user?.passwordHash ?? null, password);
     if (!user || !valid) {
       await this.rateLimits.hit(accountKey, windowSeconds);
-      throw new UnauthorizedException(wrongCredentials());
+      throw new UnauthorizedException(wrongCredentials(by));
     }
     if (user.status !== UserStatus.Active) throw new UnauthorizedException(say('This account is disabled', '该账户已被停用'));
     return this.issueToken(user);

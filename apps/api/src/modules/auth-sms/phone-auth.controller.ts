@@ -16,7 +16,7 @@ import { ErrorResponseDto } from '../../common/error-response.dto.js';
 import { AuthService } from './auth.service.js';
 import type { AuthContext } from './auth.types.js';
 import { OptionalAuth, OptionalAuthentication } from './authenticated.decorator.js';
-import { AuthResponseDto } from './dto/auth.dto.js';
+import { AuthResponseDto, SignInWithPhonePasswordDto } from './dto/auth.dto.js';
 import { SendSmsCodeDto, SignInWithPhoneDto, SignUpWithPhoneDto, SmsCodeSentDto, SmsCodeValidDto, VerifySmsCodeDto } from './dto/sms.dto.js';
 import { SmsCodeService } from './sms-code.service.js';
 
@@ -72,5 +72,15 @@ export class PhoneAuthController {
   @ApiUnauthorizedResponse({ type: ErrorResponseDto })
   signInWithPhone(@Body() dto: SignInWithPhoneDto): Promise<AuthResponseDto> {
     return this.auth.signInWithPhone(dto);
+  }
+
+  @Post('signin-phone-password')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Sign in with a phone number and the password the account has' })
+  @ApiOkResponse({ type: AuthResponseDto })
+  @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Wrong phone number or password, or the account is disabled' })
+  @ApiTooManyRequestsResponse({ type: ErrorResponseDto, description: 'Too many attempts; see the Retry-After header' })
+  signInWithPhonePassword(@Body() dto: SignInWithPhonePasswordDto, @Ip() ip: string): Promise<AuthResponseDto> {
+    return this.auth.signInWithPhonePassword(dto, ip);
   }
 }

@@ -9,6 +9,7 @@ import { request, type Result } from './api-result';
 type SignInBody = Schemas['SignInDto'];
 type SignUpBody = Schemas['SignUpDto'];
 type PhoneSignInBody = Schemas['SignInWithPhoneDto'];
+type PhonePasswordSignInBody = Schemas['SignInWithPhonePasswordDto'];
 type PhoneSignUpBody = Schemas['SignUpWithPhoneDto'];
 type AuthResponse = Schemas['AuthResponseDto'];
 
@@ -74,6 +75,16 @@ export async function signUp(body: SignUpBody, fields: FormFields): Promise<Resu
 /** Signs in with a code texted for purpose `login`. */
 export async function signInWithPhone(body: PhoneSignInBody, fields: FormFields): Promise<Result<AuthResponse>> {
   const result = await request(() => api.POST('/api/v1/auths/signin-phone', { body }), { fields, session: false });
+  if (result.ok) {
+    startSession(result.data);
+    toastManager.success(i18n.format(i18n.m.auth.welcome, { name: result.data.user.name }));
+  }
+  return result;
+}
+
+/** Signs in with a phone number and the account's password. */
+export async function signInWithPhonePassword(body: PhonePasswordSignInBody, fields: FormFields): Promise<Result<AuthResponse>> {
+  const result = await request(() => api.POST('/api/v1/auths/signin-phone-password', { body }), { fields, session: false });
   if (result.ok) {
     startSession(result.data);
     toastManager.success(i18n.format(i18n.m.auth.welcome, { name: result.data.user.name }));

@@ -1,6 +1,8 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import { EmailField, NameField, NewPasswordField } from '../../../common/validation.js';
+import { PhoneField } from './sms-fields.js';
 import { UserDto } from './user.dto.js';
 
 export class SignUpDto {
@@ -14,15 +16,29 @@ export class SignUpDto {
   password: string;
 }
 
+/** A password given to sign in: not length-checked beyond a sanity cap (a wrong length is just a wrong password). */
+function SignInPasswordField(): PropertyDecorator {
+  return applyDecorators(
+    ApiProperty({ format: 'password', maxLength: 128 }),
+    IsString(),
+    IsNotEmpty({ message: 'password must not be empty' }),
+    MaxLength(128, { message: 'password must be at most 128 characters long' }),
+  );
+}
+
 export class SignInDto {
   @EmailField()
   email: string;
 
-  // Not length-checked beyond a sanity cap: a wrong length is just a wrong password.
-  @ApiProperty({ format: 'password', maxLength: 128 })
-  @IsString()
-  @IsNotEmpty({ message: 'password must not be empty' })
-  @MaxLength(128, { message: 'password must be at most 128 characters long' })
+  @SignInPasswordField()
+  password: string;
+}
+
+export class SignInWithPhonePasswordDto {
+  @PhoneField()
+  phone: string;
+
+  @SignInPasswordField()
   password: string;
 }
 
