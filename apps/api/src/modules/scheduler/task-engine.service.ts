@@ -485,7 +485,8 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     const row = (inserted.raw as Array<Record<string, unknown>>)[0];
     const record = row ? hydrate(this.dataSource, MediaFile, row) : await repository.findOneByOrFail({ sourceTaskId: task.id, outputIndex: index });
     if (record.status === MediaStatus.Stored) return record;
-    // The provider may hand out a fresh link when asked again.
+    // Copied from the link the provider gave with its result (kept in the task); links are not
+    // asked for again, so one that expires before the copy succeeds ends as a storage failure.
     record.sourceUrl = output.url;
     const settings = await this.storageSettings.recent();
     if (!settings.autoUpload) {

@@ -54,53 +54,34 @@ export function initSession(): Promise<void> {
   return loadSession();
 }
 
-export async function signIn(body: SignInBody, fields: FormFields): Promise<Result<AuthResponse>> {
-  const result = await request(() => api.POST('/api/v1/auths/signin', { body }), { fields, session: false });
+/** Runs a sign-in or sign-up call; on success starts the session and greets the user. */
+async function enter(
+  call: () => Promise<{ data?: AuthResponse; error?: unknown; response: Response }>,
+  fields: FormFields,
+  greeting: 'welcome' | 'accountCreated',
+): Promise<Result<AuthResponse>> {
+  const result = await request(call, { fields, session: false });
   if (result.ok) {
     startSession(result.data);
-    toastManager.success(i18n.format(i18n.m.auth.welcome, { name: result.data.user.name }));
+    toastManager.success(i18n.format(i18n.m.auth[greeting], { name: result.data.user.name }));
   }
   return result;
 }
 
-export async function signUp(body: SignUpBody, fields: FormFields): Promise<Result<AuthResponse>> {
-  const result = await request(() => api.POST('/api/v1/auths/signup', { body }), { fields, session: false });
-  if (result.ok) {
-    startSession(result.data);
-    toastManager.success(i18n.format(i18n.m.auth.accountCreated, { name: result.data.user.name }));
-  }
-  return result;
-}
+export const signIn = (body: SignInBody, fields: FormFields) => enter(() => api.POST('/api/v1/auths/signin', { body }), fields, 'welcome');
+
+export const signUp = (body: SignUpBody, fields: FormFields) => enter(() => api.POST('/api/v1/auths/signup', { body }), fields, 'accountCreated');
 
 /** Signs in with a code texted for purpose `login`. */
-export async function signInWithPhone(body: PhoneSignInBody, fields: FormFields): Promise<Result<AuthResponse>> {
-  const result = await request(() => api.POST('/api/v1/auths/signin-phone', { body }), { fields, session: false });
-  if (result.ok) {
-    startSession(result.data);
-    toastManager.success(i18n.format(i18n.m.auth.welcome, { name: result.data.user.name }));
-  }
-  return result;
-}
+export const signInWithPhone = (body: PhoneSignInBody, fields: FormFields) => enter(() => api.POST('/api/v1/auths/signin-phone', { body }), fields, 'welcome');
 
 /** Signs in with a phone number and the account's password. */
-export async function signInWithPhonePassword(body: PhonePasswordSignInBody, fields: FormFields): Promise<Result<AuthResponse>> {
-  const result = await request(() => api.POST('/api/v1/auths/signin-phone-password', { body }), { fields, session: false });
-  if (result.ok) {
-    startSession(result.data);
-    toastManager.success(i18n.format(i18n.m.auth.welcome, { name: result.data.user.name }));
-  }
-  return result;
-}
+export const signInWithPhonePassword = (body: PhonePasswordSignInBody, fields: FormFields) =>
+  enter(() => api.POST('/api/v1/auths/signin-phone-password', { body }), fields, 'welcome');
 
 /** Creates an account with a code texted for purpose `register`. */
-export async function signUpWithPhone(body: PhoneSignUpBody, fields: FormFields): Promise<Result<AuthResponse>> {
-  const result = await request(() => api.POST('/api/v1/auths/signup-phone', { body }), { fields, session: false });
-  if (result.ok) {
-    startSession(result.data);
-    toastManager.success(i18n.format(i18n.m.auth.accountCreated, { name: result.data.user.name }));
-  }
-  return result;
-}
+export const signUpWithPhone = (body: PhoneSignUpBody, fields: FormFields) =>
+  enter(() => api.POST('/api/v1/auths/signup-phone', { body }), fields, 'accountCreated');
 
 export function signOut(): void {
   authManager.clear();
