@@ -377,6 +377,13 @@ describe('flux', () => {
     const health = await t.http.get('/api/v1/flux/health').set(bearer(admin.token)).expect(200);
     expect(health.body).toMatchObject({ ok: false, reason: 'key_refused', message: expect.stringMatching(/^The key was refused/) });
     // Users learn that it does not work, not the admin's URL or the low-level reason.
+    // A key can be checked before it is saved; the check saves nothing.
+    const candidate = await t.http.post('/api/v1/flux/config/check').set(bearer(admin.token)).send({ apiKey: 'sandbox-fal-key' }).expect(200);
+    expect(candidate.body).toMatchObject({ ok: true, reason: null, message: `Reached ${sandboxUrl} and the key was accepted` });
+    expect((await t.http.get('/api/v1/flux/health').set(bearer(admin.token)).expect(200)).body).toMatchObject({ ok: false, reason: 'key_refused' });
+    expect((await t.http.post('/api/v1/flux/config/check').set(bearer(admin.token)).send({ baseUrl: 'ftp://x' }).expect(400)).body.details[0].field).toBe('baseUrl');
+    expect((await t.http.post('/api/v1/flux/config/check').set(bearer(admin.token)).send({ clearApiKey: true, baseUrl: '' }).expect(200)).body).toMatchObject({ ok: true, usesSandbox: true });
+    await t.http.post('/api/v1/flux/config/check').set(bearer(user.token)).send({}).expect(403);
     const userHealth = await t.http.get('/api/v1/flux/health').set(bearer(user.token)).expect(200);
     expect(userHealth.body).toMatchObject({ ok: false, reason: 'unreachable', message: 'fal.ai cannot be reached at the moment; please try again later' });
     const refused = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/dev', prompt: 'x' }).expect(502);

@@ -321,15 +321,19 @@ describe('web app: the image studio (Flux)', () => {
     const saved = (await t.http.get('/api/v1/flux/config').set(bearer(admin.token)).expect(200)).body;
     expect(saved).toMatchObject({ timeout: 900, usesSandbox: true, apiKeySet: false, saved: true });
 
-    // A refused key: the reason in the page's language, fal's own words as the detail.
+    // A key is checked as typed, before it is saved: a refused one says why in the page's
+    // language, with fal's own words as the detail, and nothing is saved.
     const sandboxFal = `${t.baseUrl!.replace('localhost', '127.0.0.1')}/sandbox/fal`;
-    await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ apiKey: 'not-the-key', baseUrl: sandboxFal }).expect(200);
-    await page.reload();
-    await page.locator('[data-testid=flux-api-key-state][data-state=set]').waitFor();
+    await page.fill('input[name=fluxApiKey]', 'not-the-key');
+    await page.fill('input[name=fluxBaseUrl]', sandboxFal);
     await page.click('[data-testid=flux-check]');
     await page.locator('[data-testid=flux-health-message][data-state=failed][data-reason=key_refused]').waitFor();
     expect(await health.locator('span').first().textContent()).toBe('fal.ai 拒绝了该 API 密钥：请检查密钥是否完整复制且仍然有效。');
     expect(await health.locator('[data-testid=check-detail]').textContent()).toMatch(/^详情：The key was refused/);
+    expect((await t.http.get('/api/v1/flux/config').set(bearer(admin.token)).expect(200)).body).toMatchObject({ apiKeySet: false, usesSandbox: true });
+    await page.fill('input[name=fluxApiKey]', 'sandbox-fal-key');
+    await page.click('[data-testid=flux-check]');
+    await page.locator('[data-testid=flux-health-message][data-state=ok]').waitFor();
 
     // A stored key can be forgotten: back to the sandbox.
     await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ apiKey: 'sandbox-fal-key', baseUrl: '' }).expect(200);

@@ -744,6 +744,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/flux/config/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check a key and base URL before saving them (spends nothing)
+         * @description The same rules as saving: an empty apiKey means the stored one, an empty baseUrl the default. Nothing is saved.
+         */
+        post: operations["checkFluxConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/flux/config/user": {
         parameters: {
             query?: never;
@@ -1668,6 +1688,26 @@ export interface components {
             maxConcurrentTasks?: number;
             defaultModel?: string;
         };
+        CheckFluxConfigDto: {
+            /** @description The fal key (FAL_KEY, or key_id:key_secret); empty keeps the stored one */
+            apiKey?: string;
+            /** @description Forgets the stored key; in sandbox mode, with no base URL set, the sandbox is used again */
+            clearApiKey?: boolean;
+            /** @description Default https://queue.fal.run; empty returns to it. No query or fragment: model paths are appended to it */
+            baseUrl?: string;
+        };
+        FluxHealthDto: {
+            ok: boolean;
+            /**
+             * @description Why the check failed (null when it passed)
+             * @enum {string|null}
+             */
+            reason: "no_key" | "key_refused" | "unreachable" | null;
+            /** @description What was found, in plain words (English) */
+            message: string;
+            latencyMs: number | null;
+            usesSandbox: boolean;
+        };
         FluxUserConfigDto: {
             enabled: boolean;
             defaultModel: string;
@@ -1719,18 +1759,6 @@ export interface components {
                 min?: number;
                 max?: number;
             };
-        };
-        FluxHealthDto: {
-            ok: boolean;
-            /**
-             * @description Why the check failed (null when it passed)
-             * @enum {string|null}
-             */
-            reason: "no_key" | "key_refused" | "unreachable" | null;
-            /** @description What was found, in plain words (English) */
-            message: string;
-            latencyMs: number | null;
-            usesSandbox: boolean;
         };
         FluxModelPriceDto: {
             model: string;
@@ -4044,6 +4072,56 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FluxConfigDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The caller is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    checkFluxConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckFluxConfigDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FluxHealthDto"];
                 };
             };
             /** @description Invalid input: details name each field */

@@ -8,7 +8,7 @@ import { RecentlyRead } from '../../common/recently-read.js';
 import { SecretBox } from '../../common/secret-box.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { SandboxLocator } from '../system/sandbox-locator.service.js';
-import type { FluxConfigDto, SaveFluxConfigDto } from './dto/flux.dto.js';
+import type { CheckFluxConfigDto, FluxConfigDto, SaveFluxConfigDto } from './dto/flux.dto.js';
 import { DEFAULT_FLUX_MODEL, findFluxModel } from './flux-models.js';
 import { FluxSettings } from './flux-settings.entity.js';
 import { say } from '../../common/language.js';
@@ -52,17 +52,32 @@ export class FluxSettingsService {
 
   private async read(): Promise<EffectiveFluxSettings> {
     const row = await this.dataSource.getRepository(FluxSettings).findOneBy({ id: 1 });
+    return this.resolve(row, row?.apiKeyEncrypted ? this.secrets.decrypt(row.apiKeyEncrypted) : null, row?.baseUrl ?? null);
+  }
+
+  /**
+   * The settings saving the admin form's connection fields would give (an empty key keeps the
+   * stored one, an empty URL returns to the default), for a check before saving.
+   */
+  async candidate(dto: CheckFluxConfigDto): Promise<EffectiveFluxSettings> {
+    const row = await this.dataSource.getRepository(FluxSettings).findOneBy({ id: 1 });
     const savedKey = row?.apiKeyEncrypted ? this.secrets.decrypt(row.apiKeyEncrypted) : null;
+    const apiKey = dto.clearApiKey ? null : dto.apiKey || savedKey;
+    const baseUrl = dto.baseUrl === undefined ? (row?.baseUrl ?? null) : dto.baseUrl.replace(/\/+$/, '') || null;
+    return this.resolve(row, apiKey, baseUrl);
+  }
+
+  private resolve(row: FluxSettings | null, savedKey: string | null, savedBaseUrl: string | null): EffectiveFluxSettings {
     // A fresh install in sandbox mode generates at once: the key and URL an admin has not set come from the sandbox.
-    const sandboxDefaults = this.sandbox.enabled && !savedKey && !row?.baseUrl;
+    const sandboxDefaults = this.sandbox.enabled && !savedKey && !savedBaseUrl;
     return {
       enabled: row?.enabled ?? true,
       apiKey: sandboxDefaults ? SANDBOX_CREDENTIALS.fal.key : savedKey,
-      baseUrl: sandboxDefaults ? this.sandbox.url('fal') : (row?.baseUrl ?? FAL_DEFAULT_BASE_URL),
+      baseUrl: sandboxDefaults ? this.sandbox.url('fal') : (savedBaseUrl ?? FAL_DEFAULT_BASE_URL),
       timeoutSeconds: row?.timeoutSeconds ?? 900,
       maxConcurrentTasks: row?.maxConcurrentTasks ?? 4,
       defaultModel: row?.defaultModel ?? DEFAULT_FLUX_MODEL,
-      usesSandbox: sandboxDefaults || (this.sandbox.enabled && (row?.baseUrl ?? '').startsWith(this.sandbox.url('fal'))),
+      usesSandbox: sandboxDefaults || (this.sandbox.enabled && (savedBaseUrl ?? '').startsWith(this.sandbox.url('fal'))),
       apiKeySaved: !!row?.apiKeyEncrypted,
       saved: row !== null,
     };

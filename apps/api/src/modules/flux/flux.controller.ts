@@ -26,6 +26,7 @@ import { MediaFileDto } from '../storage/dto/storage.dto.js';
 import {
   FluxConfigDto,
   FluxCreditsDto,
+  CheckFluxConfigDto,
   FluxHealthDto,
   FluxHistoryQueryDto,
   FluxImageToImageDto,
@@ -76,6 +77,18 @@ export class FluxController {
   @ApiOkResponse({ type: FluxConfigDto })
   saveFluxConfig(@Body() dto: SaveFluxConfigDto): Promise<FluxConfigDto> {
     return this.settings.saveConfig(dto);
+  }
+
+  @Post('config/check')
+  @HttpCode(200)
+  @Authenticated({ admin: true })
+  @ApiOperation({
+    summary: 'Check a key and base URL before saving them (spends nothing)',
+    description: 'The same rules as saving: an empty apiKey means the stored one, an empty baseUrl the default. Nothing is saved.',
+  })
+  @ApiOkResponse({ type: FluxHealthDto })
+  checkFluxConfig(@Body() dto: CheckFluxConfigDto): Promise<FluxHealthDto> {
+    return this.flux.checkCandidate(dto);
   }
 
   @Get('config/user')

@@ -19,6 +19,7 @@ import { mapMediaFile } from '../storage/media-files.service.js';
 import { receiveFile } from '../storage/multipart.js';
 import { HistoryService } from '../history/history.service.js';
 import type {
+  CheckFluxConfigDto,
   FluxCreditsDto,
   FluxHealthDto,
   FluxHistoryQueryDto,
@@ -97,6 +98,11 @@ export class FluxService {
     if (found.ok) return { ...found, message: 'fal.ai can be reached' };
     if (found.reason === 'no_key') return { ...found, message: 'Flux is not set up yet' };
     return { ...found, reason: 'unreachable', message: 'fal.ai cannot be reached at the moment; please try again later' };
+  }
+
+  /** An admin's check of connection settings before saving them. */
+  async checkCandidate(dto: CheckFluxConfigDto): Promise<FluxHealthDto> {
+    return this.checkHealth(await this.settings.candidate(dto));
   }
 
   private readonly recentHealth = new RecentlyRead<string, FluxHealthDto>(15_000, async () => this.checkHealth(await this.settings.effective()));

@@ -649,7 +649,7 @@ const en: Messages = {
       save: 'Save settings',
       saved: 'Flux settings saved',
       check: 'Check connection',
-      checkHint: 'Checks the saved settings; nothing is charged.',
+      checkHint: 'Checks the key and address in the form, saved or not; nothing is charged or saved.',
       checkOk: 'Connected',
       checkFailed: 'Connection failed',
       checkReasons: {

@@ -647,7 +647,7 @@ const zhCN = {
       save: '保存设置',
       saved: 'Flux 设置已保存',
       check: '检查连接',
-      checkHint: '检查使用已保存的设置，不会产生费用。',
+      checkHint: '检查表单中的密钥和地址（无论是否已保存），不会产生费用，也不会保存。',
       checkOk: '连接正常',
       checkFailed: '连接失败',
       checkReasons: {

@@ -7,6 +7,7 @@ import { request, type Result } from './api-result';
 export type FluxConfig = Schemas['FluxConfigDto'];
 export type SaveFluxConfig = Schemas['SaveFluxConfigDto'];
 export type FluxHealth = Schemas['FluxHealthDto'];
+export type FluxConnection = Schemas['CheckFluxConfigDto'];
 
 /** The API's field names → the inputs of the Flux settings form. */
 export const FLUX_CONFIG_FIELDS = {
@@ -38,7 +39,7 @@ export async function saveFluxConfig(body: SaveFluxConfig): Promise<Result<FluxC
   return result;
 }
 
-/** Whether fal.ai answers with the saved key; shown beside the button, not toasted. */
-export function checkFluxHealth(): Promise<Result<FluxHealth>> {
-  return request(() => api.GET('/api/v1/flux/health'));
+/** Whether fal.ai answers with the key and address in the form (saved or not); shown beside the button, not toasted. */
+export function checkFluxConnection(body: FluxConnection): Promise<Result<FluxHealth>> {
+  return request(() => api.POST('/api/v1/flux/config/check', { body }), { fields: FLUX_CONFIG_FIELDS });
 }

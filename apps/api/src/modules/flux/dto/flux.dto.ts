@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional, getSchemaPath, OmitType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType, PickType, getSchemaPath } from '@nestjs/swagger';
 import { HistoryQueryDto } from '../../scheduler/dto/task.dto.js';
 
 import {
@@ -100,6 +100,9 @@ export class SaveFluxConfigDto {
   @MaxLength(120)
   defaultModel?: string;
 }
+
+/** The connection settings of the admin form, checked before (or without) saving them. */
+export class CheckFluxConfigDto extends PickType(SaveFluxConfigDto, ['apiKey', 'clearApiKey', 'baseUrl'] as const) {}
 
 export class FluxUserConfigDto {
   @ApiProperty()
