@@ -280,7 +280,7 @@ describe('flux', () => {
     expect((await t.http.post('/api/v1/auths/signin').send({ email: 'nobody@example.com', password: 'wrong-password' }).expect(401)).body.message).toBe('The email or password is incorrect');
     // Through the whole request: a field error, a 402 from the balance, and an upload's multipart parsing.
     const notMine = await t.http.post('/api/v1/flux/image-to-image').set(bearer(user.token)).set(zh).send({ model: 'fal-ai/flux-pro/kontext', prompt: 'x', fileId: '00000000-0000-4000-8000-000000000000' }).expect(400);
-    expect(notMine.body.details).toEqual([{ field: 'fileId', messages: ['fileId 不是你已保存的图片'] }]);
+    expect(notMine.body.details).toEqual([{ field: 'fileId', messages: ['这张输入图片不在你已保存的图片中（可能已被删除）'] }]);
     const tooMany = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).set(zh).send({ model: 'fal-ai/flux-pro/kontext/max/text-to-image', prompt: 'x', numImages: 4 }).expect(402);
     expect(tooMany.body.message).toMatch(/^积分不足：需要 \d+ 积分，当前余额 100$/);
     const noFile = await t.http.post('/api/v1/flux/upload-image').set(bearer(user.token)).set(zh).field('other', 'x').expect(400);
@@ -288,6 +288,10 @@ describe('flux', () => {
     const wrongType = await t.http.post('/api/v1/flux/upload-image').set(bearer(user.token)).set(zh).attach('file', Buffer.from('GIF89a'), 'a.gif');
     expect(wrongType.status).toBe(415);
     expect(wrongType.body.message).toMatch(/^此处不接受 image\/gif/);
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } }).png().toBuffer();
+    const corrupt = await t.http.post('/api/v1/flux/upload-image').set(bearer(user.token)).set(zh).attach('file', Buffer.concat([png.subarray(0, 16), Buffer.alloc(64, 7)]), 'broken.png');
+    expect(corrupt.status).toBe(415);
+    expect(corrupt.body.message).toMatch(/^图片无法解码，文件可能已损坏/);
   });
 
   it('never submits twice when fal took the job but its answer was unreadable', async () => {

@@ -289,8 +289,9 @@ describe('SMS codes and phone accounts', () => {
       expect(balance.body.message).toBe('The SMS provider did not send the message: smsbao refused the message: balance insufficient (code 41)');
       expect(await h.sql(`SELECT * FROM sms_sends WHERE phone = '13900000041'`)).toEqual([]);
       expect(await h.sql(`SELECT * FROM verification_codes WHERE phone = '13900000041'`)).toEqual([]);
-      // Not counted: no cooldown follows a refused message.
-      await h.send('13900000041', 'register').expect(502);
+      // Not counted: no cooldown follows a refused message. In Chinese, smsbao's own words.
+      const zh = await t.http.post('/api/v1/auths/send-sms-code').set('Accept-Language', 'zh-CN').send({ phone: '13900000041', purpose: 'register' }).expect(502);
+      expect(zh.body.message).toBe('短信服务商未能发送短信：余额不足（代码 41）');
 
       await t.http
         .post('/api/v1/auths/sms/config')

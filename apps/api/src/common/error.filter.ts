@@ -3,6 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Response } from 'express';
 import { QueryFailedError } from 'typeorm';
 import { ErrorBody, FieldValidationException, RateLimitedException } from './errors.js';
+import { say } from './language.js';
 
 /** Errors raised by body-parser carry a status and a type. */
 interface BodyParserError {
@@ -38,15 +39,15 @@ export function toErrorBody(exception: unknown): { body: ErrorBody; headers: Rec
   }
   // Storage failures (wrong keys, unreachable bucket) are an outside service failing, said plainly.
   if (exception instanceof Error && exception.name === 'StorageError') {
-    return { body: errorBody(502, `Storage failed: ${exception.message}`), headers };
+    return { body: errorBody(502, say(`Storage failed: ${exception.message}`, `存储失败：${exception.message}`)), headers };
   }
   if (exception instanceof QueryFailedError) {
     const code = (exception as QueryFailedError & { driverError?: { code?: string } }).driverError?.code;
     // Safety nets for races that services cannot rule out up front.
-    if (code === '23505') return { body: errorBody(409, 'This value is already in use'), headers };
-    if (code === '22P02' || code === '22007' || code === '22008') return { body: errorBody(400, 'A value has the wrong format'), headers };
+    if (code === '23505') return { body: errorBody(409, say('This value is already in use', '该值已被使用')), headers };
+    if (code === '22P02' || code === '22007' || code === '22008') return { body: errorBody(400, say('A value has the wrong format', '某个值的格式不正确')), headers };
     // Text PostgreSQL cannot store (U+0000, broken UTF-8) that came in another way than a JSON body.
-    if (code === '22021' || code === '22P05') return { body: errorBody(400, 'A value contains a character that cannot be stored'), headers };
+    if (code === '22021' || code === '22P05') return { body: errorBody(400, say('A value contains a character that cannot be stored', '某个值含有无法保存的字符')), headers };
   }
   const parserError = exception as BodyParserError;
   const parserStatus = parserError?.status ?? parserError?.statusCode;
@@ -63,7 +64,7 @@ export function toErrorBody(exception: unknown): { body: ErrorBody; headers: Rec
   if (parserStatus && parserStatus >= 400 && parserStatus < 500 && parserError.expose) {
     return { body: errorBody(parserStatus, parserStatus === 404 ? 'File not found' : (STATUS_CODES[parserStatus] ?? 'Bad request')), headers };
   }
-  return { body: errorBody(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal server error'), headers };
+  return { body: errorBody(HttpStatus.INTERNAL_SERVER_ERROR, say('Internal server error', '服务器内部错误')), headers };
 }
 
 @Catch()

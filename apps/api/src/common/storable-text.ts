@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { errorBody } from './error.filter.js';
+import { say } from './language.js';
 
 /** U+0000, which PostgreSQL cannot store in text or JSON, or half of a surrogate pair (not UTF-8). */
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -8,6 +9,9 @@ const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF
  * the stack of the validation that follows.
  */
 export const MAX_BODY_DEPTH = 32;
+
+const unstorable = (field: string) =>
+  say(`${field} contains a character that cannot be stored (U+0000 or an unpaired surrogate)`, '含有无法保存的字符（U+0000 或不成对的代理字符），请删除后重试');
 
 export interface BodyProblem {
   /** The path of the value: `prompt`, `imageUrls.1`, `imageSize.width` (`body` for the whole). */
@@ -21,13 +25,13 @@ export interface BodyProblem {
  */
 export function findUnacceptableValue(value: unknown, path = '', depth = 0): BodyProblem | null {
   const field = path || 'body';
-  if (typeof value === 'string') return UNSTORABLE.test(value) ? { field, message: `${field} contains a character that cannot be stored (U+0000 or an unpaired surrogate)` } : null;
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? { field, message: unstorable(field) } : null;
   if (typeof value !== 'object' || value === null) return null;
-  if (depth >= MAX_BODY_DEPTH) return { field, message: `${field} is nested too deeply (more than ${MAX_BODY_DEPTH} levels)` };
+  if (depth >= MAX_BODY_DEPTH) return { field, message: say(`${field} is nested too deeply (more than ${MAX_BODY_DEPTH} levels)`, `${field} 嵌套过深（超过 ${MAX_BODY_DEPTH} 层）`) };
   const entries: Array<[string, unknown]> = Array.isArray(value) ? value.map((item, index) => [String(index), item]) : Object.entries(value);
   for (const [key, item] of entries) {
     const child = path ? `${path}.${key}` : key;
-    if (UNSTORABLE.test(key)) return { field: child, message: `${child} contains a character that cannot be stored (U+0000 or an unpaired surrogate)` };
+    if (UNSTORABLE.test(key)) return { field: child, message: unstorable(child) };
     const found = findUnacceptableValue(item, child, depth + 1);
     if (found) return found;
   }

@@ -20,6 +20,19 @@ export const SMSBAO_RESULT_CODES: Record<string, string> = {
   '-1': 'parameters missing',
 };
 
+/** The same codes in smsbao's own (Chinese) words, for Chinese readers. */
+export const SMSBAO_RESULT_CODES_ZH_CN: Record<string, string> = {
+  '0': '发送成功',
+  '30': '密码或 ApiKey 错误',
+  '40': '账号不存在',
+  '41': '余额不足',
+  '42': '账户已过期',
+  '43': '服务器 IP 地址不在白名单中',
+  '50': '内容含有敏感词',
+  '51': '手机号码不正确',
+  '-1': '参数不全',
+};
+
 export class SmsbaoError extends Error {
   constructor(
     /** The provider's result code, or `http`/`network` when no code came back. */

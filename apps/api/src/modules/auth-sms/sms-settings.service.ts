@@ -1,7 +1,10 @@
 import { BadGatewayException, BadRequestException, Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { SANDBOX_CREDENTIALS } from '@atelier/sandbox';
-import { SMSBAO_DEFAULT_BASE_URL, SmsbaoClient, SmsbaoError } from '@atelier/providers/smsbao';
+import { SMSBAO_DEFAULT_BASE_URL, SMSBAO_RESULT_CODES_ZH_CN, SmsbaoClient, SmsbaoError } from '@atelier/providers/smsbao';
+
+/** smsbao's refusal in its own Chinese words (network and HTTP failures keep the English detail). */
+const inChinese = (error: SmsbaoError) => (SMSBAO_RESULT_CODES_ZH_CN[error.code] ? `${SMSBAO_RESULT_CODES_ZH_CN[error.code]}（代码 ${error.code}）` : error.message);
 import { Repository } from 'typeorm';
 import { fieldError } from '../../common/errors.js';
 import { SecretBox } from '../../common/secret-box.js';
@@ -124,7 +127,7 @@ export class SmsSettingsService {
     try {
       await this.client(settings).send(phone, content);
     } catch (error) {
-      if (error instanceof SmsbaoError) throw new BadGatewayException(say(`The SMS provider did not send the message: ${error.message}`, `短信服务商未能发送短信：${error.message}`));
+      if (error instanceof SmsbaoError) throw new BadGatewayException(say(`The SMS provider did not send the message: ${error.message}`, `短信服务商未能发送短信：${inChinese(error)}`));
       throw error;
     }
   }
@@ -144,7 +147,7 @@ export class SmsSettingsService {
     try {
       return await this.client(settings).balance();
     } catch (error) {
-      if (error instanceof SmsbaoError) throw new BadGatewayException(say(`The SMS provider did not answer the balance query: ${error.message}`, `短信服务商未响应余额查询：${error.message}`));
+      if (error instanceof SmsbaoError) throw new BadGatewayException(say(`The SMS provider did not answer the balance query: ${error.message}`, `短信服务商未响应余额查询：${inChinese(error)}`));
       throw error;
     }
   }

@@ -19,6 +19,7 @@ import { SandboxLocator } from '../system/sandbox-locator.service.js';
 import { findFluxModel, FLUX_MODELS } from './flux-models.js';
 import { checkParameters } from './flux-request.js';
 import { FluxSettingsService } from './flux-settings.service.js';
+import { say } from '../../common/language.js';
 
 /** What the engine keeps of a fal request, in the task's provider state. */
 interface FalState {
@@ -155,14 +156,15 @@ export class FluxAdapter implements ProviderAdapter {
     const request = (task.providerState as FalState).request;
     if (!request) return { canceled: true };
     const { client } = await this.client();
-    const gone = 'fal.ai no longer knows this request';
+    const gone = say('fal.ai no longer knows this request', 'fal.ai 已找不到这个请求');
+    const finished = say('fal.ai has already finished it', 'fal.ai 已经完成了它');
     try {
       // fal's answer to a cancel does not say whether the job had started (and is billed): its status does.
       const before = await client.status(request);
-      if (before.status === 'COMPLETED') return { canceled: false, reason: 'fal.ai has already finished it' };
+      if (before.status === 'COMPLETED') return { canceled: false, reason: finished };
       const outcome = await client.cancel(request);
       if (outcome === 'CANCELLATION_REQUESTED') return { canceled: true, started: before.status === 'IN_PROGRESS' };
-      return { canceled: false, reason: outcome === 'ALREADY_COMPLETED' ? 'fal.ai has already finished it' : gone };
+      return { canceled: false, reason: outcome === 'ALREADY_COMPLETED' ? finished : gone };
     } catch (error) {
       if (error instanceof FalError && error.details.status === 404) return { canceled: false, reason: gone };
       throw this.translate(error);

@@ -37,7 +37,7 @@ import { say } from '../../common/language.js';
 const INPUT_LIMITS = { maxBytes: 10 * 1024 * 1024, allowedTypes: ['image/jpeg', 'image/png', 'image/webp'] };
 /** One of the user's files as an input image: fal reads JPEG, PNG and WebP (a GIF or a video is refused here). */
 function usableInput(file: MediaFile, field: string): string {
-  if (!INPUT_LIMITS.allowedTypes.includes(file.mimeType ?? '')) throw fieldError(field, say(`${field} must be a JPEG, PNG or WebP image (it is ${file.mimeType})`, `${field} 必须是 JPEG、PNG 或 WebP 图片（它是 ${file.mimeType}）`));
+  if (!INPUT_LIMITS.allowedTypes.includes(file.mimeType ?? '')) throw fieldError(field, say(`${field} must be a JPEG, PNG or WebP image (it is ${file.mimeType})`, `输入图片必须是 JPEG、PNG 或 WebP 格式（这张是 ${file.mimeType}）`));
   return file.id;
 }
 
@@ -200,7 +200,7 @@ export class FluxService {
 
   private async ownImage(userId: string, id: string, field: string): Promise<string> {
     const file = await this.dataSource.getRepository(MediaFile).findOneBy({ id, userId, status: MediaStatus.Stored });
-    if (!file) throw fieldError(field, say(`${field} is not one of your stored images`, `${field} 不是你已保存的图片`));
+    if (!file) throw fieldError(field, say(`${field} is not one of your stored images`, '这张输入图片不在你已保存的图片中（可能已被删除）'));
     return usableInput(file, field);
   }
 
@@ -213,12 +213,12 @@ export class FluxService {
       ],
     });
     if (own) return usableInput(own, field);
-    if (!/^https?:\/\//i.test(url)) throw fieldError(field, say(`${field} must be an http(s) URL or one of your images`, `${field} 必须是 http(s) 地址或你的图片`));
+    if (!/^https?:\/\//i.test(url)) throw fieldError(field, say(`${field} must be an http(s) URL or one of your images`, '输入图片必须是 http(s) 地址或你的图片'));
     try {
       const file = await this.ingest.ingestInput(url, { userId, source: MediaSource.Upload, metadata: { purpose: 'flux-input' } }, INPUT_LIMITS);
       return file.id;
     } catch (error) {
-      if (error instanceof FetchRefusedError) throw fieldError(field, say(`${field} could not be fetched: ${error.message}`, `${field} 无法下载：${error.message}`));
+      if (error instanceof FetchRefusedError) throw fieldError(field, say(`${field} could not be fetched: ${error.message}`, `输入图片无法下载：${error.message}`));
       throw fieldError(field, `${field} ${(error as Error).message}`);
     }
   }

@@ -157,7 +157,7 @@ export class TasksService {
     try {
       outcome = await adapter.cancel(adapterView(task));
     } catch (error) {
-      const reason = error instanceof ProviderError ? error.message : 'it could not be reached';
+      const reason = error instanceof ProviderError ? error.message : say('it could not be reached', '无法连接');
       throw new BadGatewayException(say(`${adapter.displayName} did not confirm the cancellation (${reason}); the task keeps running`, `${adapter.displayName} 未确认取消（${reason}），任务继续运行`));
     }
     // The task as it is now: another request may have ended it, or a poll seen it start, meanwhile.

@@ -333,7 +333,7 @@ export class IngestService {
       image = await analysis;
     } catch (error) {
       await driver.delete(key).catch(() => undefined);
-      throw new UnsupportedMediaTypeException(`The image could not be decoded: ${(error as Error).message}`);
+      throw new UnsupportedMediaTypeException(say(`The image could not be decoded: ${(error as Error).message}`, `图片无法解码，文件可能已损坏（${(error as Error).message}）`));
     }
     // Its size is known now: a small image streamed in is its own thumbnail too.
     if (image?.fitsThumbnail && meter.bytes <= OWN_THUMBNAIL_BYTES) image = { ...image, thumbnail: null };
@@ -361,14 +361,14 @@ export class IngestService {
     if (meter.errored) throw meter.errored;
     if (length > declaredLength) {
       meter.destroy();
-      throw new UnsupportedMediaTypeException('The server sent more bytes than it announced');
+      throw new UnsupportedMediaTypeException(say('The server sent more bytes than it announced', '服务器发送的字节数多于它声明的长度'));
     }
     const data = bytes.subarray(0, length);
     let image: AnalysedImage;
     try {
       image = await this.analyseImage(sharp(data, { failOn: 'none', limitInputPixels: 268_402_689 }), data.length);
     } catch (error) {
-      throw new UnsupportedMediaTypeException(`The image could not be decoded: ${(error as Error).message}`);
+      throw new UnsupportedMediaTypeException(say(`The image could not be decoded: ${(error as Error).message}`, `图片无法解码，文件可能已损坏（${(error as Error).message}）`));
     }
     await driver.put(key, data, { contentType: type.mime });
     const sha256 = meter.hash.digest('hex');

@@ -83,6 +83,7 @@ const en: Messages = {
     identifierPlaceholder: '13800138000 or you@example.com',
     identifierHint: 'Enter a mainland China mobile number or an email address',
     identifierPhoneSignIn: 'Phone number: sign in with a code sent by SMS',
+    identifierPhoneSignInPassword: 'Phone number: sign in with the account password',
     identifierEmailSignIn: 'Email: sign in with your password',
     identifierPhoneSignUp: 'Phone number: we will text you a code to check it is yours',
     identifierEmailSignUp: 'Email: choose a password to sign up',

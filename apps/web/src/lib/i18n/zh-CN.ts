@@ -85,6 +85,7 @@ const zhCN = {
     identifierPlaceholder: '13800138000 或 you@example.com',
     identifierHint: '输入中国大陆手机号或邮箱地址',
     identifierPhoneSignIn: '手机号：用短信验证码登录',
+    identifierPhoneSignInPassword: '手机号：用账户密码登录',
     identifierEmailSignIn: '邮箱：用密码登录',
     identifierPhoneSignUp: '手机号：我们会发送短信验证码确认号码归你所有',
     identifierEmailSignUp: '邮箱：设置密码即可注册',
