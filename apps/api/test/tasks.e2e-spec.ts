@@ -453,6 +453,11 @@ describe('task engine', () => {
       expect((await waitForEvent(opened.events, (data) => data.id === slow.id)).data.status).not.toBe('succeeded');
       opened.close();
       await t.http.post(`/api/v1/tasks/${slow.id}/cancel`).set(bearer(user.token)).expect(200);
+      // One that ended just before the stream opened comes too: a page may have read it still running.
+      const { body: again } = await t.http.post('/api/v1/tasks/events/token').set(bearer(user.token)).expect(200);
+      const reopened = stream(`/api/v1/tasks/events?token=${encodeURIComponent(again.token)}`);
+      expect((await waitForEvent(reopened.events, (data) => data.id === slow.id)).data.status).toBe('canceled');
+      reopened.close();
     });
 
     it('refuses a missing, forged or expired token', async () => {

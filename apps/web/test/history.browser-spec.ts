@@ -217,9 +217,9 @@ describe('web app: history, live tasks and prices', () => {
   });
 
   it('reuses a task’s settings in its studio', async () => {
-    const first = page.locator('[data-testid=task-card]').first();
-    const id = await first.getAttribute('data-task-id');
-    await first.locator('[data-testid=task-reuse]').click();
+    // The card by its id: live updates may reorder the list meanwhile.
+    const id = await page.locator('[data-testid=task-card]').first().getAttribute('data-task-id');
+    await page.locator(`[data-testid=task-card][data-task-id="${id}"] [data-testid=task-reuse]`).click();
     await page.waitForURL(`${t.baseUrl}/images?reuse=${id}`);
   });
 

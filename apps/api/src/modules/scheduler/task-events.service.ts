@@ -16,6 +16,11 @@ const HEARTBEAT_MS = 15_000;
 /** Replays start this much before the last event a client saw: transactions commit out of order. */
 const REPLAY_MARGIN_MS = 5_000;
 const REPLAY_LIMIT = 500;
+/**
+ * A fresh stream also carries the tasks that changed this long ago or less: a page may have read a
+ * task just before it ended, and the end's event before the stream was open would be lost.
+ */
+const FRESH_STREAM_RECENT_MS = 60_000;
 
 interface Subscriber {
   userId: string;
@@ -140,17 +145,17 @@ export class TaskEventsService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private replay(subscriber: Subscriber, from: number): Promise<void> {
-    return this.sendTasks(subscriber, { updatedAt: MoreThanOrEqual(new Date(from - REPLAY_MARGIN_MS)) });
+    return this.sendTasks(subscriber, [{ updatedAt: MoreThanOrEqual(new Date(from - REPLAY_MARGIN_MS)) }]);
   }
 
-  /** A fresh stream starts with the state of every unfinished task. */
+  /** A fresh stream starts with the state of every unfinished task, and of those that just changed. */
   private sendActive(subscriber: Subscriber): Promise<void> {
-    return this.sendTasks(subscriber, { status: In([...ACTIVE_STATUSES]) });
+    return this.sendTasks(subscriber, [{ status: In([...ACTIVE_STATUSES]) }, { updatedAt: MoreThanOrEqual(new Date(Date.now() - FRESH_STREAM_RECENT_MS)) }]);
   }
 
-  private async sendTasks(subscriber: Subscriber, where: FindOptionsWhere<GenerationTask>): Promise<void> {
+  private async sendTasks(subscriber: Subscriber, anyOf: Array<FindOptionsWhere<GenerationTask>>): Promise<void> {
     const tasks = await this.dataSource.getRepository(GenerationTask).find({
-      where: { ...where, userId: subscriber.userId },
+      where: anyOf.map((where) => ({ ...where, userId: subscriber.userId })),
       order: { updatedAt: 'ASC' },
       take: REPLAY_LIMIT,
     });
