@@ -4,6 +4,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, Repository } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { RateLimitedException } from '../../common/errors.js';
+import { say } from '../../common/language.js';
 import { CreditsService } from '../credits/credits.service.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';
 import type { AuthResponseDto, SignInDto, SignInWithPhonePasswordDto, SignUpDto } from './dto/auth.dto.js';
@@ -13,7 +14,6 @@ import { PasswordService } from './password.service.js';
 import { SmsCodeService } from './sms-code.service.js';
 import { SmsCodePurpose } from './verification-code.entity.js';
 import { User, UserRole, UserStatus } from './user.entity.js';
-import { say } from '../../common/language.js';
 
 const wrongCredentials = (by: 'email' | 'phone') =>
   by === 'email' ? say('The email or password is incorrect', '邮箱或密码不正确') : say('The phone number or password is incorrect', '手机号或密码不正确');

@@ -13,11 +13,11 @@ import { Reflector } from '@nestjs/core';
 import passport from 'passport';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../../common/error-response.dto.js';
+import { say } from '../../common/language.js';
 import { ApiKeyStrategy } from './api-key.strategy.js';
 import type { AuthContext } from './auth.types.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { UserRole } from './user.entity.js';
-import { say } from '../../common/language.js';
 
 const ADMIN_ONLY = 'atelier:admin-only';
 

@@ -2,13 +2,13 @@ import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { fieldError } from '../../common/errors.js';
+import { say } from '../../common/language.js';
 import type { BindEmailDto, BindingStatusDto, BindPhoneDto } from './dto/sms.dto.js';
 import { mapUser, type UserDto } from './dto/user.dto.js';
 import { PasswordService } from './password.service.js';
 import { SmsCodeService } from './sms-code.service.js';
 import { User } from './user.entity.js';
 import { SmsCodePurpose } from './verification-code.entity.js';
-import { say } from '../../common/language.js';
 
 /** Ways to sign in: a phone (SMS code) or an email with a password. */
 function canSignInWithEmail(user: Pick<User, 'email' | 'passwordHash'>): boolean {

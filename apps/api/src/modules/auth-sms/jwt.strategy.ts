@@ -8,10 +8,10 @@ import { Repository } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { deriveSecret } from '../../common/app-secret.js';
 import { hydrate } from '../../common/hydrate.js';
+import { say } from '../../common/language.js';
 import { columnList, PreparedStatement } from '../../database/prepared-statement.js';
 import type { AuthContext, JwtPayload } from './auth.types.js';
 import { User, UserStatus } from './user.entity.js';
-import { say } from '../../common/language.js';
 
 export const JWT_ISSUER = 'atelier';
 const USER_BY_ID = new PreparedStatement('user-by-id', (dataSource) => `SELECT ${columnList(dataSource, User)} FROM users WHERE id = $1`);

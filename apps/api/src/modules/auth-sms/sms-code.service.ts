@@ -5,13 +5,13 @@ import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { deriveSecret } from '../../common/app-secret.js';
 import { fieldError, RateLimitedException } from '../../common/errors.js';
+import { say } from '../../common/language.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import type { SmsCodeSentDto } from './dto/sms.dto.js';
 import { SmsSend } from './sms-send.entity.js';
 import { CODE_TTL_MINUTES, SmsSettingsService } from './sms-settings.service.js';
 import { User } from './user.entity.js';
 import { SmsCodePurpose, VerificationCode, VerificationCodeStatus } from './verification-code.entity.js';
-import { say } from '../../common/language.js';
 
 export const MAX_CODE_ATTEMPTS = 5;
 

@@ -7,12 +7,12 @@ import { SMSBAO_DEFAULT_BASE_URL, SMSBAO_RESULT_CODES_ZH_CN, SmsbaoClient, Smsba
 const inChinese = (error: SmsbaoError) => (SMSBAO_RESULT_CODES_ZH_CN[error.code] ? `${SMSBAO_RESULT_CODES_ZH_CN[error.code]}（代码 ${error.code}）` : error.message);
 import { Repository } from 'typeorm';
 import { fieldError } from '../../common/errors.js';
+import { say } from '../../common/language.js';
 import { SecretBox } from '../../common/secret-box.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { SandboxLocator } from '../system/sandbox-locator.service.js';
 import type { SaveSmsConfigDto, SmsBalanceDto, SmsConfigDto } from './dto/sms.dto.js';
 import { SmsProvider, SmsSettings } from './sms-settings.entity.js';
-import { say } from '../../common/language.js';
 
 export const CODE_TTL_MINUTES = 5;
 

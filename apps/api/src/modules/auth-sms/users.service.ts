@@ -2,6 +2,7 @@ import { ConflictException, Injectable, NotFoundException } from '@nestjs/common
 import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, Repository } from 'typeorm';
 import { fieldError } from '../../common/errors.js';
+import { say } from '../../common/language.js';
 import { containsPattern } from '../../common/validation.js';
 import {
   type AdminUpdateUserDto,
@@ -13,7 +14,6 @@ import {
 } from './dto/user.dto.js';
 import { PasswordService } from './password.service.js';
 import { User, UserRole, UserStatus } from './user.entity.js';
-import { say } from '../../common/language.js';
 
 @Injectable()
 export class UsersService {

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { decodeCursor, encodeCursor } from '../../common/cursor.js';
 import { fieldError } from '../../common/errors.js';
+import { say } from '../../common/language.js';
 import { User } from '../auth-sms/user.entity.js';
 import { CreditAccount } from './credit-account.entity.js';
 import { CreditEntryKind, CreditLedgerEntry } from './credit-ledger-entry.entity.js';
@@ -16,7 +17,6 @@ import {
   type LedgerQueryDto,
   mapLedgerEntry,
 } from './dto/credits.dto.js';
-import { say } from '../../common/language.js';
 
 export const DEFAULT_SIGNUP_GRANT = 100;
 

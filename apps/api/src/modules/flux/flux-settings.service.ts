@@ -4,6 +4,7 @@ import { SANDBOX_CREDENTIALS } from '@atelier/sandbox';
 import { FAL_DEFAULT_BASE_URL, FalClient } from '@atelier/providers/fal';
 import { DataSource } from 'typeorm';
 import { fieldError } from '../../common/errors.js';
+import { say } from '../../common/language.js';
 import { RecentlyRead } from '../../common/recently-read.js';
 import { SecretBox } from '../../common/secret-box.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
@@ -11,7 +12,6 @@ import { SandboxLocator } from '../system/sandbox-locator.service.js';
 import type { CheckFluxConfigDto, FluxConfigDto, SaveFluxConfigDto } from './dto/flux.dto.js';
 import { DEFAULT_FLUX_MODEL, findFluxModel } from './flux-models.js';
 import { FluxSettings } from './flux-settings.entity.js';
-import { say } from '../../common/language.js';
 
 /** Requests to fal itself (submit, status, result) give up after this; tasks have their own timeout. */
 const REQUEST_TIMEOUT_MS = 30_000;

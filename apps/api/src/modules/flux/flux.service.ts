@@ -4,6 +4,7 @@ import { FalError } from '@atelier/providers/fal';
 import type { IncomingMessage } from 'node:http';
 import { DataSource } from 'typeorm';
 import { type FieldError, FieldValidationException, fieldError } from '../../common/errors.js';
+import { say } from '../../common/language.js';
 import { RecentlyRead } from '../../common/recently-read.js';
 import { CreditsService } from '../credits/credits.service.js';
 import type { CancelResultDto, TaskDto, TaskPageDto } from '../scheduler/dto/task.dto.js';
@@ -31,7 +32,6 @@ import type {
 import { ASPECT_RATIOS, CUSTOM_SIZE, type FluxModel, findFluxModel, FLUX_MODELS, IMAGE_SIZE_PRESETS } from './flux-models.js';
 import { type CheckedParameters, checkParameters } from './flux-request.js';
 import { type EffectiveFluxSettings, FluxSettingsService } from './flux-settings.service.js';
-import { say } from '../../common/language.js';
 
 /** Input images: jpg, png or webp up to 10 MB (by their bytes, not their names). */
 const INPUT_LIMITS = { maxBytes: 10 * 1024 * 1024, allowedTypes: ['image/jpeg', 'image/png', 'image/webp'] };

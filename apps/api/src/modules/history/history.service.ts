@@ -2,11 +2,11 @@ import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { decodeCursor, encodeCursor } from '../../common/cursor.js';
+import { say } from '../../common/language.js';
 import { MediaFilesService } from '../storage/media-files.service.js';
 import type { HistoryQueryDto, TaskPageDto } from '../scheduler/dto/task.dto.js';
 import { GenerationTask, TERMINAL_STATUSES } from '../scheduler/generation-task.entity.js';
 import { TaskViews } from '../scheduler/task-views.service.js';
-import { say } from '../../common/language.js';
 
 /** A user's generations across every provider: read, and delete once finished. */
 @Injectable()

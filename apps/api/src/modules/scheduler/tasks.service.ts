@@ -5,6 +5,7 @@ import { isUUID } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { FieldValidationException } from '../../common/errors.js';
 import { hydrate } from '../../common/hydrate.js';
+import { say } from '../../common/language.js';
 import { columnList, PreparedStatement } from '../../database/prepared-statement.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { CreditsService } from '../credits/credits.service.js';
@@ -17,7 +18,6 @@ import { PricesService } from './prices.service.js';
 import { adapterView, TaskEngine } from './task-engine.service.js';
 import { TaskTransitions } from './task-transitions.service.js';
 import { notifyTaskSql, TaskViews } from './task-views.service.js';
-import { say } from '../../common/language.js';
 
 /**
  * Records a task leased by its instance, charges its price with the ledger row and announces it,
@@ -39,10 +39,9 @@ const turnedOff = (provider: string) => say(`${provider} is turned off by the ad
 
 /** 409 for a task that has ended: there is nothing left to cancel. */
 function refuseEnded(task: GenerationTask): void {
-  if (task.status === TaskStatus.Succeeded || task.status === TaskStatus.Failed || task.status === TaskStatus.Canceled) {
-    if (task.status === TaskStatus.Canceled) throw new ConflictException(say('The task has already been canceled', '任务已经取消了'));
-    throw new ConflictException(say(`The task has already ${task.status}`, task.status === TaskStatus.Succeeded ? '任务已经完成了' : '任务已经失败了'));
-  }
+  if (task.status === TaskStatus.Canceled) throw new ConflictException(say('The task has already been canceled', '任务已经取消了'));
+  if (task.status === TaskStatus.Succeeded) throw new ConflictException(say('The task has already succeeded', '任务已经完成了'));
+  if (task.status === TaskStatus.Failed) throw new ConflictException(say('The task has already failed', '任务已经失败了'));
 }
 
 /** What a provider module asks the engine to run, after validating it with its own DTO. */

@@ -7,13 +7,13 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { DataSource, type EntityManager } from 'typeorm';
 import { formatBytes } from '../../common/format.js';
 import { hydrate } from '../../common/hydrate.js';
+import { say } from '../../common/language.js';
 import { type ByteSource, prependSource, readableSource, readFully, sourceReadable } from './byte-source.js';
 import type { StorageDriver } from './drivers/storage-driver.js';
 import { FetchRefusedError, GuardedFetcher } from './guarded-fetcher.js';
 import { MediaFile, MediaKind, MediaSource, MediaStatus, StorageDriverName } from './media-file.entity.js';
 import { detectMediaType, type DetectedType, mimeAllowed, mp4Duration, SNIFF_BYTES } from './media-type.js';
 import { type EffectiveStorageSettings, StorageSettingsService } from './storage-settings.service.js';
-import { say } from '../../common/language.js';
 
 export const THUMBNAIL_SIDE = 512;
 /**

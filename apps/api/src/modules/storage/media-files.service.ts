@@ -2,11 +2,11 @@ import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Brackets, DataSource } from 'typeorm';
 import { decodeCursor, encodeCursor } from '../../common/cursor.js';
+import { say } from '../../common/language.js';
 import { containsPattern } from '../../common/validation.js';
 import type { ListMediaFilesQueryDto, MediaFileDto, MediaFilePageDto } from './dto/storage.dto.js';
 import { MediaFile, StorageDriverName } from './media-file.entity.js';
 import { StorageSettingsService } from './storage-settings.service.js';
-import { say } from '../../common/language.js';
 
 export function mapMediaFile(file: MediaFile): MediaFileDto {
   const prompt = typeof file.metadata?.prompt === 'string' ? file.metadata.prompt : null;

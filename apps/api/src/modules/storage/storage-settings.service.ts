@@ -4,6 +4,7 @@ import { SANDBOX_CREDENTIALS } from '@atelier/sandbox';
 import { join } from 'node:path';
 import { Repository } from 'typeorm';
 import { fieldError } from '../../common/errors.js';
+import { say } from '../../common/language.js';
 import { RecentlyRead } from '../../common/recently-read.js';
 import { SecretBox } from '../../common/secret-box.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
@@ -14,7 +15,6 @@ import { type StorageDriver, StorageError } from './drivers/storage-driver.js';
 import type { SaveStorageConfigDto, StorageConfigDto, StorageTestResultDto } from './dto/storage.dto.js';
 import { StorageDriverName } from './media-file.entity.js';
 import { StorageProvider, StorageSettings } from './storage-settings.entity.js';
-import { say } from '../../common/language.js';
 
 const DEFAULTS = {
   provider: StorageProvider.Local,

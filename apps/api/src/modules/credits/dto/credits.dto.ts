@@ -2,8 +2,8 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsNotEmpty, IsString, IsUUID, Max, MaxLength, Min, NotEquals } from 'class-validator';
 import { CreditEntryKind, type CreditLedgerEntry } from '../credit-ledger-entry.entity.js';
-import { CursorPageQueryDto } from '../../../common/page-query.dto.js';
 import { say } from '../../../common/language.js';
+import { CursorPageQueryDto } from '../../../common/page-query.dto.js';
 
 export class CreditLedgerEntryDto {
   @ApiProperty({ format: 'uuid' })
