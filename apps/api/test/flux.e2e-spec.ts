@@ -413,5 +413,12 @@ describe('flux', () => {
     const cleared = await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ clearApiKey: true, baseUrl: '' }).expect(200);
     expect(cleared.body).toMatchObject({ apiKeySet: false, usesSandbox: true });
     expect((await t.http.get('/api/v1/flux/health').set(bearer(admin.token)).expect(200)).body.ok).toBe(true);
+    // fal's own address without a key: submissions say what is missing, before anything is charged.
+    await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ baseUrl: 'https://queue.fal.run' }).expect(200);
+    const unset = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/dev', prompt: 'x' }).expect(503);
+    expect(unset.body.message).toBe('Flux is not set up yet: an admin must enter the fal.ai API key');
+    await t.http.post('/api/v1/flux/image-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-pro/kontext', prompt: 'x', imageUrl: 'https://example.com/a.png' }).expect(503);
+    expect(await balance(user.token)).toBe(100);
+    await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ baseUrl: '' }).expect(200);
   });
 });

@@ -31,6 +31,9 @@ export interface EffectiveFluxSettings {
   saved: boolean;
 }
 
+/** A base URL as stored: without trailing slashes (model paths are appended); empty means the default. */
+const normalizeBaseUrl = (url: string): string | null => url.replace(/\/+$/, '') || null;
+
 @Injectable()
 export class FluxSettingsService {
   private readonly secrets: SecretBox;
@@ -50,20 +53,19 @@ export class FluxSettingsService {
     return this.recent.get('flux');
   }
 
-  private async read(): Promise<EffectiveFluxSettings> {
-    const row = await this.dataSource.getRepository(FluxSettings).findOneBy({ id: 1 });
-    return this.resolve(row, row?.apiKeyEncrypted ? this.secrets.decrypt(row.apiKeyEncrypted) : null, row?.baseUrl ?? null);
+  private read(): Promise<EffectiveFluxSettings> {
+    return this.candidate({});
   }
 
   /**
-   * The settings saving the admin form's connection fields would give (an empty key keeps the
-   * stored one, an empty URL returns to the default), for a check before saving.
+   * The settings saving these connection fields would give (an empty key keeps the stored one, an
+   * empty URL returns to the default): the saved ones for no fields, a check before saving otherwise.
    */
   async candidate(dto: CheckFluxConfigDto): Promise<EffectiveFluxSettings> {
     const row = await this.dataSource.getRepository(FluxSettings).findOneBy({ id: 1 });
     const savedKey = row?.apiKeyEncrypted ? this.secrets.decrypt(row.apiKeyEncrypted) : null;
     const apiKey = dto.clearApiKey ? null : dto.apiKey || savedKey;
-    const baseUrl = dto.baseUrl === undefined ? (row?.baseUrl ?? null) : dto.baseUrl.replace(/\/+$/, '') || null;
+    const baseUrl = dto.baseUrl === undefined ? (row?.baseUrl ?? null) : normalizeBaseUrl(dto.baseUrl);
     return this.resolve(row, apiKey, baseUrl);
   }
 
@@ -113,7 +115,7 @@ export class FluxSettingsService {
       const row = (await repository.findOne({ where: { id: 1 }, lock: { mode: 'pessimistic_write' } })) ?? repository.create({ id: 1 });
       if (dto.apiKey) row.apiKeyEncrypted = this.secrets.encrypt(dto.apiKey);
       if (dto.clearApiKey) row.apiKeyEncrypted = null;
-      if (dto.baseUrl !== undefined) row.baseUrl = dto.baseUrl ? dto.baseUrl.replace(/\/+$/, '') : null;
+      if (dto.baseUrl !== undefined) row.baseUrl = normalizeBaseUrl(dto.baseUrl);
       if (dto.enabled !== undefined) row.enabled = dto.enabled;
       if (dto.timeout !== undefined) row.timeoutSeconds = dto.timeout;
       if (dto.maxConcurrentTasks !== undefined) row.maxConcurrentTasks = dto.maxConcurrentTasks;

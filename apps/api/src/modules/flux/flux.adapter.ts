@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { FalError, type FalQueueHandle } from '@atelier/providers/fal';
 import { buffer } from 'node:stream/consumers';
 import { DataSource, In } from 'typeorm';
+import { say } from '../../common/language.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import {
   type AdapterTask,
@@ -19,7 +20,6 @@ import { SandboxLocator } from '../system/sandbox-locator.service.js';
 import { findFluxModel, FLUX_MODELS } from './flux-models.js';
 import { checkParameters } from './flux-request.js';
 import { FluxSettingsService } from './flux-settings.service.js';
-import { say } from '../../common/language.js';
 
 /** What the engine keeps of a fal request, in the task's provider state. */
 interface FalState {
@@ -76,7 +76,12 @@ export class FluxAdapter implements ProviderAdapter {
 
   async limits(): Promise<ProviderLimits> {
     const settings = await this.settings.effective();
-    return { enabled: settings.enabled && !!settings.apiKey, maxConcurrentTasks: settings.maxConcurrentTasks, deadlineSeconds: settings.timeoutSeconds };
+    const unavailable = !settings.enabled
+      ? say('Flux is turned off by the administrator', 'Flux 已被管理员关闭')
+      : !settings.apiKey
+        ? say('Flux is not set up yet: an admin must enter the fal.ai API key', 'Flux 尚未配置：需要管理员填写 fal.ai API 密钥')
+        : undefined;
+    return { enabled: !unavailable, unavailable, maxConcurrentTasks: settings.maxConcurrentTasks, deadlineSeconds: settings.timeoutSeconds };
   }
 
   private async client() {

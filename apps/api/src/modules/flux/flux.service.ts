@@ -1,4 +1,4 @@
-import { Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { FalError } from '@atelier/providers/fal';
 import type { IncomingMessage } from 'node:http';
@@ -95,9 +95,9 @@ export class FluxService {
     if (admin) return this.checkHealth(settings);
     // Kept per URL and key, so a check made before the admin changed them is not answered after.
     const found = await this.recentHealth.get(`${settings.baseUrl}\n${settings.apiKey}`);
-    if (found.ok) return { ...found, message: 'fal.ai can be reached' };
-    if (found.reason === 'no_key') return { ...found, message: 'Flux is not set up yet' };
-    return { ...found, reason: 'unreachable', message: 'fal.ai cannot be reached at the moment; please try again later' };
+    if (found.ok) return { ...found, message: say('fal.ai can be reached', '可以连接 fal.ai') };
+    if (found.reason === 'no_key') return { ...found, message: say('Flux is not set up yet', 'Flux 尚未配置') };
+    return { ...found, reason: 'unreachable', message: say('fal.ai cannot be reached at the moment; please try again later', '暂时无法连接 fal.ai，请稍后再试') };
   }
 
   /** An admin's check of connection settings before saving them. */
@@ -146,9 +146,7 @@ export class FluxService {
 
   async textToImage(userId: string, dto: FluxTextToImageDto): Promise<TaskDto> {
     const model = this.model(dto.model, ['text-to-image'], 'text-to-image');
-    const checked = this.checked(model, dto);
-    await this.ready();
-    return this.submit(userId, model, 'text-to-image', checked, []);
+    return this.submit(userId, model, 'text-to-image', this.checked(model, dto), []);
   }
 
   async imageToImage(userId: string, dto: FluxImageToImageDto): Promise<TaskDto> {
@@ -165,7 +163,6 @@ export class FluxService {
     }
     const checked = this.checked(model, dto, problems);
     // Copying in outside images is work (and storage) for nothing when the task cannot go through.
-    await this.ready();
     await this.tasks.checkCanSubmit(userId, 'flux', model.id, unitsOf(checked));
     // Every input becomes one of the user's own stored images before anything is charged.
     const fileIds: string[] = [];
@@ -176,14 +173,6 @@ export class FluxService {
     return this.submit(userId, model, model.mode, checked, fileIds);
   }
 
-  /** 503 unless Flux is on and has a key: checked before any work for a submission. */
-  private async ready(): Promise<void> {
-    const settings = await this.settings.effective();
-    if (!settings.enabled) throw new ServiceUnavailableException(say('Flux is turned off by the administrator', 'Flux 已被管理员关闭'));
-    if (!settings.apiKey) throw new ServiceUnavailableException(say('Flux is not set up yet: an admin must enter the fal.ai API key', 'Flux 尚未配置：需要管理员填写 fal.ai API 密钥'));
-  }
-
-  /** Once `ready()` said Flux can be used. */
   private async submit(userId: string, model: FluxModel, action: string, checked: CheckedParameters, fileIds: string[]): Promise<TaskDto> {
     // The task keeps the request in our own words: its parameters, and every input as one of our files.
     const prompt = typeof checked.wire.prompt === 'string' ? checked.wire.prompt : null;

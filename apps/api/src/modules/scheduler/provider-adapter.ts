@@ -73,6 +73,8 @@ export interface ProviderModel {
 
 export interface ProviderLimits {
   enabled: boolean;
+  /** Why new tasks are refused while it is not enabled, in the reader's language (a 503's message). */
+  unavailable?: string;
   /** Jobs in flight at the provider at once; more wait, pending, for a free slot. */
   maxConcurrentTasks: number;
   /** A task not finished this long after submission fails and is refunded; by default 15 min for images, 60 for videos. */

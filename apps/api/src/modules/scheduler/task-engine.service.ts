@@ -281,7 +281,6 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     return active;
   }
 
-
   /**
    * Works on one leased task: submit, poll, or store the results it already has. Answers the
    * provider's refusal when a submission was refused (the task is failed and refunded by then),

@@ -1,11 +1,11 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, In, IsNull, Not } from 'typeorm';
+import { say } from '../../common/language.js';
 import { MediaFile, MediaStatus } from '../storage/media-file.entity.js';
 import { mapTask, type TaskDto } from './dto/task.dto.js';
 import { GenerationTask, TaskStatus } from './generation-task.entity.js';
 import { ProviderRegistry } from './provider-registry.js';
-import { say } from '../../common/language.js';
 
 export const TASK_EVENTS_CHANNEL = 'task_events';
 

@@ -12,7 +12,7 @@ import { CreditsService } from '../credits/credits.service.js';
 import type { MediaKind } from '../storage/media-file.entity.js';
 import { type CancelResultDto, type TaskDto } from './dto/task.dto.js';
 import { GenerationTask, TaskStatus } from './generation-task.entity.js';
-import { DEFAULT_DEADLINE_SECONDS, ProviderError } from './provider-adapter.js';
+import { DEFAULT_DEADLINE_SECONDS, type ProviderAdapter, ProviderError, type ProviderLimits } from './provider-adapter.js';
 import { ProviderRegistry } from './provider-registry.js';
 import { PricesService } from './prices.service.js';
 import { adapterView, TaskEngine } from './task-engine.service.js';
@@ -34,8 +34,6 @@ const RECORD_TASK = new PreparedStatement('record-task', (dataSource) =>
    SELECT ${columnList(dataSource, GenerationTask, 'task')}, ${notifyTaskSql('task.id', 'task.user_id')} AS notified
      FROM task`,
 );
-
-const turnedOff = (provider: string) => say(`${provider} is turned off by the administrator`, `${provider} 已被管理员关闭`);
 
 /** 409 for a task that has ended: there is nothing left to cancel. */
 function refuseEnded(task: GenerationTask): void {
@@ -79,8 +77,7 @@ export class TasksService {
    */
   async submit(userId: string, request: TaskRequest): Promise<TaskDto> {
     const adapter = this.registry.get(request.provider);
-    const limits = await adapter.limits();
-    if (!limits.enabled) throw new ServiceUnavailableException(turnedOff(adapter.displayName));
+    const limits = await this.usableLimits(adapter);
     const price = (await this.prices.priceFor(request.provider, request.model)) * (request.units ?? 1);
     const id = randomUUID();
     const deadlineSeconds = limits.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS[request.kind];
@@ -120,10 +117,18 @@ export class TasksService {
    * nothing: `submit` charges, atomically.
    */
   async checkCanSubmit(userId: string, provider: string, model: string, units = 1): Promise<void> {
-    const adapter = this.registry.get(provider);
-    if (!(await adapter.limits()).enabled) throw new ServiceUnavailableException(turnedOff(adapter.displayName));
+    await this.usableLimits(this.registry.get(provider));
     const price = (await this.prices.priceFor(provider, model)) * units;
     if (price > 0) await this.credits.ensureCovers(userId, price);
+  }
+
+  /** The provider's limits, or 503 with its reason when it takes no new tasks. */
+  private async usableLimits(adapter: ProviderAdapter): Promise<ProviderLimits> {
+    const limits = await adapter.limits();
+    if (!limits.enabled) {
+      throw new ServiceUnavailableException(limits.unavailable ?? say(`${adapter.displayName} is turned off by the administrator`, `${adapter.displayName} 已被管理员关闭`));
+    }
+    return limits;
   }
 
   /** The failure of a submission, as the API's answer: the provider's reason, refunded already. */
