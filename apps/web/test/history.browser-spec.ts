@@ -41,7 +41,9 @@ describe('web app: history, live tasks and prices', () => {
     t = await startTestApp({
       listen: true,
       env: { TASK_TICK_MS: '30', TASK_POLL_MIN_MS: '20', TASK_POLL_MAX_MS: '150', FETCH_ALLOWLIST: `${provider.url}/` },
-      beforeInit: (app) => app.get(ProviderRegistry).register(createFakeAdapter(provider.url, { ProviderError })),
+      // A generous timeout: under a loaded CI machine a 1 s call to the in-process fake provider
+      // can time out, and a cancel then (rightly) answers 502 and leaves the task running.
+      beforeInit: (app) => app.get(ProviderRegistry).register(createFakeAdapter(provider.url, { ProviderError, timeoutMs: 10_000 })),
     });
     // The first account is the admin.
     admin = await signUp(t.http, { name: 'Ada Admin' });
