@@ -384,6 +384,11 @@ describe('flux', () => {
     // A key can be checked before it is saved; the check saves nothing.
     const candidate = await t.http.post('/api/v1/flux/config/check').set(bearer(admin.token)).send({ apiKey: 'sandbox-fal-key' }).expect(200);
     expect(candidate.body).toMatchObject({ ok: true, reason: null, message: `Reached ${sandboxUrl} and the key was accepted` });
+    // The admin's check is worded in the page's language; fal's own words are kept inside it.
+    const zhCandidate = await t.http.post('/api/v1/flux/config/check').set(bearer(admin.token)).set('Accept-Language', 'zh-CN').send({ apiKey: 'sandbox-fal-key' }).expect(200);
+    expect(zhCandidate.body).toMatchObject({ ok: true, message: `已连接 ${sandboxUrl}，密钥有效` });
+    const zhRefused = await t.http.post('/api/v1/flux/config/check').set(bearer(admin.token)).set('Accept-Language', 'zh-CN').send({}).expect(200);
+    expect(zhRefused.body).toMatchObject({ ok: false, reason: 'key_refused', message: expect.stringMatching(/^密钥被拒绝：/) });
     expect((await t.http.get('/api/v1/flux/health').set(bearer(admin.token)).expect(200)).body).toMatchObject({ ok: false, reason: 'key_refused' });
     expect((await t.http.post('/api/v1/flux/config/check').set(bearer(admin.token)).send({ baseUrl: 'ftp://x' }).expect(400)).body.details[0].field).toBe('baseUrl');
     expect((await t.http.post('/api/v1/flux/config/check').set(bearer(admin.token)).send({ clearApiKey: true, baseUrl: '' }).expect(200)).body).toMatchObject({ ok: true, usesSandbox: true });

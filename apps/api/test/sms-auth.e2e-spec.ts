@@ -435,6 +435,11 @@ describe('SMS codes and phone accounts', () => {
       expect(refused.body.message).toMatch(/wrong password or API key \(code 30\)/);
       const balanceRefused = await t.http.get('/api/v1/auths/sms/balance').set(bearer(admin.token)).expect(502);
       expect(balanceRefused.body.message).toMatch(/code 30/);
+      // A failure without a result code is worded in the admin's language too (the low-level cause kept).
+      await t.http.post('/api/v1/auths/sms/config').set(bearer(admin.token)).send({ ...base, baseUrl: 'http://127.0.0.1:1', username: 'sandbox', password: 'sandbox-sms-password' }).expect(200);
+      const unreachable = await t.http.post('/api/v1/auths/sms/test').set(bearer(admin.token)).set('Accept-Language', 'zh-CN').send({ phone: '13800138099' }).expect(502);
+      expect(unreachable.body.message).toMatch(/^短信服务商未能发送短信：无法连接短信宝：\S/);
+      expect(unreachable.body.message).not.toMatch(/could not be reached/);
 
       await t.http.post('/api/v1/auths/sms/config').set(bearer(admin.token)).send({ ...base, username: 'sandbox', password: 'sandbox-sms-password' }).expect(200);
       const phone = newPhone();

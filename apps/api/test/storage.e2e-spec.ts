@@ -367,6 +367,39 @@ describe('storage', () => {
       expect((await t.http.post('/api/v1/storage/test').set(bearer(admin.token)).expect(200)).body).toMatchObject({ ok: false, reason: 'network' });
     });
 
+    it('tests the form’s connection values before they are saved, keeping stored secrets for empty fields, and saves nothing', async () => {
+      const domain = `127.0.0.1:${new URL(t.baseUrl!).port}/sandbox/cos/{Bucket}`;
+      const base = { provider: 'cos', region: 'ap-guangzhou', bucket: 'atelier-1250000000', domain, protocol: 'http:' };
+      const check = (body: object, language = 'en') =>
+        t.http.post('/api/v1/storage/config/check').set(bearer(admin.token)).set('Accept-Language', language).send(body);
+
+      // Nothing saved yet: the form's keys are what is tested.
+      const good = await check({ ...base, secretId: 'AKIDsandboxAtelier0000000000000000000', secretKey: 'sandboxAtelierSecretKey0000000000' }).expect(200);
+      expect(good.body).toEqual({ ok: true, provider: 'cos', reason: null, message: 'COS works: the bucket answered and a probe file was written and deleted' });
+      expect(await sql('SELECT * FROM storage_settings')).toEqual([]);
+      const missing = await check({ ...base }, 'zh-CN').expect(200);
+      expect(missing.body).toEqual({ ok: false, provider: 'cos', reason: 'config', message: 'COS 缺少 SecretId、SecretKey、地域或存储桶' });
+
+      // Saved with a wrong key: the saved test fails, the form's right key passes; an empty key field keeps the stored one.
+      await saveConfig({ ...base, secretId: 'AKIDsandboxAtelier0000000000000000000', secretKey: 'not-the-secret-key' }).expect(200);
+      expect((await t.http.post('/api/v1/storage/test').set(bearer(admin.token)).expect(200)).body).toMatchObject({ ok: false, reason: 'credentials' });
+      expect((await check({ ...base, secretKey: 'sandboxAtelierSecretKey0000000000' }).expect(200)).body).toMatchObject({ ok: true });
+      const stored = await check({ ...base, secretId: '', secretKey: '' }, 'zh-CN').expect(200);
+      expect(stored.body).toMatchObject({ ok: false, reason: 'credentials', message: expect.stringMatching(/^COS 拒绝了密钥（SignatureDoesNotMatch）：请检查 SecretId 和 SecretKey$/) });
+      const wrongBucket = await check({ ...base, secretKey: 'sandboxAtelierSecretKey0000000000', bucket: 'missing-1250000000' }, 'zh-CN').expect(200);
+      expect(wrongBucket.body).toMatchObject({ ok: false, reason: 'bucket', message: '找不到存储桶：请检查其名称（name-appid）和地域' });
+      // Still the saved settings: the checks changed nothing.
+      const [row] = await sql('SELECT bucket FROM storage_settings');
+      expect(row.bucket).toBe('atelier-1250000000');
+      expect((await t.http.post('/api/v1/storage/test').set(bearer(admin.token)).expect(200)).body).toMatchObject({ ok: false, reason: 'credentials' });
+
+      expect((await check({ provider: 'local' }, 'zh-CN').expect(200)).body).toEqual({ ok: true, provider: 'local', reason: null, message: '本地存储可用：数据文件夹可写' });
+      expect((await check({ provider: 'cos', sandbox: true }).expect(200)).body).toMatchObject({ ok: true, provider: 'cos' });
+      expect((await check({ ...base, bucket: 'nohyphen' }).expect(400)).body.details[0].field).toBe('bucket');
+      expect((await check({ ...base, enabled: true }).expect(400)).body.details[0].field).toBe('enabled');
+      await t.http.post('/api/v1/storage/config/check').set(bearer(alice.token)).send({ provider: 'local' }).expect(403);
+    });
+
     it.each([
       [{ provider: 'cos', secretId: 'x', secretKey: 'y', region: 'ap-guangzhou' }, 'bucket'],
       [{ provider: 'cos', bucket: 'nohyphen' }, 'bucket'],

@@ -139,20 +139,42 @@ describe('users', () => {
       await t.http.get('/api/v1/users/me').set(bearer(key.body.secret)).expect(200);
 
       await t.http.patch(`/api/v1/admin/users/${user.id}`).set(bearer(admin.token)).send({ status: 'disabled' }).expect(200);
+      // Told apart from an expired token by errorCode, so the web app can say why the session ended.
       const viaToken = await t.http.get('/api/v1/users/me').set(bearer(user.token)).expect(401);
-      expect(viaToken.body.message).toBe('This account is disabled');
-      await t.http.get('/api/v1/users/me').set(bearer(key.body.secret)).expect(401);
+      expect(viaToken.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'This account is disabled', errorCode: 'account_disabled' });
+      const viaKey = await t.http.get('/api/v1/users/me').set(bearer(key.body.secret)).set('Accept-Language', 'zh-CN').expect(401);
+      expect(viaKey.body).toMatchObject({ message: '该账户已被停用', errorCode: 'account_disabled' });
+      const signIn = await t.http.post('/api/v1/auths/signin').send({ email: user.email, password: user.password }).expect(401);
+      expect(signIn.body.errorCode).toBe('account_disabled');
+      // Other 401s carry no errorCode.
+      const expired = await t.http.get('/api/v1/users/me').set('Authorization', 'Bearer not-a-token').expect(401);
+      expect(expired.body.errorCode).toBeUndefined();
 
       await t.http.patch(`/api/v1/admin/users/${user.id}`).set(bearer(admin.token)).send({ status: 'active' }).expect(200);
       await t.http.get('/api/v1/users/me').set(bearer(user.token)).expect(200);
       await t.http.get('/api/v1/users/me').set(bearer(key.body.secret)).expect(200);
     });
 
-    it('keeps at least one active admin and refuses self-disabling', async () => {
+    it('refuses an admin demoting or disabling their own account, even with another admin left', async () => {
       const demote = await t.http.patch(`/api/v1/admin/users/${admin.id}`).set(bearer(admin.token)).send({ role: 'user' }).expect(409);
-      expect(demote.body.message).toBe('At least one active admin must remain');
+      expect(demote.body.message).toBe('You cannot remove your own admin rights: ask another admin');
       const disable = await t.http.patch(`/api/v1/admin/users/${admin.id}`).set(bearer(admin.token)).send({ status: 'disabled' }).expect(409);
-      expect(disable.body.message).toMatch(/admin must remain|own account/);
+      expect(disable.body.message).toBe('You cannot disable your own account: ask another admin');
+
+      const other = await signUp(t.http);
+      await t.http.patch(`/api/v1/admin/users/${other.id}`).set(bearer(admin.token)).send({ role: 'admin' }).expect(200);
+      const zh = await t.http
+        .patch(`/api/v1/admin/users/${admin.id}`)
+        .set(bearer(admin.token))
+        .set('Accept-Language', 'zh-CN')
+        .send({ role: 'user' })
+        .expect(409);
+      expect(zh.body.message).toBe('不能取消自己的管理员权限：请让其他管理员操作');
+      // Another admin may do it; the demoted admin may not undo it.
+      await t.http.patch(`/api/v1/admin/users/${admin.id}`).set(bearer(other.token)).send({ role: 'user' }).expect(200);
+      await t.http.patch(`/api/v1/admin/users/${admin.id}`).set(bearer(admin.token)).send({ role: 'admin' }).expect(403);
+      await t.http.patch(`/api/v1/admin/users/${admin.id}`).set(bearer(other.token)).send({ role: 'admin' }).expect(200);
+      await t.http.patch(`/api/v1/admin/users/${other.id}`).set(bearer(admin.token)).send({ role: 'user' }).expect(200);
     });
   });
 });

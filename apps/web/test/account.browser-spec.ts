@@ -84,7 +84,7 @@ describe('web app: accounts, API keys and admin', () => {
     expect((await fetch(`${base}/api/v1/users/me`, { headers: { Authorization: `Bearer ${secret}` } })).status).toBe(401);
   });
 
-  it('lets the admin find and disable another user, who is then signed out', async () => {
+  it('lets the admin find and disable another user (after asking), who is then signed out and told why', async () => {
     const other = await browser.newPage();
     try {
       await other.goto(t.baseUrl + '/signup');
@@ -102,6 +102,13 @@ describe('web app: accounts, API keys and admin', () => {
       await page.waitForFunction(() => document.querySelectorAll('[data-testid=user-row]').length === 1);
       await row.waitFor();
       await row.locator('[data-testid=toggle-status]').click();
+      // Nothing happens before the admin confirms what it means for Bob.
+      const dialog = page.locator('[data-testid=confirm-dialog]');
+      await dialog.waitFor();
+      expect(await dialog.textContent()).toContain('Bob Member 将立即退出登录，并且无法再登录');
+      expect((await fetch(`${t.baseUrl}/api/v1/users/me`, { headers: { Authorization: `Bearer ${await other.evaluate(() => localStorage.getItem('atelier.token'))}` } })).status).toBe(200);
+      await page.click('[data-testid=confirm-user-change]');
+      await row.locator('[data-testid=toggle-status][data-status=disabled]').waitFor();
       // The API disables Bob at once: his next call fails and the app returns to sign-in.
       await waitUntil(async () => {
         const users = await fetch(`${t.baseUrl}/api/v1/users/me`, { headers: { Authorization: `Bearer ${await other.evaluate(() => localStorage.getItem('atelier.token'))}` } });
@@ -109,6 +116,16 @@ describe('web app: accounts, API keys and admin', () => {
       });
       await other.click('[data-testid=nav-settings]');
       await other.waitForURL('**/signin');
+      // Not just dropped at the sign-in page: told that the account was disabled.
+      const notice = other.locator('[data-testid=account-disabled-notice]');
+      await notice.waitFor();
+      expect(await notice.textContent()).toContain('你的账户已被管理员停用');
+      // Signing in again is refused with the same words.
+      await other.fill('input[name=identifier]', 'bob@example.com');
+      await other.waitForSelector('input[name=password]');
+      await other.fill('input[name=password]', 'another password');
+      await other.click('button[type=submit]');
+      await toastWith(other, '该账户已被停用');
     } finally {
       await other.close();
     }

@@ -12,8 +12,11 @@ export interface ApiClientOptions {
   getToken?: () => string | null | undefined;
   /** The language the API words its messages in (`Accept-Language`), e.g. the UI's. */
   getLanguage?: () => string | null | undefined;
-  /** Called when the API answers 401 to an authenticated request. */
-  onUnauthorized?: () => void;
+  /**
+   * Called when the API answers 401 to an authenticated request, with the answer's error body
+   * (its `errorCode` says e.g. that the account was disabled).
+   */
+  onUnauthorized?: (error: ApiError | null) => void;
   fetch?: typeof globalThis.fetch;
 }
 
@@ -28,8 +31,12 @@ export function createApiClient(options: ApiClientOptions = {}) {
       if (language) request.headers.set('Accept-Language', language);
       return request;
     },
-    onResponse({ request, response }) {
-      if (response.status === 401 && request.headers.has('Authorization')) options.onUnauthorized?.();
+    async onResponse({ request, response }) {
+      if (response.status === 401 && request.headers.has('Authorization') && options.onUnauthorized) {
+        // A copy: the caller still reads the body itself.
+        const body: unknown = await response.clone().json().catch(() => null);
+        options.onUnauthorized(isErrorBody(body) ? body : null);
+      }
       return response;
     },
   };
@@ -38,3 +45,7 @@ export function createApiClient(options: ApiClientOptions = {}) {
 }
 
 export type ApiClient = ReturnType<typeof createApiClient>;
+
+function isErrorBody(value: unknown): value is ApiError {
+  return typeof value === 'object' && value !== null && typeof (value as ApiError).statusCode === 'number';
+}

@@ -405,7 +405,7 @@ export interface paths {
         head?: never;
         /**
          * Change a user's role or status
-         * @description Disabling a user makes their tokens and API keys fail at once. The last active admin cannot be demoted or disabled.
+         * @description Disabling a user makes their tokens and API keys fail at once. The last active admin cannot be demoted or disabled, and admins cannot demote or disable themselves (409).
          */
         patch: operations["updateUserByAdmin"];
         trace?: never;
@@ -466,6 +466,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/storage/config/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test connection settings before saving them: COS heads the bucket, then writes and deletes a probe file
+         * @description The same rules as saving: an empty secretId or secretKey means the stored one, a field left out the saved value. Nothing is saved.
+         */
+        post: operations["checkStorageConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/storage/test": {
         parameters: {
             query?: never;
@@ -475,7 +495,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Test the configured storage: COS heads the bucket, then writes and deletes a probe file */
+        /** Test the saved storage settings: COS heads the bucket, then writes and deletes a probe file */
         post: operations["testStorage"];
         delete?: never;
         options?: never;
@@ -962,6 +982,11 @@ export interface components {
              */
             messages: string[];
         };
+        /**
+         * @description A stable name for failures clients word or handle themselves: `account_disabled` (401) when the account was disabled by an admin
+         * @enum {string}
+         */
+        ErrorCode: "account_disabled";
         ErrorResponseDto: {
             /** @example 400 */
             statusCode: number;
@@ -971,6 +996,8 @@ export interface components {
             message: string;
             /** @description One entry per bad field */
             details?: components["schemas"]["FieldErrorDto"][];
+            /** @description A stable name for failures clients word or handle themselves: `account_disabled` (401) when the account was disabled by an admin */
+            errorCode?: components["schemas"]["ErrorCode"];
         };
         /** @enum {string} */
         CreditEntryKind: "grant" | "charge" | "refund" | "adjust";
@@ -1413,6 +1440,32 @@ export interface components {
             imagePath?: string;
             /** @example videos/ */
             videoPath?: string;
+        };
+        CheckStorageConfigDto: {
+            provider: components["schemas"]["StorageProvider"];
+            /** @description Use the built-in sandbox COS (only in sandbox mode); its credentials are filled in */
+            sandbox?: boolean;
+            /** @description Leave empty to keep the stored SecretId */
+            secretId?: string;
+            /**
+             * Format: password
+             * @description Leave empty to keep the stored SecretKey
+             */
+            secretKey?: string;
+            /** @example ap-guangzhou */
+            region?: string;
+            /**
+             * @description name-appid
+             * @example media-1250000000
+             */
+            bucket?: string;
+            /**
+             * @description Custom domain bound to the bucket; empty for the default COS domain
+             * @example static.example.com
+             */
+            domain?: string;
+            /** @enum {string} */
+            protocol?: "http:" | "https:";
         };
         StorageTestResultDto: {
             ok: boolean;
@@ -3254,6 +3307,55 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StorageConfigDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The caller is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    checkStorageConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckStorageConfigDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StorageTestResultDto"];
                 };
             };
             400: {

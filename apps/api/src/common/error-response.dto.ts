@@ -20,4 +20,11 @@ export class ErrorResponseDto {
 
   @ApiPropertyOptional({ type: [FieldErrorDto], description: 'One entry per bad field' })
   details?: FieldErrorDto[];
+
+  @ApiPropertyOptional({
+    enum: ['account_disabled'],
+    enumName: 'ErrorCode',
+    description: 'A stable name for failures clients word or handle themselves: `account_disabled` (401) when the account was disabled by an admin',
+  })
+  errorCode?: 'account_disabled';
 }

@@ -1,4 +1,4 @@
-import { BadRequestException, HttpException, HttpStatus } from '@nestjs/common';
+import { BadRequestException, HttpException, HttpStatus, UnauthorizedException } from '@nestjs/common';
 import type { ValidationError } from 'class-validator';
 
 /** One bad field of a request, as reported in `details`. */
@@ -13,7 +13,12 @@ export interface ErrorBody {
   error: string;
   message: string;
   details?: FieldError[];
+  /** A stable name for failures a client reacts to in its own way (e.g. `account_disabled`). */
+  errorCode?: ErrorCode;
 }
+
+/** The failures that carry an `errorCode`. */
+export type ErrorCode = 'account_disabled';
 
 export class FieldValidationException extends BadRequestException {
   constructor(readonly details: FieldError[]) {
@@ -47,4 +52,14 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
     if (error.children?.length) result.push(...flattenValidationErrors(error.children, field));
   }
   return result;
+}
+
+/**
+ * A disabled account's token, key or sign-in: a 401 like any other, with `errorCode`
+ * `account_disabled` (Nest's own exception option), so a client can say why the session ended.
+ */
+export class AccountDisabledException extends UnauthorizedException {
+  constructor(message: string) {
+    super(message, { errorCode: 'account_disabled' satisfies ErrorCode });
+  }
 }

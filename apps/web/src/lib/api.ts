@@ -5,16 +5,18 @@ import { toastManager } from '$lib/managers/toast-manager.svelte';
 
 /**
  * The one client the app talks to the API with. The token is read on every request; a 401 on
- * an authenticated call ends the session, and the router guard then sends the user to /signin.
+ * an authenticated call ends the session, and the router guard then sends the user to /signin,
+ * which says why when an admin disabled the account.
  */
 export const api = createApiClient({
   getToken: () => authManager.token,
   // Messages the API words (errors, refusals) come in the UI's language.
   getLanguage: () => i18n.locale,
-  onUnauthorized: () => {
+  onUnauthorized: (error) => {
     if (!authManager.token) return;
     const wasSignedIn = authManager.user !== null;
     authManager.clear();
-    if (wasSignedIn) toastManager.info(i18n.m.auth.sessionExpired);
+    if (error?.errorCode === 'account_disabled') authManager.endedBecause = 'disabled';
+    else if (wasSignedIn) toastManager.info(i18n.m.auth.sessionExpired);
   },
 });

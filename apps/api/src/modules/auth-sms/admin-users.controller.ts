@@ -32,7 +32,7 @@ export class AdminUsersController {
   @Authenticated({ admin: true })
   @ApiOperation({
     summary: "Change a user's role or status",
-    description: 'Disabling a user makes their tokens and API keys fail at once. The last active admin cannot be demoted or disabled.',
+    description: 'Disabling a user makes their tokens and API keys fail at once. The last active admin cannot be demoted or disabled, and admins cannot demote or disable themselves (409).',
   })
   @ApiOkResponse({ type: UserDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })

@@ -5,6 +5,7 @@ import { Repository } from 'typeorm';
 import { ApiKey } from './api-key.entity.js';
 import { type ApiKeyDto, type CreatedApiKeyDto, type CreateApiKeyDto, mapApiKey } from './dto/api-key.dto.js';
 import { User, UserStatus } from './user.entity.js';
+import { AccountDisabledException } from '../../common/errors.js';
 import { say } from '../../common/language.js';
 
 export const API_KEY_PREFIX = 'atl_';
@@ -44,11 +45,12 @@ export class ApiKeysService {
     if (!result.affected) throw new NotFoundException(say('API key not found', 'API 密钥不存在'));
   }
 
-  /** Resolves a presented key to its active owner, or null. */
+  /** Resolves a presented key to its active owner, or null; a disabled owner's key says so. */
   async authenticate(secret: string): Promise<{ key: ApiKey; user: User } | null> {
     if (!secret.startsWith(API_KEY_PREFIX)) return null;
     const key = await this.apiKeys.findOne({ where: { keyHash: hashKey(secret) }, relations: { user: true } });
-    if (!key?.user || key.user.status !== UserStatus.Active) return null;
+    if (!key?.user) return null;
+    if (key.user.status !== UserStatus.Active) throw new AccountDisabledException(say('This account is disabled', '该账户已被停用'));
     if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       await this.apiKeys.update({ id: key.id }, { lastUsedAt: () => 'now()' });
     }

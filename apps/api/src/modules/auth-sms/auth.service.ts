@@ -3,7 +3,7 @@ import { JwtService } from '@nestjs/jwt';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, Repository } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
-import { RateLimitedException } from '../../common/errors.js';
+import { AccountDisabledException, RateLimitedException } from '../../common/errors.js';
 import { say } from '../../common/language.js';
 import { CreditsService } from '../credits/credits.service.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';
@@ -51,7 +51,7 @@ export class AuthService {
       if (!found) throw new UnauthorizedException(say('No account uses this phone number any more', '该手机号已不再绑定任何账户'));
       return found;
     });
-    if (user.status !== UserStatus.Active) throw new UnauthorizedException(say('This account is disabled', '该账户已被停用'));
+    if (user.status !== UserStatus.Active) throw new AccountDisabledException(say('This account is disabled', '该账户已被停用'));
     return this.issueToken(user);
   }
 
@@ -95,7 +95,7 @@ export class AuthService {
       await this.rateLimits.hit(accountKey, windowSeconds);
       throw new UnauthorizedException(wrongCredentials(by));
     }
-    if (user.status !== UserStatus.Active) throw new UnauthorizedException(say('This account is disabled', '该账户已被停用'));
+    if (user.status !== UserStatus.Active) throw new AccountDisabledException(say('This account is disabled', '该账户已被停用'));
     return this.issueToken(user);
   }
 

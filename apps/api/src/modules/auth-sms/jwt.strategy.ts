@@ -7,6 +7,7 @@ import passportJwt from 'passport-jwt';
 import { Repository } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { deriveSecret } from '../../common/app-secret.js';
+import { AccountDisabledException } from '../../common/errors.js';
 import { hydrate } from '../../common/hydrate.js';
 import { say } from '../../common/language.js';
 import { columnList, PreparedStatement } from '../../database/prepared-statement.js';
@@ -40,7 +41,7 @@ export class JwtStrategy extends PassportStrategy(passportJwt.Strategy, 'jwt') {
     const [row] = isUUID(payload.sub) ? await USER_BY_ID.rows(dataSource, [payload.sub]) : [];
     const user = row ? hydrate(dataSource, User, row) : null;
     if (!user) throw new UnauthorizedException(say('This account no longer exists', '该账户已不存在'));
-    if (user.status !== UserStatus.Active) throw new UnauthorizedException(say('This account is disabled', '该账户已被停用'));
+    if (user.status !== UserStatus.Active) throw new AccountDisabledException(say('This account is disabled', '该账户已被停用'));
     return { user, via: 'jwt' };
   }
 }

@@ -3,8 +3,16 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { SANDBOX_CREDENTIALS } from '@atelier/sandbox';
 import { SMSBAO_DEFAULT_BASE_URL, SMSBAO_RESULT_CODES_ZH_CN, SmsbaoClient, SmsbaoError } from '@atelier/providers/smsbao';
 
-/** smsbao's refusal in its own Chinese words (network and HTTP failures keep the English detail). */
-const inChinese = (error: SmsbaoError) => (SMSBAO_RESULT_CODES_ZH_CN[error.code] ? `${SMSBAO_RESULT_CODES_ZH_CN[error.code]}（代码 ${error.code}）` : error.message);
+/** smsbao's refusal in its own Chinese words; a failure without a result code says what happened. */
+function inChinese(error: SmsbaoError): string {
+  if (SMSBAO_RESULT_CODES_ZH_CN[error.code]) return `${SMSBAO_RESULT_CODES_ZH_CN[error.code]}（代码 ${error.code}）`;
+  // The client's English sentence ends with the low-level cause (e.g. "fetch failed"): kept as said.
+  const cause = error.message.replace(/^smsbao could not be reached: /, '');
+  if (error.code === 'network') return `无法连接短信宝：${cause}`;
+  if (error.code === 'http') return `短信宝返回了 HTTP 错误：${error.message.replace(/^smsbao answered /, '')}`;
+  if (error.code === 'format') return `短信宝的回答无法读取：${error.message.replace(/^smsbao answered an unreadable balance: /, '')}`;
+  return error.message;
+}
 import { Repository } from 'typeorm';
 import { fieldError } from '../../common/errors.js';
 import { say } from '../../common/language.js';

@@ -79,13 +79,17 @@ export class UsersService {
       if (!target) throw new NotFoundException(say('User not found', '用户不存在'));
 
       const next = { role: dto.role ?? target.role, status: dto.status ?? target.status };
+      // An admin cannot lock themselves out by a slip of the hand: another admin has to do it.
+      if (target.id === actor.id && next.status === UserStatus.Disabled) {
+        throw new ConflictException(say('You cannot disable your own account: ask another admin', '不能停用自己的账户：请让其他管理员操作'));
+      }
+      if (target.id === actor.id && target.role === UserRole.Admin && next.role !== UserRole.Admin) {
+        throw new ConflictException(say('You cannot remove your own admin rights: ask another admin', '不能取消自己的管理员权限：请让其他管理员操作'));
+      }
       const staysActiveAdmin = next.role === UserRole.Admin && next.status === UserStatus.Active;
       const isActiveAdmin = activeAdmins.some((admin) => admin.id === target.id);
       if (isActiveAdmin && !staysActiveAdmin && activeAdmins.length <= 1) {
         throw new ConflictException(say('At least one active admin must remain', '至少需要保留一个启用的管理员'));
-      }
-      if (target.id === actor.id && next.status === UserStatus.Disabled) {
-        throw new ConflictException(say('You cannot disable your own account', '不能停用自己的账户'));
       }
       await manager.update(User, { id }, next);
       return mapUser(await manager.findOneByOrFail(User, { id }));

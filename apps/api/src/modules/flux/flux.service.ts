@@ -109,14 +109,17 @@ export class FluxService {
 
   private async checkHealth(settings: EffectiveFluxSettings): Promise<FluxHealthDto> {
     const configured = await this.settings.client(settings);
-    if (!configured) return { ok: false, reason: 'no_key', message: 'No API key is configured', latencyMs: null, usesSandbox: false };
+    if (!configured) return { ok: false, reason: 'no_key', message: say('No API key is configured', '尚未配置 API 密钥'), latencyMs: null, usesSandbox: false };
     const started = Date.now();
     try {
       await configured.client.check();
-      return { ok: true, reason: null, message: `Reached ${configured.settings.baseUrl} and the key was accepted`, latencyMs: Date.now() - started, usesSandbox: configured.settings.usesSandbox };
+      return { ok: true, reason: null, message: say(`Reached ${configured.settings.baseUrl} and the key was accepted`, `已连接 ${configured.settings.baseUrl}，密钥有效`), latencyMs: Date.now() - started, usesSandbox: configured.settings.usesSandbox };
     } catch (error) {
       const refused = error instanceof FalError && error.kind === 'auth';
-      const message = refused ? `The key was refused: ${(error as Error).message}` : `Could not reach ${configured.settings.baseUrl}: ${(error as Error).message}`;
+      // fal's own words stay as they came; the sentence around them is in the admin's language.
+      const cause = (error as Error).message;
+      const url = configured.settings.baseUrl;
+      const message = refused ? say(`The key was refused: ${cause}`, `密钥被拒绝：${cause}`) : say(`Could not reach ${url}: ${cause}`, `无法连接 ${url}：${cause}`);
       return { ok: false, reason: refused ? 'key_refused' : 'unreachable', message, latencyMs: Date.now() - started, usesSandbox: configured.settings.usesSandbox };
     }
   }

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../../common/error-response.dto.js';
 import { Authenticated } from '../auth-sms/authenticated.decorator.js';
-import { SaveStorageConfigDto, StorageConfigDto, StorageStatsDto, StorageTestResultDto } from './dto/storage.dto.js';
+import { CheckStorageConfigDto, SaveStorageConfigDto, StorageConfigDto, StorageStatsDto, StorageTestResultDto } from './dto/storage.dto.js';
 import { StorageStatsService } from './stats.service.js';
 import { StorageSettingsService } from './storage-settings.service.js';
 
@@ -32,10 +32,22 @@ export class StorageAdminController {
     return this.settings.saveConfig(dto);
   }
 
+  @Post('config/check')
+  @HttpCode(200)
+  @Authenticated({ admin: true })
+  @ApiOperation({
+    summary: 'Test connection settings before saving them: COS heads the bucket, then writes and deletes a probe file',
+    description: 'The same rules as saving: an empty secretId or secretKey means the stored one, a field left out the saved value. Nothing is saved.',
+  })
+  @ApiOkResponse({ type: StorageTestResultDto })
+  checkStorageConfig(@Body() dto: CheckStorageConfigDto): Promise<StorageTestResultDto> {
+    return this.settings.check(dto);
+  }
+
   @Post('test')
   @HttpCode(200)
   @Authenticated({ admin: true })
-  @ApiOperation({ summary: 'Test the configured storage: COS heads the bucket, then writes and deletes a probe file' })
+  @ApiOperation({ summary: 'Test the saved storage settings: COS heads the bucket, then writes and deletes a probe file' })
   @ApiOkResponse({ type: StorageTestResultDto })
   testStorage(): Promise<StorageTestResultDto> {
     return this.settings.test();

@@ -12,7 +12,7 @@ import { SandboxLocator } from '../system/sandbox-locator.service.js';
 import { CosStorageDriver } from './drivers/cos.driver.js';
 import { LocalStorageDriver } from './drivers/local.driver.js';
 import { type StorageDriver, StorageError } from './drivers/storage-driver.js';
-import type { SaveStorageConfigDto, StorageConfigDto, StorageTestResultDto } from './dto/storage.dto.js';
+import type { CheckStorageConfigDto, SaveStorageConfigDto, StorageConfigDto, StorageTestResultDto } from './dto/storage.dto.js';
 import { StorageDriverName } from './media-file.entity.js';
 import { StorageProvider, StorageSettings } from './storage-settings.entity.js';
 
@@ -85,33 +85,42 @@ export class StorageSettingsService {
   async driverFor(name: StorageDriverName): Promise<StorageDriver> {
     if (name === StorageDriverName.Local) return this.local;
     const row = await this.settings.findOneBy({ id: 1 });
-    if (!row) throw new StorageError('config', 'COS is not configured any more');
+    if (!row) throw new StorageError('config', say('COS is not configured any more', 'COS 已不再配置'));
     return this.cosDriver(row);
   }
 
   private cosDriver(row: StorageSettings): CosStorageDriver {
     const stamp = `${row.updatedAt.getTime()}:${this.sandbox.port()}`;
     if (this.cosCache?.stamp === stamp) return this.cosCache.driver;
-    let driver: CosStorageDriver;
-    if (row.sandbox) {
-      if (!this.sandbox.enabled) throw new StorageError('config', 'Storage is set to the sandbox COS, but this server does not run the sandbox');
-      const { secretId, secretKey, region, bucket } = SANDBOX_CREDENTIALS.cos;
-      driver = new CosStorageDriver({ secretId, secretKey, region, bucket, domain: `127.0.0.1:${this.sandbox.port()}/sandbox/cos/{Bucket}`, protocol: 'http:' });
-    } else {
-      if (!row.secretIdEncrypted || !row.secretKeyEncrypted || !row.region || !row.bucket) {
-        throw new StorageError('config', 'COS is missing its SecretId, SecretKey, region or bucket');
-      }
-      driver = new CosStorageDriver({
-        secretId: this.secrets.decrypt(row.secretIdEncrypted),
-        secretKey: this.secrets.decrypt(row.secretKeyEncrypted),
-        region: row.region,
-        bucket: row.bucket,
-        domain: row.domain,
-        protocol: row.protocol === 'http:' ? 'http:' : 'https:',
-      });
-    }
+    const driver = this.buildCos(row.sandbox, {
+      secretId: row.secretIdEncrypted ? this.secrets.decrypt(row.secretIdEncrypted) : null,
+      secretKey: row.secretKeyEncrypted ? this.secrets.decrypt(row.secretKeyEncrypted) : null,
+      region: row.region,
+      bucket: row.bucket,
+      domain: row.domain,
+      protocol: row.protocol,
+    });
     this.cosCache = { stamp, driver };
     return driver;
+  }
+
+  /** A COS driver for connection fields (saved or a form's); missing ones are a `config` failure. */
+  private buildCos(
+    sandbox: boolean,
+    fields: { secretId: string | null; secretKey: string | null; region: string | null; bucket: string | null; domain: string | null; protocol: string },
+  ): CosStorageDriver {
+    if (sandbox) {
+      if (!this.sandbox.enabled) {
+        throw new StorageError('config', say('Storage is set to the sandbox COS, but this server does not run the sandbox', '存储设置为沙盒 COS，但此服务器未运行沙盒'));
+      }
+      const { secretId, secretKey, region, bucket } = SANDBOX_CREDENTIALS.cos;
+      return new CosStorageDriver({ secretId, secretKey, region, bucket, domain: `127.0.0.1:${this.sandbox.port()}/sandbox/cos/{Bucket}`, protocol: 'http:' });
+    }
+    const { secretId, secretKey, region, bucket } = fields;
+    if (!secretId || !secretKey || !region || !bucket) {
+      throw new StorageError('config', say('COS is missing its SecretId, SecretKey, region or bucket', 'COS 缺少 SecretId、SecretKey、地域或存储桶'));
+    }
+    return new CosStorageDriver({ secretId, secretKey, region, bucket, domain: fields.domain, protocol: fields.protocol === 'http:' ? 'http:' : 'https:' });
   }
 
   async getConfig(): Promise<StorageConfigDto> {
@@ -178,14 +187,45 @@ export class StorageSettingsService {
     return this.getConfig();
   }
 
-  /** Tests the configured provider end to end; answers what failed in plain words. */
+  /** Tests the saved settings end to end; answers what failed in plain words. */
   async test(): Promise<StorageTestResultDto> {
     const settings = await this.effective();
     const provider = settings.provider;
+    return this.probe(provider, () => {
+      if (provider !== StorageProvider.Cos) return this.local;
+      if (!settings.row) throw new StorageError('config', say('COS is not configured yet: save its settings first', 'COS 尚未配置：请先保存其设置'));
+      return this.cosDriver(settings.row);
+    });
+  }
+
+  /**
+   * Tests the connection fields of the admin form before they are saved (the rules of saving: an
+   * empty secret keeps the stored one, a field left out keeps the saved value). Nothing is saved.
+   */
+  async check(dto: CheckStorageConfigDto): Promise<StorageTestResultDto> {
+    const provider = dto.provider;
+    return this.probe(provider, async () => {
+      if (provider !== StorageProvider.Cos) return this.local;
+      const row = await this.settings.findOneBy({ id: 1 });
+      return this.buildCos(dto.sandbox ?? false, {
+        secretId: dto.secretId || (row?.secretIdEncrypted ? this.secrets.decrypt(row.secretIdEncrypted) : null),
+        secretKey: dto.secretKey || (row?.secretKeyEncrypted ? this.secrets.decrypt(row.secretKeyEncrypted) : null),
+        region: dto.region || (row?.region ?? null),
+        bucket: dto.bucket || (row?.bucket ?? null),
+        domain: dto.domain !== undefined ? dto.domain || null : (row?.domain ?? null),
+        protocol: dto.protocol ?? row?.protocol ?? DEFAULTS.protocol,
+      });
+    });
+  }
+
+  private async probe(provider: StorageProvider, driver: () => StorageDriver | Promise<StorageDriver>): Promise<StorageTestResultDto> {
     try {
-      if (provider === StorageProvider.Cos && !settings.row) throw new StorageError('config', 'COS is not configured yet: save its settings first');
-      await (settings.row && provider === StorageProvider.Cos ? this.cosDriver(settings.row) : this.local).test();
-      return { ok: true, provider, reason: null, message: provider === StorageProvider.Cos ? 'COS works: the bucket answered and a probe file was written and deleted' : 'Local storage works: the data folder is writable' };
+      await (await driver()).test();
+      const message =
+        provider === StorageProvider.Cos
+          ? say('COS works: the bucket answered and a probe file was written and deleted', 'COS 可用：存储桶已响应，测试文件已写入并删除')
+          : say('Local storage works: the data folder is writable', '本地存储可用：数据文件夹可写');
+      return { ok: true, provider, reason: null, message };
     } catch (error) {
       const storageError = error instanceof StorageError ? error : new StorageError('other', (error as Error).message);
       return { ok: false, provider, reason: storageError.reason, message: storageError.message };

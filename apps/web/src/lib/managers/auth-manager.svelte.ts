@@ -13,6 +13,8 @@ class AuthManager {
   token = $state<string | null>(null);
   user = $state<User | null>(null);
   status = $state<SessionStatus>('loading');
+  /** Why the last session ended, when the person should be told on the sign-in page. */
+  endedBecause = $state<'disabled' | null>(null);
 
   constructor() {
     this.token = storage.get(TOKEN_KEY);
@@ -43,6 +45,7 @@ class AuthManager {
     this.token = token;
     this.user = user;
     this.status = 'ready';
+    this.endedBecause = null;
   }
 
   setUser(user: User): void {

@@ -8,6 +8,7 @@ export type StorageConfig = Schemas['StorageConfigDto'];
 export type SaveStorageConfig = Schemas['SaveStorageConfigDto'];
 export type StorageProvider = Schemas['StorageProvider'];
 export type StorageTestResult = Schemas['StorageTestResultDto'];
+export type CheckStorageConfig = Schemas['CheckStorageConfigDto'];
 export type StorageStats = Schemas['StorageStatsDto'];
 export type MigrationJob = Schemas['MigrationJobDto'];
 
@@ -40,9 +41,12 @@ export async function saveStorageConfig(body: SaveStorageConfig): Promise<Result
   return result;
 }
 
-/** Tests the saved settings; the answer (ok or not) is shown beside the button, not toasted. */
-export function testStorage(): Promise<Result<StorageTestResult>> {
-  return request(() => api.POST('/api/v1/storage/test'));
+/**
+ * Tests connection settings as the form holds them, before they are saved (an empty secret means
+ * the stored one); the answer (ok or not) is shown beside the button, not toasted.
+ */
+export function checkStorageConfig(body: CheckStorageConfig): Promise<Result<StorageTestResult>> {
+  return request(() => api.POST('/api/v1/storage/config/check', { body }), { fields: STORAGE_CONFIG_FIELDS });
 }
 
 export function getStorageStats(): Promise<Result<StorageStats>> {

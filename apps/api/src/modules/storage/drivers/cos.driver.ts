@@ -1,6 +1,7 @@
 import COS from 'cos-nodejs-sdk-v5';
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
+import { say } from '../../../common/language.js';
 import { type ByteSource, bufferSource, isByteSource, readableSource, readFully } from '../byte-source.js';
 import { type ObjectInfo, type PutResult, type StorageDriver, StorageError } from './storage-driver.js';
 
@@ -165,7 +166,10 @@ export class CosStorageDriver implements StorageDriver {
   }
 }
 
-/** COS errors in plain words for admins. */
+/** What COS said, in its own words. */
+const detailOf = (e: CosSdkError) => (typeof e.error === 'object' && e.error?.Message) || e.message || '';
+
+/** COS errors in plain words for admins, in the request's language (COS's own words kept). */
 export function explain(error: unknown): StorageError {
   if (error instanceof StorageError) return error;
   const e = (error ?? {}) as CosSdkError;
@@ -173,17 +177,17 @@ export function explain(error: unknown): StorageError {
   const code = detail ?? e.code ?? '';
   const status = e.statusCode;
   if (['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidSecretId'].includes(code)) {
-    return new StorageError('credentials', `COS refused the keys (${code}): check the SecretId and SecretKey`);
+    return new StorageError('credentials', say(`COS refused the keys (${code}): check the SecretId and SecretKey`, `COS 拒绝了密钥（${code}）：请检查 SecretId 和 SecretKey`));
   }
-  if (code === 'AccessDenied' || status === 403) return new StorageError('credentials', `COS denied access (${code || 403}): check the keys and the bucket's permissions`);
-  if (code === 'NoSuchBucket' || (status === 404 && !detail)) return new StorageError('bucket', 'The bucket was not found: check its name (name-appid) and region');
+  if (code === 'AccessDenied' || status === 403) return new StorageError('credentials', say(`COS denied access (${code || 403}): check the keys and the bucket's permissions`, `COS 拒绝访问（${code || 403}）：请检查密钥和存储桶的权限`));
+  if (code === 'NoSuchBucket' || (status === 404 && !detail)) return new StorageError('bucket', say('The bucket was not found: check its name (name-appid) and region', '找不到存储桶：请检查其名称（name-appid）和地域'));
   if (['PermanentRedirect', 'InvalidRegion', 'IllegalRegion'].includes(code) || status === 301) {
-    return new StorageError('region', `The bucket is not in this region (${code || status}): check the region`);
+    return new StorageError('region', say(`The bucket is not in this region (${code || status}): check the region`, `存储桶不在此地域（${code || status}）：请检查地域`));
   }
   if (!status) {
     const message = e.message ?? (typeof e.error === 'string' ? e.error : String(error));
     if (/Bucket should format|Region/.test(message)) return new StorageError('config', message);
-    return new StorageError('network', `COS could not be reached: ${message}`);
+    return new StorageError('network', say(`COS could not be reached: ${message}`, `无法连接 COS：${message}`));
   }
-  return new StorageError('other', `COS answered ${status}${code ? ` ${code}` : ''}: ${(typeof e.error === 'object' && e.error?.Message) || e.message || ''}`.trim());
+  return new StorageError('other', say(`COS answered ${status}${code ? ` ${code}` : ''}: ${detailOf(e)}`.trim(), `COS 返回 ${status}${code ? ` ${code}` : ''}：${detailOf(e)}`.trim()));
 }

@@ -4,6 +4,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { lookup as mimeLookup } from 'mime-types';
+import { say } from '../../../common/language.js';
 import { type ByteSource, isByteSource, readableSource, readFully } from '../byte-source.js';
 import { type ObjectInfo, type PutResult, type StorageDriver, StorageError } from './storage-driver.js';
 
@@ -93,7 +94,7 @@ export class LocalStorageDriver implements StorageDriver {
       await writeFile(probe, 'probe');
       await rm(probe);
     } catch (error) {
-      throw new StorageError('config', `The data folder ${this.root} is not writable: ${(error as Error).message}`);
+      throw new StorageError('config', say(`The data folder ${this.root} is not writable: ${(error as Error).message}`, `数据文件夹 ${this.root} 不可写：${(error as Error).message}`));
     }
   }
 }

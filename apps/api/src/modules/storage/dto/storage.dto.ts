@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsEnum, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { MediaKind, MediaSource, MediaStatus } from '../media-file.entity.js';
@@ -160,6 +160,9 @@ export class SaveStorageConfigDto {
   @Matches(PATH_RULE, { message: 'videoPath must be folder names each ending with /, e.g. videos/ (or empty)' })
   videoPath?: string;
 }
+
+/** The connection fields of the admin form, tested before (or without) saving them. */
+export class CheckStorageConfigDto extends PickType(SaveStorageConfigDto, ['provider', 'sandbox', 'secretId', 'secretKey', 'region', 'bucket', 'domain', 'protocol'] as const) {}
 
 export class StorageTestResultDto {
   @ApiProperty()
