@@ -137,7 +137,8 @@ describe.each<MjFlavor>(['trueai', 'novicezk'])('midjourney-proxy sandbox (%s)',
     expect(task.action).toBe('BLEND');
     expect(await sharp(await download(task.imageUrl!)).metadata()).toMatchObject({ width: 688, height: 1024 });
     await expect(mj.blend({ base64Array: [images[0]] })).rejects.toMatchObject({ kind: 'validation' });
-    await expect(mj.blend({ base64Array: [images[0], 'aGVsbG8='] })).rejects.toMatchObject({ kind: 'validation' });
+    // Not a picture: refused by the proxy with code 4.
+    await expect(mj.blend({ base64Array: [images[0], 'data:image/png;base64,aGVsbG8='] })).rejects.toMatchObject({ kind: 'validation', details: { code: 4 } });
   });
 
   it('describe: four prompts in properties.finalPrompt', async () => {
@@ -147,7 +148,7 @@ describe.each<MjFlavor>(['trueai', 'novicezk'])('midjourney-proxy sandbox (%s)',
     expect(prompts).toHaveLength(4);
     for (const prompt of prompts) expect(prompt).toMatch(/ --ar 3:2$/);
     expect(await sharp(await download(task.imageUrl!)).metadata()).toMatchObject({ width: 300, height: 200 });
-    await expect(mj.describe({ base64: 'not an image' })).rejects.toMatchObject({ kind: 'validation' });
+    await expect(mj.describe({ base64: 'data:image/png;base64,aGVsbG8=' })).rejects.toMatchObject({ kind: 'validation', details: { code: 4 } });
   });
 
   it('list-by-condition answers the known ids in one call; fetch of an unknown id is an empty body', async () => {
@@ -251,6 +252,16 @@ describe.each<MjFlavor>(['trueai', 'novicezk'])('midjourney-proxy sandbox (%s)',
       expect(Object.keys(received[0].headers).filter((h) => /sign|auth/i.test(h))).toEqual([]);
       // One delivery per change; with no retries the failed first one is not sent again.
       expect(bodies).toHaveLength(1 + 1 + 3 + 1);
+    });
+
+    it('delivers reports out of order (always with sandbox:hook-reorder): a stale report may come after SUCCESS', async () => {
+      const { taskId } = await mj.imagine({ prompt: 'sandbox:hook-reorder late', notifyHook: hook });
+      await finished(taskId);
+      await waitFor(() => (received.length === 6 ? true : undefined));
+      const order = received.map((r) => `${r.body.status} ${r.body.progress}`);
+      expect(order).toEqual(['IN_PROGRESS 0%', 'SUBMITTED 0%', 'IN_PROGRESS 50%', 'IN_PROGRESS 25%', 'SUCCESS 100%', 'IN_PROGRESS 75%']);
+      // So a consumer re-fetches rather than trust the last report.
+      expect((await mj.fetchTask(taskId))?.status).toBe('SUCCESS');
     });
   });
 

@@ -25,6 +25,7 @@ const BANNED_TRIGGER = 'sandbox:banned';
 const QUEUE_FULL_TRIGGER = 'sandbox:queue-full';
 const FAIL_TRIGGER = 'sandbox:fail';
 const SLOW_TRIGGER = 'sandbox:slow';
+const HOOK_REORDER_TRIGGER = 'sandbox:hook-reorder';
 /** Jobs Midjourney runs at once for one account (fast mode); the rest wait in the proxy's queue. */
 const CONCURRENCY = 3;
 /** Waiting tasks beyond this are refused with code 23, as the proxy's bounded queue does. */
@@ -92,6 +93,10 @@ interface Job {
   children: Map<string, string>;
   /** Bumped when the job is cancelled or reset, so its pending timers do nothing. */
   epoch: number;
+  /** A notifyHook report held back, to be sent after the next one. */
+  heldReport?: string;
+  /** `sandbox:hook-reorder`: every other report arrives late. */
+  reorderHooks: boolean;
 }
 
 let lastId = 0n;
@@ -165,23 +170,31 @@ class MjProxy {
   }
 
   /**
-   * POSTs the task to its notifyHook: unsigned, fire-and-forget, no retries; some deliveries are
-   * held back a little, so they arrive out of order as the proxy's thread pool lets them.
+   * POSTs the task to its notifyHook: unsigned, fire-and-forget, no retries. Now and then (always
+   * for a prompt with `sandbox:hook-reorder`) a progress report is held back and sent just after
+   * the next one, so reports arrive out of order as the proxy's thread pool lets them; the last
+   * report is never held, but one held before it may still arrive after it.
    */
   private notify(job: Job): void {
     if (!job.hook) return;
     const url = job.hook;
     const body = JSON.stringify(this.wire(job));
-    const send = async () => {
+    const send = async (payload: string) => {
       try {
-        const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body, signal: AbortSignal.timeout(10_000) });
+        const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: payload, signal: AbortSignal.timeout(10_000) });
         await response.arrayBuffer().catch(() => undefined);
       } catch {
-        // Lost, as the proxy only logs it.
+        // Lost: the proxy only logs it.
       }
     };
-    if (Math.random() < 0.3) this.context.later(10 + Math.random() * 40, send);
-    else void send();
+    const held = job.heldReport;
+    job.heldReport = undefined;
+    const terminal = job.wire.status === 'SUCCESS' || job.wire.status === 'FAILURE';
+    if (!held && !terminal && (job.reorderHooks || Math.random() < 0.2)) {
+      job.heldReport = body;
+      return;
+    }
+    void send(body).then(() => (held ? send(held) : undefined));
   }
 
   private update(job: Job, update: Partial<WireTask>): void {
@@ -338,6 +351,7 @@ class MjProxy {
       parent: init.parent,
       children: new Map(),
       epoch: 0,
+      reorderHooks: init.prompt.includes(HOOK_REORDER_TRIGGER),
     };
   }
 

@@ -1,5 +1,5 @@
 import axios, { type AxiosAdapter, type InternalAxiosRequestConfig } from 'axios';
-import { MidjourneyClient, MidjourneyError, type MidjourneyClientOptions } from './client.js';
+import { isDataUrl, MidjourneyClient, MidjourneyError, type MidjourneyClientOptions, toDataUrl } from './client.js';
 import { normalizeTask } from './task.js';
 
 interface Seen {
@@ -153,6 +153,18 @@ describe('MidjourneyClient', () => {
     expect(await novicezk.client.act(parent, 'upscale:2')).toMatchObject({ taskId: '13' });
     expect(novicezk.seen[0]).toMatchObject({ url: 'http://proxy:8080/mj/submit/change', body: { taskId: '10', action: 'UPSCALE', index: 2 } });
     await expect(novicezk.client.act(parent, 'zoom:custom')).rejects.toMatchObject({ kind: 'unsupported' });
+  });
+
+  it('refuses image inputs that are not data URLs, naming the field, before calling', async () => {
+    const { client, seen } = clientAnswering([]);
+    await expect(client.imagine({ prompt: 'x', base64Array: ['data:image/png;base64,AA==', 'iVBORw0KGgo='] })).rejects.toMatchObject({ kind: 'validation', details: { field: 'base64Array[1]' } });
+    await expect(client.blend({ base64Array: ['https://example.com/a.png', 'data:image/png;base64,AA=='] })).rejects.toMatchObject({ details: { field: 'base64Array[0]' } });
+    await expect(client.describe({ base64: 'AAAA' })).rejects.toMatchObject({ details: { field: 'base64' } });
+    await expect(client.describe({})).rejects.toMatchObject({ details: { field: 'base64' } });
+    await expect(client.modal({ taskId: '1', maskBase64: 'AAAA' })).rejects.toMatchObject({ details: { field: 'maskBase64' } });
+    expect(seen).toHaveLength(0);
+    expect(toDataUrl(Buffer.from([1, 2, 3]), 'image/jpeg')).toBe('data:image/jpeg;base64,AQID');
+    expect(isDataUrl(toDataUrl(Buffer.from('png')))).toBe(true);
   });
 
   it('modal and describe send the documented fields', async () => {

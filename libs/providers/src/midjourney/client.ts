@@ -39,7 +39,15 @@ export class MidjourneyError extends Error {
   constructor(
     readonly kind: MjErrorKind,
     message: string,
-    readonly details: { code?: number; status?: number; bannedWord?: string | null; promptEn?: string | null; properties?: Record<string, unknown> } = {},
+    readonly details: {
+      code?: number;
+      status?: number;
+      bannedWord?: string | null;
+      promptEn?: string | null;
+      properties?: Record<string, unknown>;
+      /** For our own input checks: the field at fault, e.g. `base64Array[1]`. */
+      field?: string;
+    } = {},
   ) {
     super(message);
     this.name = 'MidjourneyError';
@@ -128,6 +136,30 @@ export interface MidjourneyClientOptions {
 
 /** Answer codes (ReturnCode.java / Constants.cs). */
 export const MJ_CODES = { SUCCESS: 1, NOT_FOUND: 3, VALIDATION_ERROR: 4, FAILURE: 9, EXISTED: 21, IN_QUEUE: 22, QUEUE_REJECTED: 23, BANNED_PROMPT: 24 } as const;
+
+/** Whether `value` is a base64 data URL, the only image form the proxies take (gotcha §5.4). */
+export function isDataUrl(value: unknown): value is string {
+  return typeof value === 'string' && /^data:[\w.+-]+\/[\w.+-]+;base64,[A-Za-z0-9+/=]+$/.test(value);
+}
+
+/** Image bytes as the data URL the proxies want. */
+export function toDataUrl(bytes: Uint8Array, contentType = 'image/png'): string {
+  return `data:${contentType};base64,${Buffer.from(bytes).toString('base64')}`;
+}
+
+/** Refuses raw base64 or URLs before they reach the proxy, naming the field. */
+function requireDataUrls(fields: Record<string, unknown>): void {
+  for (const [field, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) {
+      value.forEach((item, index) => {
+        if (!isDataUrl(item)) throw new MidjourneyError('validation', `${field}[${index}] must be a data URL (data:image/png;base64,...)`, { field: `${field}[${index}]` });
+      });
+    } else if (!isDataUrl(value)) {
+      throw new MidjourneyError('validation', `${field} must be a data URL (data:image/png;base64,...)`, { field });
+    }
+  }
+}
 
 const RETRYABLE_STATUSES = new Set([408, 425, 429, 500, 502, 503, 504]);
 
@@ -272,7 +304,8 @@ export class MidjourneyClient {
     if (this.flavor !== 'trueai') throw new MidjourneyError('unsupported', `${what} needs the trueai midjourney-proxy (novicezk has no such endpoint)`);
   }
 
-  imagine(input: MjImagineInput): Promise<MjSubmitted> {
+  async imagine(input: MjImagineInput): Promise<MjSubmitted> {
+    requireDataUrls({ base64Array: input.base64Array });
     return this.submit('imagine', { ...input });
   }
 
@@ -285,6 +318,7 @@ export class MidjourneyClient {
   /** Confirms a MODAL task (custom zoom with its prompt, vary region with its mask). */
   async modal(input: MjModalInput): Promise<MjSubmitted> {
     this.requireTrueai('modal');
+    requireDataUrls({ maskBase64: input.maskBase64 });
     return this.submit('modal', { ...input });
   }
 
@@ -308,12 +342,14 @@ export class MidjourneyClient {
     return this.change({ taskId: parent.id, ...change, ...common });
   }
 
-  blend(input: MjBlendInput): Promise<MjSubmitted> {
+  async blend(input: MjBlendInput): Promise<MjSubmitted> {
+    requireDataUrls({ base64Array: input.base64Array });
     return this.submit('blend', { ...input });
   }
 
   async describe(input: MjDescribeInput): Promise<MjSubmitted> {
     if (input.link !== undefined) this.requireTrueai('describe by link');
+    else requireDataUrls({ base64: input.base64 ?? '' });
     return this.submit('describe', { ...input });
   }
 
