@@ -179,7 +179,7 @@ describe.each<MjFlavor>(['trueai', 'novicezk'])('midjourney-proxy sandbox (%s)',
   });
 
   it('answers code 22 with the queue position when others wait, and 23 when the queue is full', async () => {
-    const answers = [];
+    const answers: Array<MjSubmitted | MidjourneyError> = [];
     for (let i = 0; i < 16; i++) answers.push(await mj.imagine({ prompt: `sandbox:slow queue ${i}` }).catch((e: MidjourneyError) => e));
     const outcomes = answers.map((a) => ('outcome' in a ? a.outcome : a.kind));
     // Three run, the fourth waits with nobody ahead (code 1), the next 1..9 ahead (22); ten wait, so the queue is full (23).
@@ -323,7 +323,7 @@ describe.each<MjFlavor>(['trueai', 'novicezk'])('midjourney-proxy sandbox (%s)',
         await setTiming(FAST);
       }
       // Three slow jobs fill the slots; the fourth waits as NOT_START.
-      const slow = [];
+      const slow: MjSubmitted[] = [];
       for (let i = 0; i < 4; i++) slow.push(await mj.imagine({ prompt: `sandbox:slow ${i}` }));
       await waitFor(async () => ((await mj.fetchTask(slow[0].taskId))?.status === 'IN_PROGRESS' ? true : undefined));
       expect((await mj.fetchTask(slow[3].taskId))?.status).toBe('NOT_START');
@@ -355,12 +355,12 @@ describe.each<MjFlavor>(['trueai', 'novicezk'])('midjourney-proxy sandbox (%s)',
       const headers = { 'Content-Type': 'application/json', 'mj-api-secret': SECRET };
       for (const path of ['/mj/submit/action', '/mj/submit/modal', '/mj/task/1/cancel']) {
         const response = await fetch(`${base()}${path}`, { method: 'POST', headers, body: '{}' });
-        expect([path, response.status, (await response.json()).error]).toEqual([path, 404, 'Not Found']);
+        expect([path, response.status, ((await response.json()) as { error: string }).error]).toEqual([path, 404, 'Not Found']);
       }
       await expect(mj.cancel('1')).rejects.toMatchObject({ kind: 'unsupported' });
       const grid = await succeed(mj.imagine({ prompt: 'legacy' }));
       const simple = await fetch(`${base()}/mj/submit/simple-change`, { method: 'POST', headers, body: JSON.stringify({ content: `${grid.id} V1` }) });
-      const { code, result } = await simple.json();
+      const { code, result } = (await simple.json()) as { code: number; result: string };
       expect(code).toBe(1);
       expect((await finished(result)).action).toBe('VARIATION');
     });
