@@ -273,22 +273,23 @@ describe.each<MjFlavor>(['trueai', 'novicezk'])('midjourney-proxy sandbox (%s)',
       const region = await mj.act(upscale, 'vary:region');
       expect(region).toMatchObject({ code: 21, outcome: 'modal', properties: { finalPrompt: 'a paper crane --seed 3', remix: true } });
       expect(await mj.fetchTask(region.taskId)).toMatchObject({ status: 'MODAL', phase: 'modal', action: 'INPAINT' });
-      await expect(mj.modal({ taskId: region.taskId })).rejects.toMatchObject({ kind: 'validation' });
+      await expect(mj.modal({ taskId: region.taskId, prompt: '' })).rejects.toMatchObject({ kind: 'validation', message: '参数错误' });
+      await expect(mj.modal({ taskId: region.taskId, prompt: 'a paper crane, golden' })).rejects.toMatchObject({ kind: 'validation' });
       const mask = await png(1024, 1024, '#ffffff');
       expect(await mj.modal({ taskId: region.taskId, prompt: 'a paper crane, golden', maskBase64: mask })).toMatchObject({ code: 1, taskId: region.taskId });
       const varied = await finished(region.taskId);
       expect(varied).toMatchObject({ status: 'SUCCESS', prompt: 'a paper crane, golden' });
       expect(await sharp(await download(varied.imageUrl!)).metadata()).toMatchObject({ width: 1024, height: 1024 });
-      await expect(mj.modal({ taskId: region.taskId, maskBase64: mask })).rejects.toMatchObject({ kind: 'validation' });
+      await expect(mj.modal({ taskId: region.taskId, prompt: 'again', maskBase64: mask })).rejects.toMatchObject({ kind: 'validation' });
 
       const zoom = await mj.act(upscale, 'zoom:custom');
       expect(zoom.outcome).toBe('modal');
       await expect(mj.modal({ taskId: zoom.taskId, prompt: 'crane --zoom 3' })).rejects.toMatchObject({ kind: 'validation' });
       await mj.modal({ taskId: zoom.taskId, prompt: 'a paper crane --zoom 1.5 --ar 16:9' });
       const zoomed = await finished(zoom.taskId);
-      expect([zoomed.status, zoomed.action]).toEqual(['SUCCESS', 'ZOOM']);
+      expect([zoomed.status, zoomed.action]).toEqual(['SUCCESS', 'ACTION']);
       expect(await sharp(await download(zoomed.imageUrl!)).metadata()).toMatchObject({ width: 1024, height: 576 });
-      await expect(mj.modal({ taskId: '1234567890123456', prompt: 'x' })).rejects.toMatchObject({ kind: 'not_found' });
+      await expect(mj.modal({ taskId: '1234567890123456', prompt: 'x' })).rejects.toMatchObject({ kind: 'not_found', details: { status: 404 } });
     });
 
     it('zoom, pan and upscale (subtle) give the right new sizes', async () => {
@@ -308,7 +309,7 @@ describe.each<MjFlavor>(['trueai', 'novicezk'])('midjourney-proxy sandbox (%s)',
       expect(await size(up)).toMatchObject({ width: 1024, height: 1032 });
       expect(await size(hd)).toMatchObject({ width: 2048, height: 1376 });
       expect(await size(strong)).toMatchObject({ width: 1024, height: 688 });
-      expect([zoom.action, left.action, hd.action, strong.action]).toEqual(['ZOOM', 'PAN', 'UPSCALE_HD', 'VARIATION']);
+      expect([zoom.action, left.action, hd.action, strong.action]).toEqual(['ACTION', 'PAN', 'ACTION', 'VARIATION']);
       expect(actionKeysOf(zoom.buttons)).toContain('upscale:1');
     });
 
@@ -317,7 +318,7 @@ describe.each<MjFlavor>(['trueai', 'novicezk'])('midjourney-proxy sandbox (%s)',
       try {
         const submitted = await mj.imagine({ prompt: 'wait' });
         await waitFor(async () => ((await mj.fetchTask(submitted.taskId))?.status === 'SUBMITTED' ? true : undefined));
-        expect(await mj.cancel(submitted.taskId)).toBe(true);
+        await mj.cancel(submitted.taskId);
         expect(await mj.fetchTask(submitted.taskId)).toMatchObject({ status: 'FAILURE', failReason: '取消任务', phase: 'canceled', terminal: true });
       } finally {
         await setTiming(FAST);
@@ -327,20 +328,21 @@ describe.each<MjFlavor>(['trueai', 'novicezk'])('midjourney-proxy sandbox (%s)',
       for (let i = 0; i < 4; i++) slow.push(await mj.imagine({ prompt: `sandbox:slow ${i}` }));
       await waitFor(async () => ((await mj.fetchTask(slow[0].taskId))?.status === 'IN_PROGRESS' ? true : undefined));
       expect((await mj.fetchTask(slow[3].taskId))?.status).toBe('NOT_START');
-      expect(await mj.cancel(slow[3].taskId)).toBe(true);
-      expect(await mj.cancel(slow[0].taskId)).toBe(true);
+      await mj.cancel(slow[3].taskId);
+      await mj.cancel(slow[0].taskId);
       const [waiting, running] = await mj.listByCondition([slow[3].taskId, slow[0].taskId]);
       expect([waiting.phase, running.phase, running.failReason]).toEqual(['canceled', 'canceled', '取消任务']);
 
       const grid = await succeed(mj.imagine({ prompt: 'done' }));
       const upscale = await succeed(mj.act(grid, 'upscale:1'));
       const modal = await mj.act(upscale, 'zoom:custom');
-      expect(await mj.cancel(modal.taskId)).toBe(true);
+      await mj.cancel(modal.taskId);
       expect(await mj.fetchTask(modal.taskId)).toMatchObject({ phase: 'canceled' });
-      // A finished task stays as it was; an unknown id is refused.
-      expect(await mj.cancel(grid.id)).toBe(true);
+      // A finished task stays as it was; an unknown id gets the same empty 200.
+      await mj.cancel(grid.id);
       expect((await mj.fetchTask(grid.id))?.status).toBe('SUCCESS');
-      expect(await mj.cancel('1234567890123456')).toBe(false);
+      await expect(mj.cancel('1234567890123456')).resolves.toBeUndefined();
+      expect((await mj.listByCondition(slow.map((t) => t.taskId))).map((t) => t.status)).toEqual(['FAILURE', 'IN_PROGRESS', 'IN_PROGRESS', 'FAILURE']);
     });
 
     it('speed modes through the path prefix', async () => {

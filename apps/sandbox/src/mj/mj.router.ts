@@ -392,7 +392,8 @@ class MjProxy {
     const seed = String(randomBytes(4).readUInt32BE());
     const urls = images.map((bytes) => this.cdn.put(res.locals.cdnBase as string, bytes, 'png'));
     const finalPrompt = `${urls.join(' ')} --ar ${aspects[dimensions].join(':')}`;
-    const job = this.newJob(req, res, { action: 'BLEND', prompt: '', description: '/blend', kind: 'grid', size, seed, finalPrompt });
+    const job = this.newJob(req, res, { action: 'BLEND', prompt: '', description: '', kind: 'grid', size, seed, finalPrompt });
+    job.wire.description = `/blend ${job.wire.id} ${images.length}`;
     job.wire.prompt = null;
     job.wire.promptEn = null;
     job.render = () => renderGrid(`blend ${urls.length}`, seed, size, { kind: 'inputs', inputs: images });
@@ -472,14 +473,15 @@ class MjProxy {
       case 'upscale_hd': {
         if (!isSingle) return refused;
         const size = { width: parent.size.width * 2, height: parent.size.height * 2 };
-        const job = child('UPSCALE_HD', 'upscale_hd', size, `/up ${parent.wire.id} Upscale (${press.mode})`, parent.wire.seed ?? undefined);
+        // trueai files the v6 upscales, zooms and custom zoom under the catch-all ACTION (SubmitController.cs).
+        const job = child('ACTION', 'upscale_hd', size, `/up ${parent.wire.id} Upscale (${press.mode})`, parent.wire.seed ?? undefined);
         job.render = async () => enlarge(parentImage(), size);
         return job;
       }
       case 'zoom': {
         if (!isSingle) return refused;
         const seed = freshSeed();
-        const job = child('ZOOM', 'grid', parent.size, `/up ${parent.wire.id} Zoom Out ${press.factor}x`, seed);
+        const job = child('ACTION', 'grid', parent.size, `/up ${parent.wire.id} Zoom Out ${press.factor}x`, seed);
         job.render = async () => renderGrid(prompt, seed, parent.size, { kind: 'zoom', parent: parentImage(), factor: press.factor });
         return job;
       }
@@ -495,7 +497,7 @@ class MjProxy {
       }
       case 'custom_zoom': {
         if (!isSingle) return refused;
-        const job = child('ZOOM', 'grid', parent.size, `/up ${parent.wire.id} Custom Zoom`);
+        const job = child('ACTION', 'grid', parent.size, 'Waiting for window confirm');
         job.modalKind = 'custom_zoom';
         job.confirm = (modalPrompt) => {
           const zoom = /(?:^|\s)--zoom\s+(\d+(?:\.\d+)?)(?=\s|$)/.exec(modalPrompt);
@@ -529,10 +531,11 @@ class MjProxy {
   /** trueai `/submit/action`: press one of the parent's buttons. */
   action(req: Request, res: Response): SubmitAnswer {
     const body = (req.body ?? {}) as Record<string, unknown>;
+    if (typeof body.taskId !== 'string' || !body.taskId.trim()) return { code: 4, description: '参数错误' };
     const parent = this.parentOf(body.taskId);
     if (!('wire' in parent)) return parent;
     const customId = text(body.customId);
-    if (!customId) return { code: 4, description: 'customId不能为空' };
+    if (!customId) return { code: 4, description: '参数错误' };
     const press = parent.wire.buttons.some((b) => b.customId === customId) ? readCustomId(customId) : null;
     if (!press) return { code: 4, description: '无效的 customId' };
     const job = this.childFor(req, res, parent, press);
@@ -551,10 +554,12 @@ class MjProxy {
   /** trueai `/submit/modal`: confirms a MODAL task with its prompt (custom zoom) or mask (vary region). */
   async modal(req: Request): Promise<SubmitAnswer> {
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const job = typeof body.taskId === 'string' ? this.jobs.get(body.taskId) : undefined;
-    if (!job) return { code: 3, description: '任务不存在或已失效', httpStatus: 404 };
-    if (job.wire.status !== 'MODAL' || !job.confirm) return { code: 4, description: '任务状态错误' };
-    const prompt = text(body.prompt).trim() || (job.modalKind === 'custom_zoom' ? `${job.wire.prompt ?? ''} --zoom 2`.trim() : (job.wire.prompt ?? ''));
+    // trueai wants both (SubmitController.cs Modal): a form is always sent with its prompt.
+    const prompt = text(body.prompt).trim();
+    if (typeof body.taskId !== 'string' || !body.taskId.trim() || !prompt) return { code: 4, description: '参数错误' };
+    const job = this.jobs.get(body.taskId);
+    if (!job) return { code: 3, description: '关联任务不存在或已失效', httpStatus: 404 };
+    if (job.wire.status !== 'MODAL' || !job.confirm) return { code: 4, description: '关联任务状态错误' };
     const banned = this.banned(prompt);
     if (banned) return banned;
     let mask: Buffer | null = null;
@@ -590,7 +595,7 @@ class MjProxy {
     if (action !== 'REROLL' && !(Number.isInteger(index) && index >= 1 && index <= 4)) return { code: 4, description: 'index参数错误' };
     const parent = this.parentOf(body.taskId);
     if (!('wire' in parent)) return { ...parent, httpStatus: undefined };
-    if (parent.kind !== 'grid') return { code: 4, description: '关联任务状态错误' };
+    if (parent.kind !== 'grid') return { code: 4, description: '关联任务不允许执行变化' };
     const key = `${action}:${action === 'REROLL' ? 0 : index}`;
     const existing = action === 'UPSCALE' ? this.jobs.get(parent.children.get(key) ?? '') : undefined;
     if (existing && existing.wire.status !== 'FAILURE') {
@@ -628,14 +633,12 @@ class MjProxy {
     return this.waiting.map((job) => this.wire(job));
   }
 
-  /** trueai's cancel: any unfinished task becomes FAILURE "取消任务" (not CANCEL). */
-  cancel(id: string): boolean {
+  /** trueai's cancel: any unfinished task becomes FAILURE "取消任务" (not CANCEL); others stay as they are. */
+  cancel(id: string): void {
     const job = this.jobs.get(id);
-    if (!job) return false;
-    const status = job.wire.status;
-    if (status === 'SUCCESS' || status === 'FAILURE' || status === 'CANCEL') return true;
+    const status = job?.wire.status;
+    if (!job || status === 'SUCCESS' || status === 'FAILURE' || status === 'CANCEL') return;
     this.finishFailed(job, CANCEL_REASON);
-    return true;
   }
 }
 
@@ -707,11 +710,16 @@ function flavorRouter(flavor: MjFlavor, proxy: MjProxy): Router {
   if (flavor === 'novicezk') api.get('/task/queue', (_req, res) => void res.json(proxy.queued()));
   if (flavor === 'trueai') {
     api.post('/task/list-by-ids', listByIds);
-    api.post('/task/:id/cancel', (req, res) => void res.status(proxy.cancel(String(req.params.id)) ? 200 : 404).end());
+    // TaskController.cs: 200 with no body whatever the id and state.
+    api.post('/task/:id/cancel', (req, res) => {
+      proxy.cancel(String(req.params.id));
+      res.status(200).end();
+    });
     api.get('/task/:id/image-seed', (req, res) => {
       const task = proxy.fetch(String(req.params.id));
-      if (!task) return void res.status(404).end();
-      res.json({ code: 1, description: '成功', result: task.seed ?? null, properties: {} });
+      if (!task) return void res.status(404).json({ code: 3, description: '关联任务不存在或已失效', result: null, properties: {} });
+      if (!task.seed) return void res.status(400).json({ code: 4, description: '关联任务状态错误', result: null, properties: {} });
+      res.json({ code: 1, description: '成功', result: task.seed, properties: {} });
     });
   }
 

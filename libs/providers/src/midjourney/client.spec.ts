@@ -125,14 +125,14 @@ describe('MidjourneyClient', () => {
   });
 
   it('cancel: trueai only; the task then reads as canceled', async () => {
-    const { client, seen } = clientAnswering([{ status: 200 }, { status: 404 }]);
-    expect(await client.cancel('5')).toBe(true);
+    const { client, seen } = clientAnswering([{ status: 200 }, { status: 403, body: '未登录' }]);
+    await client.cancel('5');
     expect(seen[0]).toMatchObject({ method: 'POST', url: 'http://proxy:8080/mj/task/5/cancel' });
-    expect(await client.cancel('6')).toBe(false);
+    await expect(client.cancel('6')).rejects.toMatchObject({ kind: 'auth' });
     const novicezk = clientAnswering([], { flavor: 'novicezk' });
     await expect(novicezk.client.cancel('5')).rejects.toMatchObject({ kind: 'unsupported' });
     await expect(novicezk.client.action({ taskId: '5', customId: 'x' })).rejects.toMatchObject({ kind: 'unsupported' });
-    await expect(novicezk.client.modal({ taskId: '5' })).rejects.toMatchObject({ kind: 'unsupported' });
+    await expect(novicezk.client.modal({ taskId: '5', prompt: 'x' })).rejects.toMatchObject({ kind: 'unsupported' });
     expect(novicezk.seen).toHaveLength(0);
     expect(normalizeTask({ id: '5', status: 'FAILURE', failReason: '取消任务' }).phase).toBe('canceled');
   });
@@ -161,7 +161,7 @@ describe('MidjourneyClient', () => {
     await expect(client.blend({ base64Array: ['https://example.com/a.png', 'data:image/png;base64,AA=='] })).rejects.toMatchObject({ details: { field: 'base64Array[0]' } });
     await expect(client.describe({ base64: 'AAAA' })).rejects.toMatchObject({ details: { field: 'base64' } });
     await expect(client.describe({})).rejects.toMatchObject({ details: { field: 'base64' } });
-    await expect(client.modal({ taskId: '1', maskBase64: 'AAAA' })).rejects.toMatchObject({ details: { field: 'maskBase64' } });
+    await expect(client.modal({ taskId: '1', prompt: 'x', maskBase64: 'AAAA' })).rejects.toMatchObject({ details: { field: 'maskBase64' } });
     expect(seen).toHaveLength(0);
     expect(toDataUrl(Buffer.from([1, 2, 3]), 'image/jpeg')).toBe('data:image/jpeg;base64,AQID');
     expect(isDataUrl(toDataUrl(Buffer.from('png')))).toBe(true);

@@ -96,7 +96,8 @@ export interface MjActionInput extends MjSubmitCommon {
 
 export interface MjModalInput {
   taskId: string;
-  prompt?: string;
+  /** Required by trueai: custom zoom's prompt with `--zoom`, vary region's prompt for the area. */
+  prompt: string;
   /** Vary region's mask as a data URL. */
   maskBase64?: string;
 }
@@ -376,14 +377,12 @@ export class MidjourneyClient {
   }
 
   /**
-   * Cancels a task (trueai only): it then shows as FAILURE "取消任务" (phase `canceled`). False
-   * when the proxy does not know the id.
+   * Cancels a task (trueai only): an unfinished one then shows as FAILURE "取消任务" (phase
+   * `canceled`). The proxy answers 200 whatever the id and state, so fetch the task to see.
    */
-  async cancel(id: string): Promise<boolean> {
+  async cancel(id: string): Promise<void> {
     this.requireTrueai('cancel');
     const answer = await this.call('POST', `/task/${encodeURIComponent(id)}/cancel`);
-    if (answer.status === 404) return false;
     if (answer.status < 200 || answer.status >= 300) throw statusError(answer, 'cancel');
-    return true;
   }
 }
