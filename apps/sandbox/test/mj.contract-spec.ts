@@ -119,12 +119,14 @@ describe.each<MjFlavor>(['trueai', 'novicezk'])('midjourney-proxy sandbox (%s)',
     }
     const variation = await succeed(mj.act(grid, 'vary:3'));
     expect(variation.action).toBe('VARIATION');
+    if (flavor === 'novicezk') expect(await mj.act(grid, 'vary:3')).toMatchObject({ code: 21, outcome: 'existing', taskId: variation.id });
     expect((await succeed(mj.act(grid, 'reroll'))).action).toBe('REROLL');
   });
 
   it('refuses actions on unknown or unfinished parents (code 3, code 4)', async () => {
     const unknown = { id: '1000000000000000', buttons: [{ customId: 'MJ::JOB::upsample::1::x' }] } as MjTask;
-    await expect(mj.act(unknown, 'upscale:1')).rejects.toMatchObject({ kind: 'not_found', details: { code: 3 } });
+    // trueai answers it with HTTP 404, novicezk with 200: the code decides.
+    await expect(mj.act(unknown, 'upscale:1')).rejects.toMatchObject({ kind: 'not_found', details: { code: 3, status: flavor === 'trueai' ? 404 : 200 } });
     const running = await mj.imagine({ prompt: 'sandbox:slow cat' });
     const parent = (await mj.fetchTask(running.taskId))!;
     const press = flavor === 'trueai' ? mj.action({ taskId: parent.id, customId: 'MJ::JOB::upsample::1::x' }) : mj.change({ taskId: parent.id, action: 'UPSCALE', index: 1 });

@@ -89,8 +89,6 @@ interface Job {
   imageFile?: string;
   /** Describe's prompts, set on success. */
   prompts?: string[];
-  /** novicezk: `UPSCALE:2` → the child task that did it (a repeat answers code 21). */
-  children: Map<string, string>;
   /** Bumped when the job is cancelled or reset, so its pending timers do nothing. */
   epoch: number;
   /** A notifyHook report held back, to be sent after the next one. */
@@ -140,6 +138,8 @@ class MjProxy {
   private readonly jobs = new Map<string, Job>();
   private readonly waiting: Job[] = [];
   private running = 0;
+  /** novicezk: `<parent id>:UPSCALE:2` → the task that did it, so a repeat answers code 21. */
+  private readonly changes = new Map<string, string>();
 
   constructor(
     private readonly flavor: MjFlavor,
@@ -155,6 +155,7 @@ class MjProxy {
       if (job.imageFile) rmSync(job.imageFile, { force: true });
     }
     this.jobs.clear();
+    this.changes.clear();
     this.waiting.length = 0;
     this.running = 0;
   }
@@ -349,7 +350,6 @@ class MjProxy {
       fail: init.prompt.includes(FAIL_TRIGGER),
       slow: init.prompt.includes(SLOW_TRIGGER),
       parent: init.parent,
-      children: new Map(),
       epoch: 0,
       reorderHooks: init.prompt.includes(HOOK_REORDER_TRIGGER),
     };
@@ -593,21 +593,20 @@ class MjProxy {
     if (action !== 'UPSCALE' && action !== 'VARIATION' && action !== 'REROLL') return { code: 4, description: 'action参数错误' };
     const index = Number(body.index);
     if (action !== 'REROLL' && !(Number.isInteger(index) && index >= 1 && index <= 4)) return { code: 4, description: 'index参数错误' };
-    const parent = this.parentOf(body.taskId);
-    if (!('wire' in parent)) return { ...parent, httpStatus: undefined };
-    if (parent.kind !== 'grid') return { code: 4, description: '关联任务不允许执行变化' };
-    const key = `${action}:${action === 'REROLL' ? 0 : index}`;
-    const existing = action === 'UPSCALE' ? this.jobs.get(parent.children.get(key) ?? '') : undefined;
+    // novicezk looks for a task with the same description ("/up <id> U2") first, before the parent.
+    const key = `${body.taskId}:${action}:${action === 'REROLL' ? 0 : index}`;
+    const existing = this.flavor === 'novicezk' ? this.jobs.get(this.changes.get(key) ?? '') : undefined;
     if (existing && existing.wire.status !== 'FAILURE') {
-      if (this.flavor === 'novicezk') {
-        return { code: 21, description: '任务已存在', result: existing.wire.id, properties: { status: existing.wire.status, imageUrl: existing.wire.imageUrl } };
-      }
+      return { code: 21, description: '任务已存在', result: existing.wire.id, properties: { status: existing.wire.status, imageUrl: existing.wire.imageUrl } };
     }
+    const parent = this.parentOf(body.taskId);
+    if (!('wire' in parent)) return parent;
+    if (parent.kind !== 'grid') return { code: 4, description: '关联任务不允许执行变化' };
     const press: Press = action === 'UPSCALE' ? { kind: 'upscale', index } : action === 'VARIATION' ? { kind: 'variation', index } : { kind: 'reroll' };
     const job = this.childFor(req, res, parent, press);
     if (!('wire' in job)) return job;
     const answer = this.enqueue(job, job.wire.prompt ?? '');
-    if (answer.code !== 23) parent.children.set(key, job.wire.id);
+    if (answer.code !== 23) this.changes.set(key, job.wire.id);
     return answer;
   }
 
