@@ -237,6 +237,8 @@ class MjProxy {
 
   private start(job: Job): void {
     void this.run(job).catch((error: Error) => {
+      // Not after a reset: the job is gone, and its slot with it.
+      if (this.jobs.get(job.wire.id) !== job) return;
       if (job.wire.status === 'SUBMITTED' || job.wire.status === 'IN_PROGRESS') this.finishFailed(job, `[Job failed] ${error.message}`);
     });
   }
@@ -327,7 +329,8 @@ class MjProxy {
         prompt: init.prompt,
         promptEn: init.prompt,
         description: init.description,
-        state: typeof body.state === 'string' ? body.state : (init.parent?.wire.state ?? null),
+        // Both come from this request only (a child does not inherit its parent's), as in NewTask().
+        state: typeof body.state === 'string' ? body.state : null,
         submitTime: Date.now(),
         startTime: null,
         finishTime: null,
@@ -343,7 +346,7 @@ class MjProxy {
         width: null,
         height: null,
       },
-      hook: hookOf(body) ?? init.parent?.hook ?? null,
+      hook: hookOf(body),
       cdnBase: res.locals.cdnBase as string,
       kind: init.kind,
       size: init.size,

@@ -33,6 +33,8 @@ describe('imagine parameters', () => {
     [{ seed: -1 }, 'seed', '--seed'],
     [{ no: 'a --tile' }, 'no', '--no'],
     [{ niji: '3' }, 'niji', '--niji'],
+    [{ niji: '8' }, 'niji', '--niji'],
+    [{ version: '6.10' }, 'version', '--v'],
     [{ version: '6', niji: true }, 'niji', '--niji'],
     [{ raw: 'yes' as unknown as boolean }, 'raw', '--style raw'],
   ])('refuses %j naming %s', (params, field, flag) => {

@@ -7,7 +7,7 @@
 export interface MjImagineParams {
   /** `--ar W:H`, whole numbers. */
   aspectRatio?: string;
-  /** `--v 6.1`, `--v 7` ... (not together with `niji`). */
+  /** `--v 6.1`, `--v 7` ... (1 to 8, not together with `niji`). */
   version?: string;
   /** `--stylize` 0..1000. */
   stylize?: number;
@@ -52,8 +52,9 @@ const SPELLINGS: Record<MjParamName, string[]> = {
 };
 
 const QUALITIES = [0.25, 0.5, 1, 2, 4];
-const VERSION = /^(?:[1-7](?:\.\d)?)$/;
-const NIJI_VERSION = /^[4-6]$/;
+// Lenient on purpose about versions still to come: Midjourney itself refuses one it lacks.
+const VERSION = /^[1-8](?:\.\d)?$/;
+const NIJI_VERSION = /^[4-7]$/;
 
 /** Whether the prompt already has `--name` (as a whole word) for one of the spellings. */
 export function promptHasFlag(prompt: string, spellings: readonly string[]): boolean {
@@ -79,7 +80,7 @@ function flagValue(field: MjParamName, value: unknown): Check | null {
     case 'niji':
       if (value === false) return null;
       if (value === true) return { value: '--niji' };
-      if (typeof value !== 'string' || !NIJI_VERSION.test(value.trim())) return { error: 'must be true or a niji version from 4 to 6' };
+      if (typeof value !== 'string' || !NIJI_VERSION.test(value.trim())) return { error: 'must be true or a niji version from 4 to 7' };
       return { value: `--niji ${value.trim()}` };
     case 'stylize':
       return wholeIn(value, 0, 1000) ? { value: `--stylize ${value}` } : { error: 'must be a whole number from 0 to 1000' };
