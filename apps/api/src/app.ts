@@ -12,7 +12,8 @@ import { AppModule } from './app.module.js';
 import { AllExceptionsFilter, toErrorBody } from './common/error.filter.js';
 import { refuseOtherBodyTypes } from './common/body-type.js';
 import { rememberLanguage } from './common/language.js';
-import { refuseUnacceptableValues } from './common/storable-text.js';
+import { RequestValuesPipe } from './common/request-values.pipe.js';
+import { finishOpenApiDocument } from './common/openapi-document.js';
 import { FieldValidationException, flattenValidationErrors } from './common/errors.js';
 import type { AppConfig } from './config/app-config.js';
 
@@ -63,7 +64,6 @@ function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.use(express.json({ limit: config.bodyLimitBytes }));
   // After the body parser: its callbacks would run outside the language's context.
   app.use(rememberLanguage);
-  app.use('/api', refuseUnacceptableValues);
   // Files of the local storage driver: unguessable keys, long-lived, with Range for video seeking.
   app.use(
     '/media',
@@ -80,6 +80,8 @@ function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.setGlobalPrefix('api');
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
   app.useGlobalPipes(
+    // First, and after the guards (pipes always are): unstorable text and forbidden nulls.
+    new RequestValuesPipe(),
     new ValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,
@@ -111,9 +113,10 @@ export function buildOpenApiDocument(app: NestExpressApplication, config: AppCon
     .setVersion(config.version)
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A JWT from sign-in, or an API key (atl_...)' })
     .build();
-  return SwaggerModule.createDocument(app, builder, {
+  const document = SwaggerModule.createDocument(app, builder, {
     operationIdFactory: (_controllerKey, methodKey) => methodKey,
   });
+  return finishOpenApiDocument(document, app);
 }
 
 /**

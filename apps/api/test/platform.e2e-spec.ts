@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../src/config/app-config.js';
-import { startTestApp, type TestApp } from './test-app.js';
+import { bearer, signUp, startTestApp, type TestApp } from './test-app.js';
 
 describe('platform', () => {
   let t: TestApp;
@@ -34,14 +34,63 @@ describe('platform', () => {
       const anonymous = ['/api/health', '/api/v1/tasks/events', '/api/v1/webhooks/{provider}/{taskId}', '/api/v1/system/info', '/api/v1/auths/signup', '/api/v1/auths/signin', '/api/v1/auths/verify-sms-code', '/api/v1/auths/signup-phone', '/api/v1/auths/signin-phone', '/api/v1/auths/signin-phone-password'];
       // Anyone may ask for a code, but binding a phone needs the caller's token.
       const optional = ['/api/v1/auths/send-sms-code'];
-      const expected = anonymous.includes(path) ? undefined : optional.includes(path) ? [{ bearer: [] }, {}] : [{ bearer: [] }];
+      const expected = anonymous.includes(path) ? [] : optional.includes(path) ? [{ bearer: [] }, {}] : [{ bearer: [] }];
       expect([path, op.security]).toEqual([path, expected]);
+      // Every route can fail, and says so in the one error shape.
+      expect([path, op.responses['500']?.content?.['application/json']?.schema]).toEqual([path, { $ref: '#/components/schemas/ErrorResponseDto' }]);
     }
+    expect(body.servers).toEqual([expect.objectContaining({ url: '/' })]);
+    expect(body.info.license).toEqual(expect.objectContaining({ name: expect.any(String) }));
+    const used = new Set(operations.flatMap(({ op }) => op.tags));
+    expect(body.tags.map((tag: { name: string }) => tag.name).sort()).toEqual([...used].sort());
+    // OAS 3.0 tools ignore `nullable` beside a lone $ref: nullable enums are inlined, null listed.
+    expect(body.components.schemas.MediaFileDto.properties.kind).toEqual({ type: 'string', enum: ['image', 'video', null], nullable: true });
+    // Rules come from the validation itself: integers with their bounds, in queries too.
+    const limit = body.paths['/api/v1/history'].get.parameters.find((p: { name: string }) => p.name === 'limit');
+    expect(limit.schema).toMatchObject({ type: 'integer', minimum: 1 });
+    expect(body.components.schemas.SaveSmsConfigDto.properties.template).toMatchObject({ pattern: '\\{code\\}', maxLength: 200 });
+    expect(body.paths['/api/v1/tasks/events'].get.responses['401'].content).toEqual({ 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponseDto' } } });
   });
 
   it('serves the Swagger UI', async () => {
     const response = await t.http.get('/api/docs').redirects(1).expect(200);
     expect(response.text).toContain('swagger');
+  });
+
+  describe('request values', () => {
+    let admin: { token: string };
+    let user: { token: string };
+    beforeAll(async () => {
+      admin = await signUp(t.http); // the first account is the admin
+      user = await signUp(t.http);
+    });
+
+    it('are checked only after the guards: 401/403 first, then a 400 naming the field', async () => {
+      const prices = { prices: [{ provider: 'flux\u0000', model: 'fal-ai/flux-1/schnell', price: 3 }] };
+      await t.http.put('/api/v1/admin/prices').send(prices).expect(401);
+      await t.http.put('/api/v1/admin/prices').set(bearer(user.token)).send(prices).expect(403);
+      const refused = await t.http.put('/api/v1/admin/prices').set(bearer(admin.token)).send(prices).expect(400);
+      expect(refused.body.details).toEqual([{ field: 'prices.0.provider', messages: [expect.stringContaining('cannot be stored')] }]);
+      await t.http.get('/api/v1/history').query({ cursor: 'a\u0000' }).expect(401);
+      const query = await t.http.get('/api/v1/history').query({ cursor: 'a\u0000' }).set(bearer(user.token)).expect(400);
+      expect(query.body.details).toEqual([{ field: 'cursor', messages: [expect.stringContaining('cannot be stored')] }]);
+    });
+
+    it('refuse null for a field the document does not declare nullable, and take it where it means something', async () => {
+      const name = await t.http.patch('/api/v1/users/me').set(bearer(user.token)).send({ name: null }).expect(400);
+      expect(name.body.details).toEqual([{ field: 'name', messages: ['name must not be null (leave out an optional field instead)'] }]);
+      const nested = await t.http.put('/api/v1/admin/prices').set(bearer(admin.token)).send({ prices: [{ provider: null, model: 'x' }] }).expect(400);
+      expect(nested.body.details).toEqual([{ field: 'prices.0.provider', messages: [expect.stringContaining('must not be null')] }]);
+      const reset = await t.http
+        .put('/api/v1/admin/prices')
+        .set(bearer(admin.token))
+        .send({ prices: [{ provider: 'flux', model: 'fal-ai/flux-1/schnell', price: null }] })
+        .expect(200);
+      expect(reset.body.prices).toEqual(expect.arrayContaining([expect.objectContaining({ provider: 'flux', model: 'fal-ai/flux-1/schnell', custom: false })]));
+      const { body: document } = await t.http.get('/api/docs/openapi.json').expect(200);
+      expect(document.components.schemas.PriceChangeDto.properties.price).toMatchObject({ type: 'integer', nullable: true });
+      expect(document.components.schemas.UpdateMyUserDto).toMatchObject({ additionalProperties: false });
+    });
   });
 
   it('answers unknown API routes with the JSON error shape', async () => {

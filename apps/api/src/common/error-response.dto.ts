@@ -9,7 +9,7 @@ export class FieldErrorDto {
 }
 
 export class ErrorResponseDto {
-  @ApiProperty({ example: 400 })
+  @ApiProperty({ type: 'integer', example: 400 })
   statusCode: number;
 
   @ApiProperty({ example: 'Bad Request' })

@@ -5,7 +5,6 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiProduces,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
@@ -54,8 +53,8 @@ export class TasksController {
       'Each event is `event: task` with the task as JSON; its id resumes the stream (Last-Event-ID header or `since`). ' +
       'Without either, the stream starts with every unfinished task.',
   })
-  @ApiProduces('text/event-stream')
-  @ApiOkResponse({ description: 'An endless text/event-stream' })
+  // The stream's content type on its 200 only: its errors are JSON like every other.
+  @ApiOkResponse({ description: 'An endless text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } })
   @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Missing, invalid or expired stream token' })
   streamTaskEvents(
     @Query() query: TaskEventsQueryDto,

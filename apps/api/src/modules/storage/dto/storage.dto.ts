@@ -94,19 +94,24 @@ export class SaveStorageConfigDto {
   @MaxLength(200)
   secretKey?: string;
 
-  @ApiPropertyOptional({ example: 'ap-guangzhou' })
+  // Patterns written out: class-validator's are not copied into the document for trimmed fields.
+  @ApiPropertyOptional({ example: 'ap-guangzhou', pattern: '^(?!cos\\.)[a-z\\d-]+$' })
   @IsOptional()
   @trim
   @Matches(/^(?!cos\.)[a-z\d-]+$/, { message: 'region must look like ap-guangzhou' })
   region?: string;
 
-  @ApiPropertyOptional({ example: 'media-1250000000', description: 'name-appid' })
+  @ApiPropertyOptional({ example: 'media-1250000000', description: 'name-appid', pattern: '^[a-z\\d-]+-\\d+$' })
   @IsOptional()
   @trim
   @Matches(/^[a-z\d-]+-\d+$/, { message: 'bucket must be name-appid, e.g. media-1250000000' })
   bucket?: string;
 
-  @ApiPropertyOptional({ example: 'static.example.com', description: 'Custom domain bound to the bucket; empty for the default COS domain' })
+  @ApiPropertyOptional({
+    example: 'static.example.com',
+    description: 'Custom domain bound to the bucket; empty for the default COS domain',
+    pattern: '^$|^[A-Za-z0-9.-]+(:\\d+)?(\\/[A-Za-z0-9._{}\\/-]*)?$',
+  })
   @IsOptional()
   @trim
   @IsString()
