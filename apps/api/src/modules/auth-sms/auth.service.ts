@@ -9,8 +9,10 @@ import { CreditsService } from '../credits/credits.service.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';
 import type { AuthResponseDto, SignInDto, SignInWithPhonePasswordDto, SignUpDto } from './dto/auth.dto.js';
 import { mapUser } from './dto/user.dto.js';
-import type { SignInWithPhoneDto, SignUpWithPhoneDto } from './dto/sms.dto.js';
+import type { JwtPayload } from './auth.types.js';
+import type { ResetPasswordDto, SignInWithPhoneDto, SignUpWithPhoneDto } from './dto/sms.dto.js';
 import { PasswordService } from './password.service.js';
+import { endSessions } from './sessions.js';
 import { SmsCodeService } from './sms-code.service.js';
 import { SmsCodePurpose } from './verification-code.entity.js';
 import { User, UserRole, UserStatus } from './user.entity.js';
@@ -52,6 +54,24 @@ export class AuthService {
       return found;
     });
     if (user.status !== UserStatus.Active) throw new UnauthorizedException(say('This account is disabled', '该账户已被停用'));
+    return this.issueToken(user);
+  }
+
+  /**
+   * A forgotten password: a code sent to the account's phone (purpose `reset`) sets a new one.
+   * Every session ends (whoever knew the old password is signed out); the caller is signed in.
+   */
+  async resetPassword(dto: ResetPasswordDto): Promise<AuthResponseDto> {
+    const passwordHash = await this.passwords.hash(dto.newPassword);
+    const user = await this.dataSource.transaction(async (manager) => {
+      await this.smsCodes.check(dto.phone, SmsCodePurpose.Reset, dto.code, manager);
+      const found = await manager.findOneBy(User, { phone: dto.phone });
+      if (!found) throw new UnauthorizedException(say('No account uses this phone number any more', '该手机号已不再绑定任何账户'));
+      if (found.status !== UserStatus.Active) throw new UnauthorizedException(say('This account is disabled', '该账户已被停用'));
+      await manager.update(User, { id: found.id }, { passwordHash, mustChangePassword: false });
+      await endSessions(manager, found.id);
+      return manager.findOneByOrFail(User, { id: found.id });
+    });
     return this.issueToken(user);
   }
 
@@ -132,7 +152,7 @@ export class AuthService {
   }
 
   async issueToken(user: User): Promise<AuthResponseDto> {
-    const token = await this.jwt.signAsync({ sub: user.id });
+    const token = await this.jwt.signAsync({ sub: user.id, ep: user.sessionEpoch } satisfies JwtPayload);
     return { token, expiresIn: this.config.jwtExpiresInSeconds, user: mapUser(user) };
   }
 }
