@@ -968,7 +968,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Public facts about this server: version and whether the provider sandbox is on */
+        /** Public facts about this server: version, whether any account exists yet, and whether the provider sandbox is on */
         get: operations["getSystemInfo"];
         put?: never;
         post?: never;
@@ -1953,6 +1953,8 @@ export interface components {
         SystemInfoDto: {
             /** @example 0.1.0 */
             version: string;
+            /** @description False on a fresh install: the first account to sign up becomes the administrator */
+            hasAccounts: boolean;
             sandbox: components["schemas"]["SandboxInfoDto"];
         };
     };
