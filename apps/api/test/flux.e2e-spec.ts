@@ -324,6 +324,20 @@ describe('flux', () => {
     expect(again.body.message).toBe('The task has already been canceled');
   });
 
+  it('tells the losers of parallel cancels that the task was already canceled (8 at once, 3 runs)', async () => {
+    const user = await signUp(t.http);
+    for (let run = 0; run < 3; run++) {
+      const created = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/schnell', prompt: `sandbox:slow race ${run}` }).expect(201);
+      await waitForTask(user.token, created.body.id, (task) => task.status === 'running');
+      const answers = await Promise.all(Array.from({ length: 8 }, () => t.http.delete(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token))));
+      expect(answers.filter((answer) => answer.status === 200)).toHaveLength(1);
+      for (const loser of answers.filter((answer) => answer.status !== 200)) {
+        expect({ status: loser.status, message: loser.body.message }).toEqual({ status: 409, message: 'The task has already been canceled' });
+      }
+      expect((await waitForTask(user.token, created.body.id)).status).toBe('canceled');
+    }
+  });
+
   it('does not refund a job fal had started although no poll had seen it yet', async () => {
     const user = await signUp(t.http);
     const created = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/schnell', prompt: 'sandbox:slow unseen start' }).expect(201);

@@ -31,7 +31,7 @@ describe('platform', () => {
     for (const { path, op } of operations) {
       expect([path, op.summary]).toEqual([path, expect.any(String)]);
       expect([path, op.operationId]).toEqual([path, expect.stringMatching(/^[a-z][A-Za-z]+$/)]);
-      const anonymous = ['/api/health', '/api/v1/tasks/events', '/api/v1/webhooks/{provider}/{taskId}', '/api/v1/system/info', '/api/v1/auths/signup', '/api/v1/auths/signin', '/api/v1/auths/verify-sms-code', '/api/v1/auths/signup-phone', '/api/v1/auths/signin-phone', '/api/v1/auths/signin-phone-password'];
+      const anonymous = ['/api/health', '/api/v1/tasks/events', '/api/v1/webhooks/{provider}/{taskId}', '/api/v1/system/info', '/api/v1/auths/signup', '/api/v1/auths/signin', '/api/v1/auths/verify-sms-code', '/api/v1/auths/signup-phone', '/api/v1/auths/signin-phone', '/api/v1/auths/signin-phone-password', '/api/v1/auths/reset-password'];
       // Anyone may ask for a code, but binding a phone needs the caller's token.
       const optional = ['/api/v1/auths/send-sms-code'];
       const expected = anonymous.includes(path) ? [] : optional.includes(path) ? [{ bearer: [] }, {}] : [{ bearer: [] }];
@@ -173,8 +173,12 @@ describe('provider sandbox mounting', () => {
       const info = await t.http.get('/api/v1/system/info').expect(200);
       expect(info.body).toEqual({
         version: expect.any(String),
+        hasAccounts: false,
         sandbox: { enabled: true, path: '/sandbox', smsOutboxPath: '/sandbox/_control/sms' },
       });
+      // A fresh install says so (the first account becomes the administrator), until one signs up.
+      await signUp(t.http);
+      expect((await t.http.get('/api/v1/system/info').expect(200)).body.hasAccounts).toBe(true);
       const balance = await t.http.get('/sandbox/smsbao/query').query({ u: 'sandbox', p: 'x' }).expect(200);
       expect(balance.text).toBe('30');
       // The sandbox answers in the provider's format, not ours.

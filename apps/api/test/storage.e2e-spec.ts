@@ -159,8 +159,8 @@ describe('storage', () => {
 
       await t.http.delete(`/api/v1/files/generated/${first.id}`).set(bearer(alice.token)).expect(204);
       expect((await fetchMedia(second.url)).status).toBe(200);
-      // Idempotent.
-      await t.http.delete(`/api/v1/files/generated/${first.id}`).set(bearer(alice.token)).expect(204);
+      // Gone: 404, as tasks and history answer.
+      await t.http.delete(`/api/v1/files/generated/${first.id}`).set(bearer(alice.token)).expect(404);
       await t.http.delete(`/api/v1/files/generated/${second.id}`).set(bearer(bob.token)).expect(204);
       expect((await fetchMedia(second.url)).status).toBe(404);
       expect((await fetchMedia(second.thumbnailUrl)).status).toBe(404);
@@ -171,7 +171,8 @@ describe('storage', () => {
       await t.http.get(`/api/v1/files/generated/${file.id}`).set(bearer(bob.token)).expect(404);
       const bobs = await t.http.get('/api/v1/files/generated').set(bearer(bob.token)).expect(200);
       expect(bobs.body.items.map((f: { id: string }) => f.id)).not.toContain(file.id);
-      await t.http.delete(`/api/v1/files/generated/${file.id}`).set(bearer(bob.token)).expect(204);
+      const refused = await t.http.delete(`/api/v1/files/generated/${file.id}`).set(bearer(bob.token)).expect(404);
+      expect(refused.body).toMatchObject({ statusCode: 404, message: 'File not found' });
       await t.http.get(`/api/v1/files/generated/${file.id}`).set(bearer(alice.token)).expect(200);
       expect((await fetchMedia(file.url)).status).toBe(200);
       await t.http.get('/api/v1/files/generated/not-a-uuid').set(bearer(alice.token)).expect(400);

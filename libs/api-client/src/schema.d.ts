@@ -138,7 +138,7 @@ export interface paths {
         put?: never;
         /**
          * Send a 6-digit code by SMS
-         * @description register and bind/change refuse a phone that is taken (409); login refuses an unknown phone (404). bind and change need a signed-in caller. At most one code per phone per cooldown, a daily cap per phone and an hourly cap per IP (429 with Retry-After).
+         * @description register and bind/change refuse a phone that is taken (409); login and reset refuse an unknown phone (404). bind and change need a signed-in caller. At most one code per phone per cooldown, a daily cap per phone and an hourly cap per IP (429 with Retry-After).
          */
         post: operations["sendSmsCode"];
         delete?: never;
@@ -209,6 +209,26 @@ export interface paths {
         put?: never;
         /** Sign in with a phone number and the password the account has */
         post: operations["signInWithPhonePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auths/reset-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with an SMS code (purpose reset), for a forgotten password
+         * @description Ends every session of the account (API keys keep working) and signs the caller in.
+         */
+        post: operations["resetPassword"];
         delete?: never;
         options?: never;
         head?: never;
@@ -368,7 +388,7 @@ export interface paths {
         head?: never;
         /**
          * Change my name or password
-         * @description Changing the password needs the current one.
+         * @description Changing the password needs the current one and a different new one (400 naming newPassword). It ends every other session: tokens issued before stop working, and the answer carries a new token for this one. API keys keep working.
          */
         patch: operations["updateMyUser"];
         trace?: never;
@@ -408,6 +428,26 @@ export interface paths {
          * @description Disabling a user makes their tokens and API keys fail at once. The last active admin cannot be demoted or disabled, and admins cannot demote or disable themselves (409).
          */
         patch: operations["updateUserByAdmin"];
+        trace?: never;
+    };
+    "/api/v1/admin/users/{id}/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a user's password
+         * @description For a user who cannot reset it by SMS. Ends all their sessions (API keys keep working); the user is asked to change it (mustChangePassword).
+         */
+        post: operations["setUserPasswordByAdmin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/api-keys": {
@@ -548,7 +588,7 @@ export interface paths {
         get: operations["getMyFile"];
         put?: never;
         post?: never;
-        /** Delete one of my files (idempotent); the stored object goes with its last record */
+        /** Delete one of my files; the stored object goes with its last record */
         delete: operations["deleteMyFile"];
         options?: never;
         head?: never;
@@ -948,7 +988,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Public facts about this server: version and whether the provider sandbox is on */
+        /** Public facts about this server: version, whether any account exists yet, and whether the provider sandbox is on */
         get: operations["getSystemInfo"];
         put?: never;
         post?: never;
@@ -1082,6 +1122,8 @@ export interface components {
             status: components["schemas"]["UserStatus"];
             /** @description Whether the account can sign in with a password */
             hasPassword: boolean;
+            /** @description An admin set the password: the user should choose a new one */
+            mustChangePassword: boolean;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1104,17 +1146,17 @@ export interface components {
             password: string;
         };
         /**
-         * @description register and login need no sign-in; bind and change (a new phone for this account) do
+         * @description register, login and reset (a forgotten password) need no sign-in; bind and change (a new phone for this account) do
          * @enum {string}
          */
-        SmsCodePurpose: "register" | "login" | "bind" | "change";
+        SmsCodePurpose: "register" | "login" | "bind" | "change" | "reset";
         SendSmsCodeDto: {
             /**
              * @description Mainland mobile number; +86/0086, spaces and dashes are accepted
              * @example 13800138000
              */
             phone: string;
-            /** @description register and login need no sign-in; bind and change (a new phone for this account) do */
+            /** @description register, login and reset (a forgotten password) need no sign-in; bind and change (a new phone for this account) do */
             purpose: components["schemas"]["SmsCodePurpose"];
         };
         SmsCodeSentDto: {
@@ -1176,6 +1218,20 @@ export interface components {
             phone: string;
             /** Format: password */
             password: string;
+        };
+        ResetPasswordDto: {
+            /**
+             * @description Mainland mobile number; +86/0086, spaces and dashes are accepted
+             * @example 13800138000
+             */
+            phone: string;
+            /** @example 123456 */
+            code: string;
+            /**
+             * Format: password
+             * @example correct horse battery
+             */
+            newPassword: string;
         };
         BindingStatusDto: {
             /** @example 13800138000 */
@@ -1295,6 +1351,29 @@ export interface components {
              */
             newPassword?: string;
         };
+        UpdatedMyUserDto: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: email */
+            email: string | null;
+            /** @example 13800138000 */
+            phone: string | null;
+            role: components["schemas"]["UserRole"];
+            status: components["schemas"]["UserStatus"];
+            /** @description Whether the account can sign in with a password */
+            hasPassword: boolean;
+            /** @description An admin set the password: the user should choose a new one */
+            mustChangePassword: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description Only when the password changed: a new token for this session. Every token issued before (this request’s too) no longer works; API keys do. */
+            token?: string;
+            /** @description Seconds until the new token expires */
+            expiresIn?: number;
+        };
         AdminUserDto: {
             /** Format: uuid */
             id: string;
@@ -1307,6 +1386,8 @@ export interface components {
             status: components["schemas"]["UserStatus"];
             /** @description Whether the account can sign in with a password */
             hasPassword: boolean;
+            /** @description An admin set the password: the user should choose a new one */
+            mustChangePassword: boolean;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1323,6 +1404,13 @@ export interface components {
         AdminUpdateUserDto: {
             role?: components["schemas"]["UserRole"];
             status?: components["schemas"]["UserStatus"];
+        };
+        AdminSetPasswordDto: {
+            /**
+             * Format: password
+             * @example correct horse battery
+             */
+            newPassword: string;
         };
         CreateApiKeyDto: {
             /** @example CI pipeline */
@@ -1923,6 +2011,8 @@ export interface components {
         SystemInfoDto: {
             /** @example 0.1.0 */
             version: string;
+            /** @description False on a fresh install: the first account to sign up becomes the administrator */
+            hasAccounts: boolean;
             sandbox: components["schemas"]["SandboxInfoDto"];
         };
     };
@@ -2805,6 +2895,74 @@ export interface operations {
             };
         };
     };
+    resetPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetPasswordDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthResponseDto"];
+                };
+            };
+            /** @description A field is missing or invalid, or the code is wrong or expired */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The account no longer uses this phone, or is disabled */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The body is not JSON (or multipart/form-data for uploads) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
     getBindingStatus: {
         parameters: {
             query?: never;
@@ -3456,7 +3614,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserDto"];
+                    "application/json": components["schemas"]["UpdatedMyUserDto"];
                 };
             };
             400: {
@@ -3622,6 +3780,92 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The body is not JSON (or multipart/form-data for uploads) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    setUserPasswordByAdmin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdminSetPasswordDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The caller is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4257,7 +4501,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Deleted, or already gone */
+            /** @description Deleted */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -4274,6 +4518,15 @@ export interface operations {
             };
             /** @description Missing, invalid or expired token or API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No such file of mine (never mine, or already deleted) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

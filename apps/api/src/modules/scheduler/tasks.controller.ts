@@ -43,7 +43,7 @@ export class TasksController {
   @ApiOperation({ summary: 'A short-lived token to open the task event stream (EventSource cannot send headers)' })
   @ApiOkResponse({ type: TaskEventsTokenDto })
   createTaskEventsToken(@Auth() auth: AuthContext): TaskEventsTokenDto {
-    return this.events.createToken(auth.user.id);
+    return this.events.createToken(auth.user);
   }
 
   @Get('events')

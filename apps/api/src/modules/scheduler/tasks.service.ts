@@ -11,7 +11,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { CreditsService } from '../credits/credits.service.js';
 import type { MediaKind } from '../storage/media-file.entity.js';
 import { type CancelResultDto, type TaskDto } from './dto/task.dto.js';
-import { GenerationTask, TaskStatus } from './generation-task.entity.js';
+import { ACTIVE_STATUSES, GenerationTask, TaskStatus } from './generation-task.entity.js';
 import { DEFAULT_DEADLINE_SECONDS, type ProviderAdapter, ProviderError, type ProviderLimits } from './provider-adapter.js';
 import { ProviderRegistry } from './provider-registry.js';
 import { PricesService } from './prices.service.js';
@@ -67,6 +67,9 @@ export class TasksService {
     private readonly transitions: TaskTransitions,
     private readonly views: TaskViews,
   ) {}
+
+  /** Cancels in progress in this instance, by task: parallel cancels of one task wait for the first. */
+  private readonly cancelsInFlight = new Map<string, Promise<unknown>>();
 
   /**
    * Records the task, reserves its price and announces it in one statement (402 leaves nothing
@@ -142,14 +145,34 @@ export class TasksService {
     throw new BadGatewayException(say(`${providerName} refused the request: ${refusal.message}${refunded}`, `${providerName} 拒绝了请求：${refusal.message}${refunded}`));
   }
 
+  /**
+   * Cancels a task. Parallel cancels of one task (a double click, a retrying client) go one at a
+   * time: the provider cannot tell a job canceled a moment ago from one that finished, so a second
+   * cancel sent alongside the first would hear "too late" while the task ends canceled. The ones
+   * that waited then find the task ended and say so ("already canceled").
+   */
   async cancel(userId: string, taskId: string): Promise<CancelResultDto> {
+    for (let inFlight = this.cancelsInFlight.get(taskId); inFlight; inFlight = this.cancelsInFlight.get(taskId)) {
+      await inFlight.catch(() => undefined);
+    }
+    const attempt = this.cancelOnce(userId, taskId);
+    const settled = attempt.catch(() => undefined);
+    this.cancelsInFlight.set(taskId, settled);
+    try {
+      return await attempt;
+    } finally {
+      if (this.cancelsInFlight.get(taskId) === settled) this.cancelsInFlight.delete(taskId);
+    }
+  }
+
+  private async cancelOnce(userId: string, taskId: string): Promise<CancelResultDto> {
     const task = await this.views.own(userId, taskId);
     refuseEnded(task);
     const adapter = this.registry.get(task.provider);
     const atProvider = task.status !== TaskStatus.Pending || Object.keys(task.providerState).length > 0;
     if (!atProvider) {
       const { won, refunded } = await this.transitions.finish(task.id, TaskStatus.Canceled, { refund: true, reason: 'Canceled before it started' });
-      if (!won) return this.cancel(userId, taskId);
+      if (!won) return this.cancelOnce(userId, taskId);
       return { task: await this.views.view(userId, taskId), refunded, message: say(`Canceled before it started; ${refunded} credits were refunded`, `已在开始前取消，已退还 ${refunded} 积分`) };
     }
     if (!adapter.cancel) {
@@ -165,9 +188,13 @@ export class TasksService {
       throw new BadGatewayException(say(`${adapter.displayName} did not confirm the cancellation (${reason}); the task keeps running`, `${adapter.displayName} 未确认取消（${reason}），任务继续运行`));
     }
     // The task as it is now: another request may have ended it, or a poll seen it start, meanwhile.
-    const current = await this.views.own(userId, taskId);
+    let current = await this.views.own(userId, taskId);
     refuseEnded(current);
     if (!outcome.canceled) {
+      // Another instance may be canceling it right now (fal then says "finished" to us): give
+      // that a moment to land, so this answer says what became of the task.
+      current = await this.settled(userId, taskId, current);
+      refuseEnded(current);
       await this.dataSource.query(`UPDATE generation_tasks SET next_poll_at = now() WHERE id = $1 AND status IN ('pending', 'submitted', 'queued', 'running')`, [task.id]);
       this.engine.kick();
       throw new ConflictException(say(`Too late to cancel: ${outcome.reason}`, `来不及取消：${outcome.reason}`));
@@ -179,11 +206,21 @@ export class TasksService {
       reason: 'Canceled before it started',
       error: started ? 'Canceled while running' : null,
     });
-    if (!won) return this.cancel(userId, taskId);
+    if (!won) return this.cancelOnce(userId, taskId);
     const message = started
       ? say(`Canceled at ${adapter.displayName}; it had already started, so the ${task.cost} credits are not refunded`, `已在 ${adapter.displayName} 取消；任务已经开始，${task.cost} 积分不退还`)
       : say(`Canceled at ${adapter.displayName} before it started; ${refunded} credits were refunded`, `已在 ${adapter.displayName} 开始前取消，已退还 ${refunded} 积分`);
     return { task: await this.views.view(userId, taskId), refunded, message };
+  }
+
+  /** The task once it has ended, or as it is after a short wait. */
+  private async settled(userId: string, taskId: string, task: GenerationTask): Promise<GenerationTask> {
+    for (const wait of [50, 100, 200, 400]) {
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      task = await this.views.own(userId, taskId);
+      if (!ACTIVE_STATUSES.includes(task.status)) break;
+    }
+    return task;
   }
 
   /**

@@ -48,8 +48,9 @@ export class FilesController {
   @Delete('generated/:id')
   @HttpCode(204)
   @Authenticated()
-  @ApiOperation({ summary: 'Delete one of my files (idempotent); the stored object goes with its last record' })
-  @ApiNoContentResponse({ description: 'Deleted, or already gone' })
+  @ApiOperation({ summary: 'Delete one of my files; the stored object goes with its last record' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'No such file of mine (never mine, or already deleted)' })
   @ApiBadGatewayResponse({ type: ErrorResponseDto, description: 'The storage failed (e.g. COS refused the keys)' })
   deleteMyFile(@Auth() auth: AuthContext, @Param() { id }: IdParamDto): Promise<void> {
     return this.service.delete(auth.user, id);

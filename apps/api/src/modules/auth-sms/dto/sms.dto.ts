@@ -13,7 +13,7 @@ export class SendSmsCodeDto {
   @PhoneField()
   phone: string;
 
-  @ApiProperty({ ...purposeProperty, description: 'register and login need no sign-in; bind and change (a new phone for this account) do' })
+  @ApiProperty({ ...purposeProperty, description: 'register, login and reset (a forgotten password) need no sign-in; bind and change (a new phone for this account) do' })
   @IsEnum(SmsCodePurpose, { message: purposeMessage })
   purpose: SmsCodePurpose;
 }
@@ -63,6 +63,17 @@ export class SignInWithPhoneDto {
 
   @SmsCodeField()
   code: string;
+}
+
+export class ResetPasswordDto {
+  @PhoneField()
+  phone: string;
+
+  @SmsCodeField()
+  code: string;
+
+  @NewPasswordField({ name: 'newPassword' })
+  newPassword: string;
 }
 
 export class BindPhoneDto {

@@ -26,6 +26,9 @@ export class UserDto {
   @ApiProperty({ description: 'Whether the account can sign in with a password' })
   hasPassword: boolean;
 
+  @ApiProperty({ description: 'An admin set the password: the user should choose a new one' })
+  mustChangePassword: boolean;
+
   @ApiProperty({ format: 'date-time' })
   createdAt: string;
 
@@ -42,6 +45,7 @@ export function mapUser(user: User): UserDto {
     role: user.role,
     status: user.status,
     hasPassword: user.passwordHash !== null,
+    mustChangePassword: user.mustChangePassword,
     createdAt: user.createdAt.toISOString(),
     updatedAt: user.updatedAt.toISOString(),
   };
@@ -59,6 +63,21 @@ export class UpdateMyUserDto {
 
   @NewPasswordField({ optional: true, name: 'newPassword' })
   newPassword?: string;
+}
+
+export class UpdatedMyUserDto extends UserDto {
+  @ApiPropertyOptional({
+    description: 'Only when the password changed: a new token for this session. Every token issued before (this request’s too) no longer works; API keys do.',
+  })
+  token?: string;
+
+  @ApiPropertyOptional({ description: 'Seconds until the new token expires' })
+  expiresIn?: number;
+}
+
+export class AdminSetPasswordDto {
+  @NewPasswordField({ name: 'newPassword' })
+  newPassword: string;
 }
 
 export class SearchUsersQueryDto {
