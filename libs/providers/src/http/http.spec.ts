@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { nodeFetch } from './index.js';
+import { axiosFetch, MAX_REQUEST_BYTES } from './index.js';
 
-describe('nodeFetch', () => {
+describe('axiosFetch (the shared provider HTTP client)', () => {
   let server: Server;
   let base: string;
   const sockets = new Set<unknown>();
@@ -13,6 +13,7 @@ describe('nodeFetch', () => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk) => chunks.push(chunk));
       req.on('end', () => {
+        if (req.url === '/moved') return void res.writeHead(301, { Location: '/elsewhere' }).end();
         if (req.url === '/slow') return void setTimeout(() => res.end('late'), 2000);
         if (req.url === '/huge') {
           res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -35,7 +36,7 @@ describe('nodeFetch', () => {
   it('sends a JSON body with its headers and reads the answer, reusing the connection', async () => {
     const before = sockets.size;
     for (let i = 0; i < 3; i++) {
-      const response = await nodeFetch(`${base}/queue`, { method: 'POST', headers: { Authorization: 'Key k', 'Content-Type': 'application/json' }, body: '{"prompt":"猫"}' });
+      const response = await axiosFetch(`${base}/queue`, { method: 'POST', headers: { Authorization: 'Key k', 'Content-Type': 'application/json' }, body: '{"prompt":"猫"}' });
       expect(response).toMatchObject({ status: 200, ok: true });
       expect(JSON.parse(await response.text())).toEqual({ method: 'POST', body: '{"prompt":"猫"}', key: 'Key k', length: String(Buffer.byteLength('{"prompt":"猫"}')) });
       expect(response.headers.get('X-FAL-RETRYABLE')).toBe('false');
@@ -46,13 +47,20 @@ describe('nodeFetch', () => {
   });
 
   it('answers error statuses as answers, not failures', async () => {
-    const response = await nodeFetch(`${base}/missing`, { method: 'GET', headers: {} });
+    const response = await axiosFetch(`${base}/missing`, { method: 'GET', headers: {} });
     expect(response).toMatchObject({ status: 404, ok: false });
   });
 
   it('fails with the signal’s reason when it times out, and refuses oversized answers', async () => {
-    await expect(nodeFetch(`${base}/slow`, { method: 'GET', headers: {}, signal: AbortSignal.timeout(100) })).rejects.toMatchObject({ name: 'TimeoutError' });
-    await expect(nodeFetch(`${base}/huge`, { method: 'GET', headers: {} })).rejects.toThrow(/larger than/);
-    await expect(nodeFetch('ftp://example.com/', { method: 'GET', headers: {} })).rejects.toThrow(/Unsupported protocol/);
+    await expect(axiosFetch(`${base}/slow`, { method: 'GET', headers: {}, signal: AbortSignal.timeout(100) })).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect(axiosFetch(`${base}/huge`, { method: 'GET', headers: {} })).rejects.toThrow(/larger than/);
+    await expect(axiosFetch('ftp://example.com/', { method: 'GET', headers: {} })).rejects.toThrow(/Unsupported protocol/);
+  });
+
+  it('refuses oversized requests before sending them and does not follow redirects', async () => {
+    await expect(axiosFetch(`${base}/queue`, { method: 'POST', headers: {}, body: 'x'.repeat(MAX_REQUEST_BYTES + 1) })).rejects.toThrow(/maxBodyLength/);
+    const moved = await axiosFetch(`${base}/moved`, { method: 'POST', headers: {}, body: '{}' });
+    expect(moved).toMatchObject({ status: 301, ok: false });
+    expect(moved.headers.get('location')).toBe('/elsewhere');
   });
 });
