@@ -63,6 +63,8 @@ function typeMatches(contentType: string | null, allowed: readonly string[]): bo
  * explicit allow-list, such as the built-in sandbox while sandbox mode is on.
  */
 export class GuardedFetcher {
+  private readonly agents = new Map<string, Agent>();
+
   constructor(
     private readonly allowList: () => readonly string[],
     private readonly resolver: AddressResolver = systemResolver,
@@ -172,8 +174,6 @@ export class GuardedFetcher {
     }
     return agent;
   }
-
-  private readonly agents = new Map<string, Agent>();
 
   private lookup(allowListed: boolean): LookupFunction {
     return (hostname, options, callback) => {
