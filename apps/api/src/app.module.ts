@@ -1,9 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { LoggerModule } from 'nestjs-pino';
 import { requestLogOptions } from './common/request-log.js';
 import type { AppConfig } from './config/app-config.js';
+import { LoggingModule } from './common/logging.js';
 import { ConfigModule } from './config/config.module.js';
 import { dataSourceOptions } from './database/data-source.js';
 import { AuthSmsModule } from './modules/auth-sms/auth-sms.module.js';
@@ -30,7 +30,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRoot({ pinoHttp: requestLogOptions(config) }),
+        LoggingModule.forRoot(requestLogOptions(config)),
         TypeOrmModule.forRoot({
           ...dataSourceOptions(databaseUrl ?? 'postgres://localhost/unused'),
           manualInitialization: databaseUrl === undefined,

@@ -4,11 +4,11 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSandbox } from '@atelier/sandbox';
 import { AppModule } from './app.module.js';
+import { AppLogger } from './common/logging.js';
 import { AllExceptionsFilter, toErrorBody } from './common/error.filter.js';
 import { refuseOtherBodyTypes } from './common/body-type.js';
 import { rememberLanguage } from './common/language.js';
@@ -25,7 +25,7 @@ export async function createApp(config: AppConfig, databaseUrl?: string): Promis
     bodyParser: false,
     bufferLogs: true,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   app.enableShutdownHooks();
   configureApp(app, config);
   return app;

@@ -1,6 +1,7 @@
 import type { DataSourceOptions } from 'typeorm';
 import { migrations } from '../../../../migrations/index.js';
 import { entities } from './entities.js';
+import { SequentialClient } from './sequential-client.js';
 
 export function dataSourceOptions(url: string): DataSourceOptions {
   return {
@@ -16,6 +17,6 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     synchronize: false,
     migrationsRun: false,
     logging: false,
-    extra: { max: 20 },
+    extra: { max: 20, Client: SequentialClient },
   };
 }
