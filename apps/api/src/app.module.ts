@@ -1,9 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
+import { requestIdOf } from './common/request-id.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { dataSourceOptions } from './database/data-source.js';
@@ -17,8 +17,6 @@ import { FetchModule } from './modules/storage/fetch.module.js';
 import { SchedulerModule } from './modules/scheduler/scheduler.module.js';
 import { StorageModule } from './modules/storage/storage.module.js';
 import { SystemModule } from './modules/system/system.module.js';
-
-const REQUEST_ID = /^[\w.-]{1,128}$/;
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -36,12 +34,7 @@ export class AppModule {
         LoggerModule.forRoot({
           pinoHttp: {
             level: config.logLevel,
-            genReqId: (req: IncomingMessage, res: ServerResponse) => {
-              const incoming = req.headers['x-request-id'];
-              const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-              res.setHeader('X-Request-Id', id);
-              return id;
-            },
+            genReqId: (req: IncomingMessage, res: ServerResponse) => requestIdOf(req, res),
             redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
             autoLogging: { ignore: (req: IncomingMessage) => req.url === '/api/health' },
           },
