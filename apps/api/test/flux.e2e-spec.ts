@@ -421,4 +421,16 @@ describe('flux', () => {
     expect(await balance(user.token)).toBe(100);
     await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ baseUrl: '' }).expect(200);
   });
+
+  it('refuses null for a settings field with a 400 naming it, on both the save and the check routes', async () => {
+    for (const path of ['/api/v1/flux/config', '/api/v1/flux/config/check']) {
+      const response = await t.http.post(path).set(bearer(admin.token)).send({ baseUrl: null }).expect(400);
+      expect(response.body.details.map((d: any) => d.field)).toEqual(['baseUrl']);
+    }
+    for (const field of ['apiKey', 'clearApiKey', 'enabled', 'timeout', 'maxConcurrentTasks', 'defaultModel']) {
+      const response = await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ [field]: null }).expect(400);
+      expect(response.body.details.map((d: any) => d.field)).toEqual([field]);
+    }
+    await t.http.get('/api/v1/flux/config').set(bearer(admin.token)).expect(200);
+  });
 });

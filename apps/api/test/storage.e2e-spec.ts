@@ -334,6 +334,19 @@ describe('storage', () => {
       expect((await fetchMedia(cos.url)).status).toBe(404);
     });
 
+    it('answers 404 for the file of a deleted record, and refuses null for a settings field with a 400 naming it', async () => {
+      const stored = (await upload(alice.token, await png('#123456', 20, 20)).expect(201)).body;
+      expect((await fetchMedia(stored.url)).status).toBe(200);
+      await t.http.delete(`/api/v1/files/generated/${stored.id}`).set(bearer(alice.token)).expect(204);
+      const gone = await fetchMedia(stored.url);
+      expect(gone.status).toBe(404);
+      expect(await gone.json()).toEqual({ statusCode: 404, error: 'Not Found', message: 'File not found' });
+      for (const field of ['secretId', 'secretKey', 'region', 'bucket', 'domain', 'protocol', 'autoUpload', 'allowedTypes', 'maxFileSize', 'basePath', 'imagePath', 'videoPath', 'sandbox']) {
+        const response = await saveConfig({ [field]: null }).expect(400);
+        expect(response.body.details.map((d: { field: string }) => d.field)).toEqual([field]);
+      }
+    });
+
     it('answers 502 and stays up when something other than COS answers a write with 200 text/plain "ok"', async () => {
       const fault = (plainText: number) =>
         fetch(`${t.baseUrl}/sandbox/_control/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ provider: 'cos', plainText }) });
