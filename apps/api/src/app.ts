@@ -45,7 +45,9 @@ function configureApp(app: NestExpressApplication, config: AppConfig): void {
   // its 5xx instead of hanging. The id is set first, so even the media files' errors name it.
   app.use((req: Request, res: Response, next: NextFunction) => {
     requestIdOf(req, res);
-    contain((error) => answerError(error, req, res), next);
+    // (A connection or timer made while serving it can outlive the request: once it is answered,
+    // the process guard's log is all there is to do.)
+    contain((error) => void (res.writableEnded || answerError(error, req, res)), next);
   });
   if (config.sandbox.enabled) mountSandbox(app, config);
   const sandboxOrigins = config.sandbox.enabled ? ['http://127.0.0.1:*', 'http://localhost:*'] : [];
