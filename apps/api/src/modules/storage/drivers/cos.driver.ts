@@ -145,7 +145,7 @@ export class CosStorageDriver implements StorageDriver {
           probed = 0;
           length = length < COS_PART_SIZE ? 0 : carried + (await readFully(source, part.subarray(carried)));
         }
-        await this.call('multipartComplete', { ...this.target(key), UploadId, Parts: parts });
+        await this.call('multipartComplete', { ...this.target(key), UploadId, Parts: parts }, true);
       } catch (error) {
         await this.call('multipartAbort', { ...this.target(key), UploadId }).catch(() => undefined);
         throw error;
