@@ -87,7 +87,7 @@ export function answerError(exception: unknown, req: Request, res: Response): vo
   }
   if (res.headersSent) {
     // Too late for an answer: end the response, so the client is not left waiting.
-    if (!res.writableEnded) res.destroy(exception instanceof Error ? exception : undefined);
+    if (!res.writableEnded) res.destroy();
     return;
   }
   res.status(body.statusCode).set(headers).json(body);
