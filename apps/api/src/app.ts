@@ -5,13 +5,16 @@ import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swag
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { existsSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
 import { createSandbox } from '@atelier/sandbox';
 import { AppModule } from './app.module.js';
 import { AppLogger } from './common/logging.js';
-import { AllExceptionsFilter, toErrorBody } from './common/error.filter.js';
+import { AllExceptionsFilter, answerError, errorBody } from './common/error.filter.js';
+import { contain, installProcessGuards } from './common/process-guard.js';
+import { requestIdOf } from './common/request-id.js';
 import { refuseOtherBodyTypes } from './common/body-type.js';
-import { rememberLanguage } from './common/language.js';
+import { rememberLanguage, say } from './common/language.js';
 import { RequestValuesPipe } from './common/request-values.pipe.js';
 import { finishOpenApiDocument } from './common/openapi-document.js';
 import { FieldValidationException, flattenValidationErrors } from './common/errors.js';
@@ -21,6 +24,7 @@ import type { AppConfig } from './config/app-config.js';
 const SERVER_PATHS = /^\/(api|media|sandbox)(\/|$)/;
 
 export async function createApp(config: AppConfig, databaseUrl?: string): Promise<NestExpressApplication> {
+  installProcessGuards();
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, databaseUrl }), {
     bodyParser: false,
     bufferLogs: true,
@@ -37,6 +41,15 @@ function configureApp(app: NestExpressApplication, config: AppConfig): void {
   // API answers are not cached by validators: hashing every JSON body for an ETag is wasted work.
   // (Media and web-app files get theirs from the static file server.)
   app.set('etag', false);
+  // Each request runs contained: should anything it starts throw from a callback or an event
+  // listener (past every try/catch), the process guard hands the error here and the request gets
+  // its 5xx instead of hanging. The id is set first, so even the media files' errors name it.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    requestIdOf(req, res);
+    // (A connection or timer made while serving it can outlive the request: once it is answered,
+    // the process guard's log is all there is to do.)
+    contain((error) => void (res.writableEnded || answerError(error, req, res)), next);
+  });
   if (config.sandbox.enabled) mountSandbox(app, config);
   const sandboxOrigins = config.sandbox.enabled ? ['http://127.0.0.1:*', 'http://localhost:*'] : [];
   app.use(
@@ -68,12 +81,19 @@ function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.use(
     '/media',
     express.static(join(config.dataDir, 'media'), { index: false, dotfiles: 'deny', immutable: true, maxAge: '365d', fallthrough: false }),
+    // send (under express.static) reports a missing file (ENOENT, ENOTDIR, a name too long) as a
+    // 404 that is not "exposed", which the generic rule below would answer 500: here any 4xx it
+    // raises is what the client asked wrongly for.
+    (error: unknown, req: Request, res: Response, next: NextFunction) => {
+      const status = (error as { status?: unknown })?.status;
+      if (typeof status !== 'number' || status < 400 || status >= 500 || res.headersSent) return next(error);
+      res.status(status).json(errorBody(status, status === 404 ? say('File not found', '文件不存在') : (STATUS_CODES[status] ?? 'Bad request')));
+    },
   );
   // Errors raised by the body parsers and media files above never reach Nest's filters.
-  app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(error);
-    const { body, headers } = toErrorBody(error);
-    res.status(body.statusCode).set(headers).json(body);
+  app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent && res.writableEnded) return next(error);
+    answerError(error, req, res);
   });
   serveWebApp(app, config.webDistDir);
 

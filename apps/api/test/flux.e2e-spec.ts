@@ -440,4 +440,43 @@ describe('flux', () => {
     expect(await balance(user.token)).toBe(100);
     await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ baseUrl: '' }).expect(200);
   });
+
+  it('refuses null for a settings field with a 400 naming it, on both the save and the check routes', async () => {
+    for (const path of ['/api/v1/flux/config', '/api/v1/flux/config/check']) {
+      const response = await t.http.post(path).set(bearer(admin.token)).send({ baseUrl: null }).expect(400);
+      expect(response.body.details).toEqual([{ field: 'baseUrl', messages: ['baseUrl must not be null (leave it out instead)'] }]);
+    }
+    for (const field of ['apiKey', 'clearApiKey', 'enabled', 'timeout', 'maxConcurrentTasks', 'defaultModel']) {
+      const response = await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ [field]: null }).expect(400);
+      expect(response.body.details.map((d: any) => d.field)).toEqual([field]);
+    }
+    await t.http.get('/api/v1/flux/config').set(bearer(admin.token)).expect(200);
+  });
+
+  it('keeps running, and retries, when something other than COS answers the write of a task output with 200 text/plain "ok"', async () => {
+    const user = await signUp(t.http);
+    const fault = (plainText: number) => t.http.post('/sandbox/_control/faults').send({ provider: 'cos', plainText }).expect(200);
+    await t.http.post('/api/v1/storage/config').set(bearer(admin.token)).send({ provider: 'cos', enabled: true, sandbox: true }).expect(200);
+    await fault(1);
+    try {
+      const created = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/schnell', prompt: 'a lighthouse', numImages: 1 }).expect(201);
+      const storageError = async () => {
+        const [row] = await queryDatabase(t.database, `SELECT provider_state->'pendingOutputs'->>'storageError' AS error FROM generation_tasks WHERE user_id = $1`, [user.id]);
+        return row?.error as string | null;
+      };
+      const started = Date.now();
+      while (!(await storageError()) && Date.now() - started < 20_000) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await storageError()).toMatch(/COS answered 200 .*"ok", which is not a COS answer/);
+      // The engine and the API are still there.
+      await t.http.get('/api/health').expect(200);
+      expect((await t.http.get(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token)).expect(200)).body.status).not.toBe('succeeded');
+      await fault(0);
+      const done = await waitForTask(user.token, created.body.id);
+      expect(done.status).toBe('succeeded');
+      expect(done.outputs[0].url).toMatch(/\/sandbox\/cos\//);
+    } finally {
+      await fault(0);
+      await t.http.post('/api/v1/storage/config').set(bearer(admin.token)).send({ provider: 'local', enabled: true }).expect(200);
+    }
+  });
 });

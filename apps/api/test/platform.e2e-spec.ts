@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
+import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../src/config/app-config.js';
 import { bearer, signUp, startTestApp, type TestApp } from './test-app.js';
@@ -150,6 +152,34 @@ describe('platform', () => {
     expect(deep.text).toBe(index.text);
     expect(deep.headers['cache-control']).toBe('no-cache');
   });
+
+  describe('media files', () => {
+    it('answers 404 in the one error shape for a key that does not exist, even before any file was stored', async () => {
+      // A fresh install has no media folder yet: this answered 500, and logged nothing.
+      for (const path of ['/media/nothing.png', '/media/generated/images/2026/01/missing.png', '/media/generated/', `/media/${'a'.repeat(300)}.png`]) {
+        const response = await t.http.get(path).expect(404);
+        expect(response.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'File not found' });
+      }
+      expect((await t.http.get('/media/nothing.png').set('Accept-Language', 'zh-CN').expect(404)).body.message).toBe('文件不存在');
+    });
+
+    it('logs every 5xx it answers at error level with the stack and the request id', async () => {
+      // A file the server cannot read (a symbolic link to itself): a real 500, not the client's fault.
+      mkdirSync(join(t.dataDir, 'media'), { recursive: true });
+      symlinkSync('loop.png', join(t.dataDir, 'media', 'loop.png'));
+      const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+      try {
+        const response = await t.http.get('/media/loop.png').set('X-Request-Id', 'loop-request-1').expect(500);
+        expect(response.body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' });
+        expect(response.headers['x-request-id']).toBe('loop-request-1');
+        const entry = logged.mock.calls.map(([first]) => first as any).find((first) => first?.requestId === 'loop-request-1');
+        expect(entry).toMatchObject({ statusCode: 500, msg: expect.stringContaining('GET /media/loop.png answered 500') });
+        expect(entry.err.stack).toMatch(/\n\s+at /);
+      } finally {
+        logged.mockRestore();
+      }
+    });
+  });
 });
 
 describe('platform with CORS', () => {
@@ -253,6 +283,30 @@ describe('guarded fetching and the sandbox', () => {
       expect(off.app.get(GuardedFetcher).isAllowListed(new URL(`${off.baseUrl}/sandbox/fal-media/x`))).toBe(false);
     } finally {
       await off.close();
+    }
+  });
+});
+
+describe('an exception escaping from a callback while a request is in flight', () => {
+  it('is answered 500 in the one error shape and logged with the request id, and the app keeps answering', async () => {
+    const t = await startTestApp({
+      beforeInit: (app) =>
+        app.use('/api/v1/test-escape', (_req: unknown, _res: unknown) => {
+          // What Node does with an exception thrown from a timer (or an emitter's listener) that
+          // nothing catches; jest owns the real process's handler, so the event is raised by hand.
+          setTimeout(() => process.emit('uncaughtException', new Error('thrown from a callback'), 'uncaughtException'), 1);
+        }),
+    });
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      const response = await t.http.get('/api/v1/test-escape').set('X-Request-Id', 'escape-1').expect(500);
+      expect(response.body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' });
+      const entry = logged.mock.calls.map(([first]) => first as any).find((first) => first?.requestId === 'escape-1');
+      expect(entry?.err?.message).toBe('thrown from a callback');
+      await t.http.get('/api/health').expect(200);
+    } finally {
+      logged.mockRestore();
+      await t.close();
     }
   });
 });

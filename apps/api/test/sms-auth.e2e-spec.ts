@@ -423,6 +423,14 @@ describe('SMS codes and phone accounts', () => {
       expect(config.body).toMatchObject({ provider: 'sandbox', enabled: true, passwordSet: false, sandboxAvailable: true, usesSandbox: true, saved: false, signature: '【Atelier】' });
     });
 
+    it('refuses null for an optional settings field with a 400 naming it', async () => {
+      const body = { provider: 'smsbao', enabled: true, signature: '【Atelier】', template: '您的验证码是{code}，{minutes}分钟内有效。' };
+      for (const field of ['username', 'password', 'baseUrl', 'cooldownSeconds', 'maxPerPhonePerDay', 'maxPerIpPerHour']) {
+        const response = await t.http.post('/api/v1/auths/sms/config').set(bearer(admin.token)).send({ ...body, [field]: null }).expect(400);
+        expect(response.body.details.map((d: { field: string }) => d.field)).toEqual([field]);
+      }
+    });
+
     it('stores the password encrypted, never returns it, and keeps it when saved empty', async () => {
       const body = { provider: 'smsbao', enabled: true, username: 'shop', password: 'super-secret-pw', signature: '【万千购】', template: '您的验证码是{code}，{minutes}分钟内有效。' };
       const saved = await t.http.post('/api/v1/auths/sms/config').set(bearer(admin.token)).send(body).expect(200);

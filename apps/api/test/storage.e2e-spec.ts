@@ -335,6 +335,43 @@ describe('storage', () => {
       expect((await fetchMedia(cos.url)).status).toBe(404);
     });
 
+    it('answers 404 for the file of a deleted record, and refuses null for a settings field with a 400 naming it', async () => {
+      const stored = (await upload(alice.token, await png('#123456', 20, 20)).expect(201)).body;
+      expect((await fetchMedia(stored.url)).status).toBe(200);
+      await t.http.delete(`/api/v1/files/generated/${stored.id}`).set(bearer(alice.token)).expect(204);
+      const gone = await fetchMedia(stored.url);
+      expect(gone.status).toBe(404);
+      expect(await gone.json()).toEqual({ statusCode: 404, error: 'Not Found', message: 'File not found' });
+      for (const field of ['secretId', 'secretKey', 'region', 'bucket', 'domain', 'protocol', 'autoUpload', 'allowedTypes', 'maxFileSize', 'basePath', 'imagePath', 'videoPath', 'sandbox']) {
+        const response = await saveConfig({ [field]: null }).expect(400);
+        expect(response.body.details.map((d: { field: string }) => d.field)).toEqual([field]);
+      }
+    });
+
+    it('answers 502 and stays up when something other than COS answers a write with 200 text/plain "ok"', async () => {
+      const fault = (plainText: number) =>
+        fetch(`${t.baseUrl}/sandbox/_control/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ provider: 'cos', plainText }) });
+      await saveConfig({ provider: 'cos', sandbox: true }).expect(200);
+      expect((await fault(1)).status).toBe(200);
+      try {
+        // The SDK used to throw inside its own response listener here, ending the process.
+        const refused = await upload(alice.token, await png('#445566', 30, 30)).expect(502);
+        expect(refused.body).toMatchObject({ statusCode: 502, error: 'Bad Gateway' });
+        expect(refused.body.message).toMatch(/^Storage failed: COS answered 200 \(text\/plain; charset=utf-8\) with "ok", which is not a COS answer/);
+        const chinese = await upload(alice.token, await png('#445567', 30, 30)).set('Accept-Language', 'zh-CN').expect(502);
+        expect(chinese.body.message).toMatch(/^存储失败：COS answered 200/);
+        const test = await t.http.post('/api/v1/storage/test').set(bearer(admin.token)).expect(200);
+        expect(test.body).toMatchObject({ ok: false, provider: 'cos', reason: 'other', message: expect.stringContaining('not a COS answer') });
+        expect((await sql(`SELECT count(*)::int AS n FROM media_files WHERE user_id = $1 AND status = 'stored' AND driver = 'cos'`, [alice.id]))[0].n).toBe(0);
+        // Still up, and still answering.
+        await t.http.get('/api/health').expect(200);
+      } finally {
+        await fault(0);
+      }
+      const stored = await upload(alice.token, await png('#445566', 30, 30)).expect(201);
+      expect(stored.body.url).toMatch(/\/sandbox\/cos\//);
+    });
+
     it('explains COS failures in plain words and never returns the secrets', async () => {
       const domain = `127.0.0.1:${new URL(t.baseUrl!).port}/sandbox/cos/{Bucket}`;
       const base = { provider: 'cos', region: 'ap-guangzhou', bucket: 'atelier-1250000000', domain, protocol: 'http:' };

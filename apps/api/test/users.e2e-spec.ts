@@ -256,4 +256,36 @@ describe('users', () => {
       await t.http.patch(`/api/v1/admin/users/${other.id}`).set(bearer(admin.token)).send({ role: 'user' }).expect(200);
     });
   });
+
+  describe('paging and null fields', () => {
+    it.each(['1e18', '1e308', '100001'])('refuses page=%s with a 400 naming page (it once reached PostgreSQL as an out-of-range offset)', async (page) => {
+      const response = await t.http.get('/api/v1/admin/users').query({ page }).set(bearer(admin.token)).expect(400);
+      expect(response.body.details.map((d: { field: string }) => d.field)).toEqual(['page']);
+    });
+
+    it('refuses paging values past their documented maximum everywhere, and documents them as integers with a maximum', async () => {
+      await t.http.get('/api/v1/admin/users').query({ page: 100000, pageSize: 100 }).set(bearer(admin.token)).expect(200);
+      expect((await t.http.get('/api/v1/admin/users').query({ pageSize: '1e18' }).set(bearer(admin.token)).expect(400)).body.details[0].field).toBe('pageSize');
+      for (const path of ['/api/v1/files/generated', '/api/v1/history', '/api/v1/credits/ledger', '/api/v1/flux/history']) {
+        const response = await t.http.get(path).query({ limit: '1e18' }).set(bearer(admin.token)).expect(400);
+        expect(response.body.details[0].field).toBe('limit');
+      }
+      const document = (await t.http.get('/api/docs/openapi.json').expect(200)).body;
+      const parameters = Object.values(document.paths as Record<string, any>)
+        .flatMap((path) => Object.values(path as Record<string, any>))
+        .flatMap((operation) => operation.parameters ?? [])
+        .filter((parameter: any) => ['page', 'pageSize', 'limit'].includes(parameter.name));
+      expect(parameters.length).toBeGreaterThanOrEqual(6);
+      for (const parameter of parameters) expect(parameter.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: expect.any(Number) });
+    });
+
+    it('refuses null for a field of /users/me and /admin/users/{id} with a 400 naming it', async () => {
+      const user = await signUp(t.http);
+      expect((await t.http.patch('/api/v1/users/me').set(bearer(user.token)).send({ name: null }).expect(400)).body.details[0].field).toBe('name');
+      for (const field of ['role', 'status']) {
+        const response = await t.http.patch(`/api/v1/admin/users/${user.id}`).set(bearer(admin.token)).send({ [field]: null }).expect(400);
+        expect(response.body.details[0].field).toBe(field);
+      }
+    });
+  });
 });

@@ -46,8 +46,11 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   for (const error of errors) {
     const field = parent ? `${parent}.${error.property}` : error.property;
     if (error.constraints) {
-      // A required field left out fails every rule; saying so once is clearer than listing them.
-      result.push({ field, messages: error.value === undefined ? [`${field} is required`] : Object.values(error.constraints) });
+      // A required field left out fails every rule, and so does null where no rule allows it; saying
+      // so once is clearer than listing them.
+      const messages =
+        error.value === undefined ? [`${field} is required`] : error.value === null ? [`${field} must not be null (leave it out instead)`] : Object.values(error.constraints);
+      result.push({ field, messages });
     }
     if (error.children?.length) result.push(...flattenValidationErrors(error.children, field));
   }

@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Options } from 'pino-http';
 import type { AppConfig } from '../config/app-config.js';
+import { requestIdOf } from './request-id.js';
 
-const REQUEST_ID = /^[\w.-]{1,128}$/;
 /** Query parameters that carry credentials: webhook tokens, event-stream tokens. */
 const SECRET_QUERY = /([?&](?:token|access_token)=)[^&#]*/gi;
 export const REDACTED = '[Redacted]';
@@ -28,12 +27,8 @@ function redactQuery(query: unknown): unknown {
 export function requestLogOptions(config: Pick<AppConfig, 'logLevel'>): Options {
   return {
     level: config.logLevel,
-    genReqId: (req: IncomingMessage, res: ServerResponse) => {
-      const incoming = req.headers['x-request-id'];
-      const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-      res.setHeader('X-Request-Id', id);
-      return id;
-    },
+    // The id handlers ahead of Nest's middleware (media files, body parsers) already gave it.
+    genReqId: (req: IncomingMessage, res: ServerResponse) => requestIdOf(req, res),
     redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
     serializers: {
       // Wrapped by pino-http: receives pino's standard request object.
