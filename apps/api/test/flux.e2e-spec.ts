@@ -315,7 +315,7 @@ describe('flux', () => {
     const user = await signUp(t.http);
     const created = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/schnell', prompt: 'sandbox:slow mountains' }).expect(201);
     await waitForTask(user.token, created.body.id, (task) => task.status === 'running');
-    const canceled = await t.http.delete(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token)).expect(200);
+    const canceled = await t.http.delete(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token)).send({ acceptLoss: true }).expect(200);
     expect(canceled.body).toMatchObject({ refunded: 0, task: { status: 'canceled' } });
     const other = await signUp(t.http);
     await t.http.get(`/api/v1/flux/task/${created.body.id}`).set(bearer(other.token)).expect(404);
@@ -341,7 +341,18 @@ describe('flux', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect((await t.http.get(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token)).expect(200)).body.status).toBe('queued');
-    const canceled = await t.http.delete(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token)).expect(200);
+    // The card still says "queued", but fal has started (and bills) the job: the cancel is refused
+    // before fal is asked to stop it, and the job keeps running.
+    const cancels = async () => (await t.http.get('/sandbox/_control/requests?provider=fal').expect(200)).body.filter((r: any) => r.method === 'PUT').length;
+    const cancelsBefore = await cancels();
+    const asked = await t.http.delete(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token)).expect(409);
+    expect(asked.body).toMatchObject({ statusCode: 409, code: 'cancel_not_refunded', message: expect.stringMatching(/canceling it will not refund its 3 credits/) });
+    const zh = await t.http.delete(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token)).set('Accept-Language', 'zh-CN').expect(409);
+    expect(zh.body.message).toMatch(/不会退还 3 积分/);
+    expect(await cancels()).toBe(cancelsBefore);
+    expect((await (await fetch(statusUrl, { headers: { Authorization: 'Key sandbox-fal-key' } })).json()).status).toBe('IN_PROGRESS');
+    expect(await balance(user.token)).toBe(97);
+    const canceled = await t.http.delete(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token)).send({ acceptLoss: true }).expect(200);
     expect(canceled.body).toMatchObject({ refunded: 0, task: { status: 'canceled', error: 'Canceled while running' } });
     expect(canceled.body.message).toMatch(/it had already started, so the 3 credits are not refunded/);
     expect(await balance(user.token)).toBe(97);

@@ -962,6 +962,11 @@ export interface components {
              */
             messages: string[];
         };
+        /**
+         * @description A machine-readable reason, where a client may act on it. `cancel_not_refunded` (409 from a cancel): the task has started at the provider, so canceling it would not refund its credits; it keeps running until the cancel is sent again with `{ "acceptLoss": true }`
+         * @enum {string}
+         */
+        ErrorCode: "cancel_not_refunded";
         ErrorResponseDto: {
             /** @example 400 */
             statusCode: number;
@@ -971,6 +976,8 @@ export interface components {
             message: string;
             /** @description One entry per bad field */
             details?: components["schemas"]["FieldErrorDto"][];
+            /** @description A machine-readable reason, where a client may act on it. `cancel_not_refunded` (409 from a cancel): the task has started at the provider, so canceling it would not refund its credits; it keeps running until the cancel is sent again with `{ "acceptLoss": true }` */
+            code?: components["schemas"]["ErrorCode"];
         };
         /** @enum {string} */
         CreditEntryKind: "grant" | "charge" | "refund" | "adjust";
@@ -1609,6 +1616,13 @@ export interface components {
             startedAt: string | null;
             /** Format: date-time */
             finishedAt: string | null;
+        };
+        CancelTaskDto: {
+            /**
+             * @description Cancel even when the task has started at the provider, which bills it: its credits are then not refunded. Without it such a cancel answers 409 with `code: "cancel_not_refunded"` and the task keeps running
+             * @default false
+             */
+            acceptLoss: boolean;
         };
         CancelResultDto: {
             task: components["schemas"]["TaskDto"];
@@ -3767,7 +3781,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancelTaskDto"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -3775,6 +3793,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CancelResultDto"];
+                };
+            };
+            /** @description `acceptLoss` is not a boolean */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Missing, invalid or expired token or API key */
@@ -3794,7 +3821,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Already finished, too late, or the provider cannot cancel */
+            /** @description Already finished, too late, or the provider cannot cancel; or, with `code: "cancel_not_refunded"`, the task has started and would not be refunded: it keeps running unless `acceptLoss` is true */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4553,7 +4580,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancelTaskDto"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -4563,7 +4594,7 @@ export interface operations {
                     "application/json": components["schemas"]["CancelResultDto"];
                 };
             };
-            /** @description Invalid input: details name each field */
+            /** @description `acceptLoss` is not a boolean */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4589,8 +4620,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Already finished or too late */
+            /** @description Already finished or too late; or, with `code: "cancel_not_refunded"`, fal has started the job and bills it: it keeps running unless `acceptLoss` is true */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description fal.ai did not confirm the cancellation */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ERROR_CODES, type ErrorCode } from './errors.js';
 
 export class FieldErrorDto {
   @ApiProperty({ example: 'email' })
@@ -20,4 +21,13 @@ export class ErrorResponseDto {
 
   @ApiPropertyOptional({ type: [FieldErrorDto], description: 'One entry per bad field' })
   details?: FieldErrorDto[];
+
+  @ApiPropertyOptional({
+    enum: ERROR_CODES,
+    enumName: 'ErrorCode',
+    description:
+      'A machine-readable reason, where a client may act on it. `cancel_not_refunded` (409 from a cancel): the task has started at the provider, ' +
+      'so canceling it would not refund its credits; it keeps running until the cancel is sent again with `{ "acceptLoss": true }`',
+  })
+  code?: ErrorCode;
 }

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { STATUS_CODES } from 'node:http';
 import type { Response } from 'express';
 import { QueryFailedError } from 'typeorm';
-import { ErrorBody, FieldValidationException, RateLimitedException } from './errors.js';
+import { CodedHttpException, ErrorBody, FieldValidationException, RateLimitedException } from './errors.js';
 import { say } from './language.js';
 
 /** Errors raised by body-parser carry a status and a type. */
@@ -35,7 +35,9 @@ export function toErrorBody(exception: unknown): { body: ErrorBody; headers: Rec
       const raw = (response as { message: unknown }).message;
       message = Array.isArray(raw) ? raw.join('; ') : String(raw);
     }
-    return { body: errorBody(status, message), headers };
+    const body = errorBody(status, message);
+    if (exception instanceof CodedHttpException) body.code = exception.code;
+    return { body, headers };
   }
   // Storage failures (wrong keys, unreachable bucket) are an outside service failing, said plainly.
   if (exception instanceof Error && exception.name === 'StorageError') {

@@ -13,6 +13,27 @@ export interface ErrorBody {
   error: string;
   message: string;
   details?: FieldError[];
+  /** Where a client may act on the error (e.g. ask the user, then retry): see ErrorCode. */
+  code?: ErrorCode;
+}
+
+/**
+ * Machine-readable reasons a client may act on. `cancel_not_refunded`: the task has started at
+ * the provider, which bills it, so canceling it would not refund its credits; it keeps running,
+ * and the same cancel with `{ "acceptLoss": true }` cancels it anyway.
+ */
+export const ERROR_CODES = ['cancel_not_refunded'] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** An HTTP error that also carries a machine-readable `code`. */
+export class CodedHttpException extends HttpException {
+  constructor(
+    status: number,
+    message: string,
+    readonly code: ErrorCode,
+  ) {
+    super(message, status);
+  }
 }
 
 export class FieldValidationException extends BadRequestException {

@@ -230,9 +230,9 @@ export class FluxService {
     return view;
   }
 
-  async cancel(userId: string, taskId: string): Promise<CancelResultDto> {
+  async cancel(userId: string, taskId: string, acceptLoss?: boolean): Promise<CancelResultDto> {
     await this.fluxTask(userId, taskId);
-    return this.tasks.cancel(userId, taskId);
+    return this.tasks.cancel(userId, taskId, acceptLoss);
   }
 
   listHistory(userId: string, query: FluxHistoryQueryDto): Promise<TaskPageDto> {

@@ -172,7 +172,9 @@ const en: Messages = {
     cancelFailed: 'The task could not be canceled',
     cancelRunningTitle: 'Cancel a task that is running?',
     cancelRunningConfirm: '{provider} has already started on it, so the {amount} credits will not be refunded.',
-    cancelRunning: 'Cancel anyway',
+    cancelRunning: 'Cancel and lose {amount} credits',
+    cancelKeep: 'Keep the task',
+    cancelMoot: 'The task has already finished; there is nothing to cancel',
     errorLabel: 'Why it failed',
     errorCodes: {
       rejected: 'The provider refused the request (a value or the prompt)',

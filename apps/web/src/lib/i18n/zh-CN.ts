@@ -174,7 +174,9 @@ const zhCN = {
     cancelFailed: '无法取消任务',
     cancelRunningTitle: '取消正在生成的任务？',
     cancelRunningConfirm: '{provider} 已经开始生成，取消后不会退还这 {amount} 积分。',
-    cancelRunning: '仍然取消',
+    cancelRunning: '取消并放弃 {amount} 积分',
+    cancelKeep: '保留任务',
+    cancelMoot: '任务已经结束，无需取消',
     errorLabel: '失败原因',
     errorCodes: {
       rejected: '服务商拒绝了这个请求（参数或提示词）',

@@ -50,13 +50,15 @@ export function getTask(id: string): Promise<Result<Task>> {
 /**
  * Cancels a task. The outcome is toasted: the API's own words, under a line saying how many
  * credits came back; a refusal (already finished, too late, the provider did not confirm) in
- * the API's words too.
+ * the API's words too. A task the provider has started (409 `cancel_not_refunded`) is left
+ * running and not toasted: the caller asks the user, then calls again with `acceptLoss`.
  */
-export async function cancelTask(task: Pick<Task, 'id'>): Promise<Result<CancelResult>> {
+export async function cancelTask(task: Pick<Task, 'id'>, acceptLoss = false): Promise<Result<CancelResult>> {
   const m = i18n.m.tasks;
-  const result = await request(() => api.POST('/api/v1/tasks/{id}/cancel', { params: { path: { id: task.id } } }), {
-    inline: [409, 502],
-  });
+  const result = await request(
+    () => api.POST('/api/v1/tasks/{id}/cancel', { params: { path: { id: task.id } }, body: { acceptLoss } }),
+    { inline: [409, 502] },
+  );
   if (result.ok) {
     const { refunded, task: canceled } = result.data;
     toastManager.success(
@@ -64,6 +66,8 @@ export async function cancelTask(task: Pick<Task, 'id'>): Promise<Result<CancelR
       // Only a task the provider had started is canceled without its refund.
       refunded === 0 && canceled.cost > 0 ? m.canceledWhileRunning : undefined,
     );
+  } else if (result.code === 'cancel_not_refunded') {
+    // Asked by the caller.
   } else if (result.status === 409 || result.status === 502) {
     toastManager.error(m.cancelFailed, failureMessage(result));
   }
