@@ -116,6 +116,40 @@ export function outputFilename(task: Pick<Task, 'id'>, output: TaskOutput, index
   return `atelier-${task.id.slice(0, 8)}${index > 0 ? `-${index + 1}` : ''}.${extension}`;
 }
 
+export interface OutputRow {
+  items: { output: TaskOutput; index: number; ratio: number }[];
+  count: number;
+  /** Width over height of the whole row. */
+  ratio: number;
+}
+
+/**
+ * How a card lays out its outputs: rows of images sized by their own aspect ratios (a row's items
+ * share its height), so side-by-side landscape images are not cropped into squares and three
+ * images leave no empty tile. `ratio` is the width over height of all rows together (gaps aside).
+ */
+export function outputLayout(outputs: readonly TaskOutput[]): { rows: OutputRow[]; ratio: number } {
+  const ratioOf = (output: TaskOutput) =>
+    output.width && output.height ? Math.min(2, Math.max(0.5, output.width / output.height)) : 1;
+  if (outputs.length === 1) {
+    // Alone, the card keeps a familiar shape; the image is cropped at most to 3:4 or 16:9.
+    const ratio = Math.min(16 / 9, Math.max(3 / 4, ratioOf(outputs[0])));
+    return { rows: [{ items: [{ output: outputs[0], index: 0, ratio }], count: 1, ratio }], ratio };
+  }
+  // Up to three in one row; four as two rows of two.
+  const perRow = outputs.length <= 3 ? outputs.length : 2;
+  const rows: OutputRow[] = [];
+  outputs.forEach((output, index) => {
+    if (index % perRow === 0) rows.push({ items: [], count: 0, ratio: 0 });
+    const row = rows[rows.length - 1];
+    const ratio = ratioOf(output);
+    row.items.push({ output, index, ratio });
+    row.count++;
+    row.ratio += ratio;
+  });
+  return { rows, ratio: 1 / rows.reduce((sum, row) => sum + 1 / row.ratio, 0) };
+}
+
 /** Whole seconds the task has run: from creation until it finished, or until `now`. */
 export function elapsedSeconds(task: Pick<Task, 'createdAt' | 'finishedAt'>, now: number): number {
   const start = Date.parse(task.createdAt);
