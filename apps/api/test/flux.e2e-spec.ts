@@ -104,6 +104,16 @@ describe('flux', () => {
     // Named for people, and saying that the cost came back.
     expect(done).toMatchObject({ modelName: 'FLUX.1 [dev]', modelNameZhCN: 'FLUX.1 [dev] 文生图', cost: 10, refunded: true, errorCode: 'content_flagged' });
     expect(await balance(user.token)).toBe(100);
+    // The ledger names the model for people and carries the code the app words the refund from.
+    const ledger = await t.http.get('/api/v1/credits/ledger').set(bearer(user.token)).expect(200);
+    const task = { provider: 'flux', model: 'fal-ai/flux-1/dev', modelName: 'FLUX.1 [dev]', modelNameZhCN: 'FLUX.1 [dev] 文生图' };
+    expect(ledger.body.items.slice(0, 2)).toMatchObject([
+      { kind: 'refund', delta: 10, taskId: created.body.id, task: { ...task, errorCode: 'content_flagged' } },
+      { kind: 'charge', delta: -10, taskId: created.body.id, task: { ...task, errorCode: 'content_flagged' } },
+    ]);
+    expect(ledger.body.items[2]).toMatchObject({ kind: 'grant', task: null });
+    const recent = await t.http.get('/api/v1/credits').set(bearer(user.token)).expect(200);
+    expect(recent.body.recent[0].task).toMatchObject({ modelNameZhCN: 'FLUX.1 [dev] 文生图', errorCode: 'content_flagged' });
   });
 
   it('edits, varies and combines our own images: uploads, earlier results and outside URLs', async () => {

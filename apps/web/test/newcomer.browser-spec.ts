@@ -17,6 +17,7 @@ describe('web app: a newcomer in the image studio', () => {
   let context: BrowserContext;
   let page: Page;
   let user: User;
+  let admin: User;
 
   const card = (id: string): Locator => page.locator(`[data-testid=task-card][data-task-id="${id}"]`).first();
   const balance = async () => (await t.http.get('/api/v1/credits').set(bearer(user.token)).expect(200)).body.balance as number;
@@ -39,7 +40,7 @@ describe('web app: a newcomer in the image studio', () => {
 
   beforeAll(async () => {
     t = await startTestApp({ listen: true, env: { TASK_TICK_MS: '30', TASK_POLL_MIN_MS: '20', TASK_POLL_MAX_MS: '150' } });
-    await signUp(t.http, { name: 'Ada Admin' });
+    admin = await signUp(t.http, { name: 'Ada Admin' });
     user = await signUp(t.http, { name: '小林' });
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
@@ -187,5 +188,32 @@ describe('web app: a newcomer in the image studio', () => {
     } finally {
       await t.http.post('/sandbox/_control/timing').send({ runMinMs: 20, runMaxMs: 40 }).expect(200);
     }
+  });
+
+  it('says in Chinese what a refund was for, and at 0 credits how to get more, with the link made safe', async () => {
+    const failed = await generate({ prompt: 'sandbox:fail 一只猫' });
+    await waitFor(async () => (await task(failed.id)).status === 'failed', 'the flagged task');
+    await page.goto(`${t.baseUrl}/settings`);
+    const refund = page.locator(`[data-testid=ledger-row][data-kind=refund]`).first();
+    await refund.waitFor();
+    const words = await refund.locator('[data-testid=ledger-reason]').textContent();
+    expect(words).toBe('退还：FLUX.1 [schnell] 极速文生图 · 内容被安全检查拦截');
+    expect(words).not.toMatch(/fal-ai|flagged/);
+    const charge = await page.locator(`[data-testid=ledger-row][data-kind=charge] [data-testid=ledger-reason]`).first().textContent();
+    expect(charge).toBe('生成：FLUX.1 [schnell] 极速文生图');
+
+    // The admin says how to top up (HTML in it stays text); the user whose credits ran out reads it in the studio.
+    const message = '充值请联系管理员 <b>微信</b> atelier-admin，或访问 https://example.com/top-up。';
+    await t.http.put('/api/v1/admin/credits/settings').set(bearer(admin.token)).send({ signupGrant: 100, topUpMessage: message }).expect(200);
+    await t.http.post('/api/v1/admin/credits/grant').set(bearer(admin.token)).send({ userId: user.id, amount: -(await balance()), reason: 'spent' }).expect(200);
+    await page.goto(`${t.baseUrl}/images`);
+    const topUp = page.locator('[data-testid=studio-top-up]');
+    await topUp.waitFor();
+    expect(await page.isDisabled('[data-testid=studio-submit]')).toBe(true);
+    expect(await topUp.textContent()).toBe(message);
+    expect(await topUp.locator('b').count()).toBe(0);
+    expect(await topUp.locator('a').getAttribute('href')).toBe('https://example.com/top-up');
+    expect(await topUp.locator('a').getAttribute('rel')).toContain('noopener');
+    expect(await inWindow(topUp)).toBe(true);
   });
 });

@@ -981,6 +981,32 @@ export interface components {
         };
         /** @enum {string} */
         CreditEntryKind: "grant" | "charge" | "refund" | "adjust";
+        /**
+         * @description Why the task failed, for clients to word a refund's reason in their language (the entry's `reason` keeps the provider's words)
+         * @enum {string}
+         */
+        TaskErrorCode: "rejected" | "refused" | "content_flagged" | "failed" | "no_output" | "not_started" | "timed_out" | "storage";
+        LedgerTaskDto: {
+            /** @example flux */
+            provider: string;
+            /**
+             * @description The model's id
+             * @example fal-ai/flux-1/schnell
+             */
+            model: string;
+            /**
+             * @description The model's name in English (its id when unknown)
+             * @example FLUX.1 [schnell]
+             */
+            modelName: string;
+            /**
+             * @description The model's name in Chinese (its id when unknown)
+             * @example FLUX.1 [schnell] 极速
+             */
+            modelNameZhCN: string;
+            /** @description Why the task failed, for clients to word a refund's reason in their language (the entry's `reason` keeps the provider's words) */
+            errorCode: components["schemas"]["TaskErrorCode"] | null;
+        };
         CreditLedgerEntryDto: {
             /** Format: uuid */
             id: string;
@@ -992,6 +1018,8 @@ export interface components {
             taskId: string | null;
             /** @description Why: the admin's words, or the system's in the request's language */
             reason: string;
+            /** @description The task a charge or refund belongs to */
+            task: components["schemas"]["LedgerTaskDto"] | null;
             /** Format: date-time */
             createdAt: string;
         };
@@ -999,6 +1027,8 @@ export interface components {
             balance: number;
             /** @description The 10 most recent entries */
             recent: components["schemas"]["CreditLedgerEntryDto"][];
+            /** @description How to get credits, in the administrator's words (plain text; a contact or a top-up link), or null when none is set */
+            topUpMessage: string | null;
         };
         CreditLedgerPageDto: {
             items: components["schemas"]["CreditLedgerEntryDto"][];
@@ -1027,10 +1057,17 @@ export interface components {
              * @example 100
              */
             signupGrant: number;
+            /**
+             * @description Shown to users whose balance is below a price: how to get credits (plain text; links are recognised)
+             * @example 充值请联系管理员：微信 atelier-admin，或访问 https://example.com/top-up
+             */
+            topUpMessage: string | null;
         };
         SaveCreditSettingsDto: {
             /** @example 100 */
             signupGrant: number;
+            /** @description How users get credits (plain text; links are recognised). Empty or null removes it; left out keeps it */
+            topUpMessage?: string | null;
         };
         SignUpDto: {
             /** @example Ada Lovelace */
@@ -1552,11 +1589,6 @@ export interface components {
         };
         /** @enum {string} */
         TaskStatus: "pending" | "submitted" | "queued" | "running" | "succeeded" | "failed" | "canceled";
-        /**
-         * @description Why it failed, as a code to word in the reader’s language
-         * @enum {string}
-         */
-        TaskErrorCode: "rejected" | "refused" | "content_flagged" | "failed" | "no_output" | "not_started" | "timed_out" | "storage";
         TaskOutputDto: {
             /** Format: uuid */
             id: string;
