@@ -312,7 +312,7 @@ const en: Messages = {
     removeImage: 'Remove the image',
     inputImage: 'Input image {index}',
     uploadingImage: 'Uploading {percent}',
-    notAnInputImage: 'Only JPG, PNG and WebP images can be used',
+    notAnInputImage: 'Only JPG, PNG or WebP images can be used here',
     inputTooLarge: 'The image is larger than {max} MB',
     tooManyImages: 'This model takes at most {max} images',
     imageRequired: 'Add an input image',
