@@ -13,6 +13,7 @@ import { AllExceptionsFilter, toErrorBody } from './common/error.filter.js';
 import { refuseOtherBodyTypes } from './common/body-type.js';
 import { rememberLanguage } from './common/language.js';
 import { refuseUnacceptableValues } from './common/storable-text.js';
+import { safeDownloadName } from './modules/storage/download-name.js';
 import { FieldValidationException, flattenValidationErrors } from './common/errors.js';
 import type { AppConfig } from './config/app-config.js';
 
@@ -64,6 +65,15 @@ function configureApp(app: NestExpressApplication, config: AppConfig): void {
   // After the body parser: its callbacks would run outside the language's context.
   app.use(rememberLanguage);
   app.use('/api', refuseUnacceptableValues);
+  // `?download=<name>` saves a file under a name people can read (the web app makes it from the
+  // prompt and date) instead of its hash; content-disposition (through res.attachment) writes both
+  // an ASCII fallback and filename*=UTF-8'' for names in Chinese.
+  app.use('/media', (req: Request, res: Response, next: NextFunction) => {
+    const asked = req.query.download;
+    const name = typeof asked === 'string' ? safeDownloadName(asked, req.path) : null;
+    if (name) res.attachment(name);
+    next();
+  });
   // Files of the local storage driver: unguessable keys, long-lived, with Range for video seeking.
   app.use(
     '/media',

@@ -111,6 +111,21 @@ describe('storage', () => {
       expect((await fetchMedia('/media/generated/nothing-here.png')).status).toBe(404);
     });
 
+    it('saves a file under a readable name when asked: ?download= gives a Content-Disposition with the UTF-8 name', async () => {
+      const response = await upload(alice.token, await png('#123456', 40, 30), 'x.png').expect(201);
+      const plain = await fetchMedia(response.body.url);
+      expect(plain.headers.get('content-disposition')).toBeNull();
+      const named = await fetchMedia(`${response.body.url}?download=${encodeURIComponent('两只猫 在沙发上-2026-12-04.png')}`);
+      expect(named.status).toBe(200);
+      expect(named.headers.get('content-type')).toBe('image/png');
+      const disposition = named.headers.get('content-disposition')!;
+      expect(disposition).toMatch(/^attachment; filename="[^"]*\.png"; filename\*=UTF-8''/);
+      expect(decodeURIComponent(disposition.split("UTF-8''")[1])).toBe('两只猫-在沙发上-2026-12-04.png');
+      // Unsafe characters go; the extension stays the file's own.
+      const unsafe = await fetchMedia(`${response.body.url}?download=${encodeURIComponent('../a"b.exe')}`);
+      expect(unsafe.headers.get('content-disposition')).toBe('attachment; filename=a-b.png');
+    });
+
     it('records the duration of a fast-start MP4', async () => {
       const mvhd = Buffer.alloc(28);
       mvhd.writeUInt32BE(28, 0);
