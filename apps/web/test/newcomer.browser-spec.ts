@@ -190,6 +190,36 @@ describe('web app: a newcomer in the image studio', () => {
     }
   });
 
+  it('names a generated file by its prompt and day, downloads it under that name, and offers it as an input', async () => {
+    const made = await generate({ prompt: '一只猫 on a Sofa!' });
+    await waitFor(async () => (await task(made.id)).status === 'succeeded', 'the picture');
+    const output = (await task(made.id)).outputs[0];
+    const day = new Date((await task(made.id)).createdAt);
+    const date = `${day.getFullYear()}-${String(day.getMonth() + 1).padStart(2, '0')}-${String(day.getDate()).padStart(2, '0')}`;
+    const name = `一只猫-on-a-sofa-${date}.${output.url.split('.').pop()}`;
+
+    await page.goto(`${t.baseUrl}/files`);
+    const fileCard = page.locator(`[data-testid=file-card][data-file-id="${output.id}"]`);
+    await fileCard.waitFor();
+    expect(await fileCard.locator('.file-name').textContent()).toBe(name);
+    await fileCard.locator('.file-open').click();
+    const preview = page.locator('[data-testid=file-preview]');
+    await preview.waitFor();
+    expect(await preview.locator('[data-testid=preview-prompt]').textContent()).toBe('一只猫 on a Sofa!');
+    const download = preview.locator('[data-testid=download-file]');
+    expect(await download.getAttribute('download')).toBe(name);
+    const href = (await download.getAttribute('href'))!;
+    const answer = await fetch(new URL(href, t.baseUrl));
+    expect(decodeURIComponent(answer.headers.get('content-disposition')!.split("UTF-8''")[1])).toBe(name);
+
+    // 用作输入 opens the studio in image-to-image with this picture.
+    await preview.locator('[data-testid=preview-use-input]').click();
+    await page.waitForURL(`${t.baseUrl}/images`);
+    await page.waitForSelector(`[data-testid=studio-input-image][data-file-id="${output.id}"]`);
+    expect(await page.getAttribute('[data-testid=studio-mode-image]', 'aria-pressed')).toBe('true');
+    expect(await page.locator('[data-testid=file-preview]').count()).toBe(0);
+  });
+
   it('says in Chinese what a refund was for, and at 0 credits how to get more, with the link made safe', async () => {
     const failed = await generate({ prompt: 'sandbox:fail 一只猫' });
     await waitFor(async () => (await task(failed.id)).status === 'failed', 'the flagged task');

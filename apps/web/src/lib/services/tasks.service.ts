@@ -2,6 +2,7 @@ import type { Schemas } from '@atelier/api-client';
 import { api } from '$lib/api';
 import { i18n } from '$lib/managers/i18n-manager.svelte';
 import { toastManager } from '$lib/managers/toast-manager.svelte';
+import { extensionOf, promptFileName } from '$lib/utils/file-names';
 import { failureMessage, request, type Result } from './api-result';
 
 export type Task = Schemas['TaskDto'];
@@ -108,12 +109,12 @@ export function isVideoOutput(output: TaskOutput): boolean {
   return output.kind === 'video' || !!output.mimeType?.startsWith('video/');
 }
 
-/** A file name for downloading an output, e.g. "atelier-1a2b3c4d-2.png". */
-export function outputFilename(task: Pick<Task, 'id'>, output: TaskOutput, index: number): string {
-  const fromUrl = /\.([a-z0-9]{2,5})(?:$|[?#])/i.exec(output.url ?? '')?.[1];
-  const fromType = output.mimeType?.split('/')[1]?.replace('jpeg', 'jpg').replace('quicktime', 'mov');
-  const extension = fromUrl ?? fromType ?? 'bin';
-  return `atelier-${task.id.slice(0, 8)}${index > 0 ? `-${index + 1}` : ''}.${extension}`;
+/**
+ * A file name for an output, made from the task's prompt and day, e.g. "a-cat-on-a-sofa-2026-12-04-2.png"
+ * (tasks without a prompt, such as variations, are named "atelier-<day>").
+ */
+export function outputFilename(task: Pick<Task, 'prompt' | 'createdAt'>, output: TaskOutput, index: number): string {
+  return promptFileName(task.prompt ?? '', task.createdAt, extensionOf(output.url, output.mimeType), index);
 }
 
 export interface OutputRow {
