@@ -459,7 +459,7 @@ describe('task engine', () => {
       const opened = stream(`/api/v1/tasks/events?token=${encodeURIComponent(token.token)}`);
       expect((await waitForEvent(opened.events, (data) => data.id === slow.id)).data.status).not.toBe('succeeded');
       opened.close();
-      await t.http.post(`/api/v1/tasks/${slow.id}/cancel`).set(bearer(user.token)).expect(200);
+      await t.http.post(`/api/v1/tasks/${slow.id}/cancel`).set(bearer(user.token)).send({ acceptLoss: true }).expect(200);
       // One that ended just before the stream opened comes too: a page may have read it still running.
       const { body: again } = await t.http.post('/api/v1/tasks/events/token').set(bearer(user.token)).expect(200);
       const reopened = stream(`/api/v1/tasks/events?token=${encodeURIComponent(again.token)}`);
@@ -536,7 +536,7 @@ describe('task engine', () => {
       const slow = await submit(user.id, 'fake:slow');
       const response = await t.http.delete(`/api/v1/history/${slow.id}`).set(bearer(user.token)).expect(409);
       expect(response.body.message).toBe('The task is still running: cancel it first, or wait until it finishes');
-      await t.http.post(`/api/v1/tasks/${slow.id}/cancel`).set(bearer(user.token)).expect(200);
+      await t.http.post(`/api/v1/tasks/${slow.id}/cancel`).set(bearer(user.token)).send({ acceptLoss: true }).expect(200);
       await t.http.delete(`/api/v1/history/${slow.id}`).set(bearer(user.token)).expect(204);
     });
   });

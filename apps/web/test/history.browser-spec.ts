@@ -174,7 +174,7 @@ describe('web app: history, live tasks and prices', () => {
     // Every stream's connection drops (as a restart or a proxy would); the task is canceled before the page reconnects.
     const streams = (t.app.get(TaskEventsService) as unknown as { subscribers: Map<string, Set<{ response: { destroy(): void } }>> }).subscribers;
     for (const set of streams.values()) for (const subscriber of set) subscriber.response.destroy();
-    await t.http.post(`/api/v1/tasks/${task.id}/cancel`).set(bearer(user.token)).expect(200);
+    await t.http.post(`/api/v1/tasks/${task.id}/cancel`).set(bearer(user.token)).send({ acceptLoss: true }).expect(200);
 
     await page.waitForSelector(`[data-testid=task-card][data-task-id="${task.id}"][data-status=canceled]`);
     await page.waitForSelector('[data-testid=task-events-state][data-state=live]');

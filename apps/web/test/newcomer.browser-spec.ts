@@ -115,6 +115,27 @@ describe('web app: a newcomer in the image studio', () => {
     }
   });
 
+  it('keeps the price and the 生成 button in sight on a phone too, while the form scrolls', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    try {
+      const small = await phone.newPage();
+      await small.goto(`${t.baseUrl}/signin`);
+      await small.evaluate((token) => localStorage.setItem('atelier.token', token), user.token);
+      await small.goto(`${t.baseUrl}/images`);
+      await small.waitForSelector('[data-testid=studio-model]');
+      await small.screenshot({ path: '/tmp/ux-phone.png' });
+      for (const y of [0, 400]) {
+        await small.evaluate((top) => window.scrollTo(0, top), y);
+        await small.waitForTimeout(100);
+        const box = (await small.locator('[data-testid=studio-submit]').boundingBox())!;
+        expect(box.y).toBeGreaterThanOrEqual(0);
+        expect(box.y + box.height).toBeLessThanOrEqual(844);
+      }
+    } finally {
+      await phone.close();
+    }
+  });
+
   it('lays out three images in one row without an empty tile, and does not cut the model name', async () => {
     const three = await generate({ prompt: 'three pictures', numImages: 3, imageSize: 'square' });
     await waitFor(async () => (await task(three.id)).status === 'succeeded', 'three images');
