@@ -17,6 +17,7 @@ import { refuseOtherBodyTypes } from './common/body-type.js';
 import { rememberLanguage, say } from './common/language.js';
 import { RequestValuesPipe } from './common/request-values.pipe.js';
 import { finishOpenApiDocument } from './common/openapi-document.js';
+import { safeDownloadName } from './modules/storage/download-name.js';
 import { FieldValidationException, flattenValidationErrors } from './common/errors.js';
 import type { AppConfig } from './config/app-config.js';
 
@@ -77,6 +78,15 @@ function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.use(express.json({ limit: config.bodyLimitBytes }));
   // After the body parser: its callbacks would run outside the language's context.
   app.use(rememberLanguage);
+  // `?download=<name>` saves a file under a name people can read (the web app makes it from the
+  // prompt and date) instead of its hash; content-disposition (through res.attachment) writes both
+  // an ASCII fallback and filename*=UTF-8'' for names in Chinese.
+  app.use('/media', (req: Request, res: Response, next: NextFunction) => {
+    const asked = req.query.download;
+    const name = typeof asked === 'string' ? safeDownloadName(asked, req.path) : null;
+    if (name) res.attachment(name);
+    next();
+  });
   // Files of the local storage driver: unguessable keys, long-lived, with Range for video seeking.
   app.use(
     '/media',
@@ -87,6 +97,8 @@ function configureApp(app: NestExpressApplication, config: AppConfig): void {
     (error: unknown, req: Request, res: Response, next: NextFunction) => {
       const status = (error as { status?: unknown })?.status;
       if (typeof status !== 'number' || status < 400 || status >= 500 || res.headersSent) return next(error);
+      // Not a file to save, whatever `?download=` asked for.
+      res.removeHeader('Content-Disposition');
       res.status(status).json(errorBody(status, status === 404 ? say('File not found', '文件不存在') : (STATUS_CODES[status] ?? 'Bad request')));
     },
   );

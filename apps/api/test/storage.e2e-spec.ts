@@ -111,6 +111,21 @@ describe('storage', () => {
       expect((await fetchMedia('/media/generated/nothing-here.png')).status).toBe(404);
     });
 
+    it('saves a file under a readable name when asked: ?download= gives a Content-Disposition with the UTF-8 name', async () => {
+      const response = await upload(alice.token, await png('#123456', 40, 30), 'x.png').expect(201);
+      const plain = await fetchMedia(response.body.url);
+      expect(plain.headers.get('content-disposition')).toBeNull();
+      const named = await fetchMedia(`${response.body.url}?download=${encodeURIComponent('两只猫 在沙发上-2026-12-04.png')}`);
+      expect(named.status).toBe(200);
+      expect(named.headers.get('content-type')).toBe('image/png');
+      const disposition = named.headers.get('content-disposition')!;
+      expect(disposition).toMatch(/^attachment; filename="[^"]*\.png"; filename\*=UTF-8''/);
+      expect(decodeURIComponent(disposition.split("UTF-8''")[1])).toBe('两只猫-在沙发上-2026-12-04.png');
+      // Unsafe characters go; the extension stays the file's own.
+      const unsafe = await fetchMedia(`${response.body.url}?download=${encodeURIComponent('../a"b.exe')}`);
+      expect(unsafe.headers.get('content-disposition')).toBe('attachment; filename=a-b.png');
+    });
+
     it('records the duration of a fast-start MP4', async () => {
       const mvhd = Buffer.alloc(28);
       mvhd.writeUInt32BE(28, 0);
@@ -125,7 +140,7 @@ describe('storage', () => {
     it('refuses unknown types with 415 and oversized files with 413, keeping nothing', async () => {
       const before = await sql('SELECT count(*)::int AS n FROM media_files');
       const text = await upload(alice.token, Buffer.from('<html>I am not an image</html>'), 'fake.png', 'image/png').expect(415);
-      expect(text.body).toMatchObject({ statusCode: 415, error: 'Unsupported Media Type', message: expect.stringContaining('not a supported image or video') });
+      expect(text.body).toMatchObject({ statusCode: 415, error: 'Unsupported Media Type', message: 'Only JPG, PNG, WebP or GIF images or MP4, WebM or MOV videos can be used here' });
       await saveConfig({ maxFileSize: 2048 });
       try {
         const big = await upload(alice.token, await png('#00ff00', 600, 600)).expect(413);
@@ -136,7 +151,9 @@ describe('storage', () => {
       await saveConfig({ allowedTypes: ['image/*'] });
       try {
         const video = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom', 'latin1'), Buffer.alloc(100)]);
-        await upload(alice.token, video, 'clip.mp4').expect(415);
+        const refused = await upload(alice.token, video, 'clip.mp4').expect(415);
+        // Only what is taken here: images.
+        expect(refused.body.message).toBe('Only JPG, PNG, WebP or GIF images can be used here');
       } finally {
         await sql('DELETE FROM storage_settings');
       }

@@ -1023,10 +1023,10 @@ export interface components {
             messages: string[];
         };
         /**
-         * @description A stable name for failures clients word or handle themselves: `account_disabled` (401) when the account was disabled by an admin
+         * @description A stable, machine-readable reason, where a client may act on it. `account_disabled` (401): an admin disabled the account. `cancel_not_refunded` (409 from a cancel): the task has started at the provider, so canceling it would not refund its credits; it keeps running until the cancel is sent again with `{ "acceptLoss": true }`
          * @enum {string}
          */
-        ErrorCode: "account_disabled";
+        ErrorCode: "account_disabled" | "cancel_not_refunded";
         ErrorResponseDto: {
             /** @example 400 */
             statusCode: number;
@@ -1036,11 +1036,40 @@ export interface components {
             message: string;
             /** @description One entry per bad field */
             details?: components["schemas"]["FieldErrorDto"][];
-            /** @description A stable name for failures clients word or handle themselves: `account_disabled` (401) when the account was disabled by an admin */
+            /** @description A stable, machine-readable reason, where a client may act on it. `account_disabled` (401): an admin disabled the account. `cancel_not_refunded` (409 from a cancel): the task has started at the provider, so canceling it would not refund its credits; it keeps running until the cancel is sent again with `{ "acceptLoss": true }` */
             errorCode?: components["schemas"]["ErrorCode"];
         };
         /** @enum {string} */
         CreditEntryKind: "grant" | "charge" | "refund" | "adjust";
+        /**
+         * @description Why the task failed, for clients to word a refund's reason in their language (the entry's `reason` keeps the provider's words)
+         * @enum {string}
+         */
+        TaskErrorCode: "rejected" | "refused" | "content_flagged" | "failed" | "no_output" | "not_started" | "timed_out" | "storage";
+        LedgerTaskDto: {
+            /** @example flux */
+            provider: string;
+            /**
+             * @description The model's id
+             * @example fal-ai/flux-1/schnell
+             */
+            model: string;
+            /**
+             * @description The model's name in English (its id when unknown)
+             * @example FLUX.1 [schnell]
+             */
+            modelName: string;
+            /**
+             * @description The model's name in Chinese (its id when unknown)
+             * @example FLUX.1 [schnell] 极速
+             */
+            modelNameZhCN: string;
+            /**
+             * @description Why the task failed, for clients to word a refund's reason in their language (the entry's `reason` keeps the provider's words)
+             * @enum {string|null}
+             */
+            errorCode: "rejected" | "refused" | "content_flagged" | "failed" | "no_output" | "not_started" | "timed_out" | "storage" | null;
+        };
         CreditLedgerEntryDto: {
             /** Format: uuid */
             id: string;
@@ -1052,6 +1081,8 @@ export interface components {
             taskId: string | null;
             /** @description Why: the admin's words, or the system's in the request's language */
             reason: string;
+            /** @description The task a charge or refund belongs to */
+            task: components["schemas"]["LedgerTaskDto"] | null;
             /** Format: date-time */
             createdAt: string;
         };
@@ -1059,6 +1090,8 @@ export interface components {
             balance: number;
             /** @description The 10 most recent entries */
             recent: components["schemas"]["CreditLedgerEntryDto"][];
+            /** @description How to get credits, in the administrator's words (plain text; a contact or a top-up link), or null when none is set */
+            topUpMessage: string | null;
         };
         CreditLedgerPageDto: {
             items: components["schemas"]["CreditLedgerEntryDto"][];
@@ -1087,10 +1120,17 @@ export interface components {
              * @example 100
              */
             signupGrant: number;
+            /**
+             * @description Shown to users whose balance is below a price: how to get credits (plain text; links are recognised)
+             * @example 充值请联系管理员：微信 atelier-admin，或访问 https://example.com/top-up
+             */
+            topUpMessage: string | null;
         };
         SaveCreditSettingsDto: {
             /** @example 100 */
             signupGrant: number;
+            /** @description How users get credits (plain text; links are recognised). Empty or null removes it; left out keeps it */
+            topUpMessage?: string | null;
         };
         SignUpDto: {
             /** @example Ada Lovelace */
@@ -1687,11 +1727,6 @@ export interface components {
         };
         /** @enum {string} */
         TaskStatus: "pending" | "submitted" | "queued" | "running" | "succeeded" | "failed" | "canceled";
-        /**
-         * @description Why it failed, as a code to word in the reader’s language
-         * @enum {string}
-         */
-        TaskErrorCode: "rejected" | "refused" | "content_flagged" | "failed" | "no_output" | "not_started" | "timed_out" | "storage";
         TaskOutputDto: {
             /** Format: uuid */
             id: string;
@@ -1755,6 +1790,13 @@ export interface components {
             startedAt: string | null;
             /** Format: date-time */
             finishedAt: string | null;
+        };
+        CancelTaskDto: {
+            /**
+             * @description Cancel even when the task has started at the provider, which bills it: its credits are then not refunded. Without it such a cancel answers 409 with `code: "cancel_not_refunded"` and the task keeps running
+             * @default false
+             */
+            acceptLoss: boolean;
         };
         CancelResultDto: {
             task: components["schemas"]["TaskDto"];
@@ -4903,7 +4945,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancelTaskDto"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -4913,7 +4959,7 @@ export interface operations {
                     "application/json": components["schemas"]["CancelResultDto"];
                 };
             };
-            /** @description A field is missing, malformed, out of range or unknown (`details` names it) */
+            /** @description `acceptLoss` is not a boolean */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4939,8 +4985,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Already finished, too late, or the provider cannot cancel */
+            /** @description Already finished, too late, or the provider cannot cancel; or, with `code: "cancel_not_refunded"`, the task has started and would not be refunded: it keeps running unless `acceptLoss` is true */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The body is not JSON (or multipart/form-data for uploads) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5977,7 +6041,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancelTaskDto"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -5987,7 +6055,7 @@ export interface operations {
                     "application/json": components["schemas"]["CancelResultDto"];
                 };
             };
-            /** @description Invalid input: details name each field */
+            /** @description `acceptLoss` is not a boolean */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6013,8 +6081,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Already finished or too late */
+            /** @description Already finished or too late; or, with `code: "cancel_not_refunded"`, fal has started the job and bills it: it keeps running unless `acceptLoss` is true */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The body is not JSON (or multipart/form-data for uploads) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6024,6 +6110,15 @@ export interface operations {
             };
             /** @description Internal server error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description fal.ai did not confirm the cancellation */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };

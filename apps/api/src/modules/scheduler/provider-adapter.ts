@@ -62,7 +62,20 @@ export type CancelOutcome =
    */
   | { canceled: true; started?: boolean }
   /** It had already finished or can no longer be stopped. */
-  | { canceled: false; reason: string };
+  | { canceled: false; reason: string }
+  /**
+   * Left running: it had started (so canceling it would not be refunded) and the caller did not
+   * accept the loss. Only an adapter that can tell, before stopping the job, that it started answers this.
+   */
+  | { canceled: false; started: true };
+
+export interface CancelOptions {
+  /**
+   * Stop the job even when it has started and the provider bills it. Without it, an adapter that can
+   * tell the job has started leaves it running and answers `{ canceled: false, started: true }`.
+   */
+  acceptLoss: boolean;
+}
 
 export interface ProviderModel {
   model: string;
@@ -101,7 +114,7 @@ export interface ProviderAdapter {
   limits(): Promise<ProviderLimits>;
   submit(task: AdapterTask, context: SubmitContext): Promise<ProviderUpdate>;
   poll(task: AdapterTask): Promise<ProviderUpdate>;
-  cancel?(task: AdapterTask): Promise<CancelOutcome>;
+  cancel?(task: AdapterTask, options: CancelOptions): Promise<CancelOutcome>;
   /**
    * Whether a webhook call is worth acting on. Either way it only makes the task due: the engine
    * then asks the provider itself, so a forged body can change nothing.

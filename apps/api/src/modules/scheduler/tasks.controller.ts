@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBadGatewayResponse,
+  ApiBadRequestResponse,
   ApiConflictResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -15,6 +16,7 @@ import type { AuthContext } from '../auth-sms/auth.types.js';
 import { Auth, Authenticated } from '../auth-sms/authenticated.decorator.js';
 import {
   CancelResultDto,
+  CancelTaskDto,
   PriceTableDto,
   SavePricesDto,
   TaskDto,
@@ -80,10 +82,15 @@ export class TasksController {
   @ApiOperation({ summary: 'Cancel a task: at the provider when it can; a task that never started is refunded in full' })
   @ApiOkResponse({ type: CancelResultDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Already finished, too late, or the provider cannot cancel' })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: '`acceptLoss` is not a boolean' })
+  @ApiConflictResponse({
+    type: ErrorResponseDto,
+    description:
+      'Already finished, too late, or the provider cannot cancel; or, with `code: "cancel_not_refunded"`, the task has started and would not be refunded: it keeps running unless `acceptLoss` is true',
+  })
   @ApiBadGatewayResponse({ type: ErrorResponseDto, description: 'The provider did not confirm the cancellation' })
-  cancelTask(@Auth() auth: AuthContext, @Param() { id }: IdParamDto): Promise<CancelResultDto> {
-    return this.tasks.cancel(auth.user.id, id);
+  cancelTask(@Auth() auth: AuthContext, @Param() { id }: IdParamDto, @Body() dto: CancelTaskDto): Promise<CancelResultDto> {
+    return this.tasks.cancel(auth.user.id, id, dto.acceptLoss);
   }
 }
 
