@@ -47,7 +47,7 @@ export class AppModule {
           },
         }),
         TypeOrmModule.forRoot({
-          ...dataSourceOptions(databaseUrl ?? 'postgres://localhost/unused'),
+          ...dataSourceOptions(databaseUrl ?? 'postgres://localhost/unused', config.databaseTimeouts),
           manualInitialization: databaseUrl === undefined,
         }),
         ScheduleModule.forRoot(),
