@@ -4,8 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { DataSource } from 'typeorm';
+import { toErrorBody } from '../src/common/error.filter.js';
+import { dataSourceOptions } from '../src/database/data-source.js';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres.js';
-import { freePort, TEST_APP_SECRET } from './test-app.js';
+import { freePort, startTestApp, TEST_APP_SECRET } from './test-app.js';
 
 /** The built server, as `npm start` runs it (`npm test` builds first). */
 const MAIN = fileURLToPath(new URL('../dist/apps/api/src/main.js', import.meta.url));
@@ -211,7 +214,10 @@ describe('the embedded database heals itself', () => {
     await ensureApp();
     const me = () => get('/api/v1/users/me', { Authorization: `Bearer ${token}` });
     const dead = postmasterPid();
+    const processes = [dead, ...childrenOf(dead)];
     process.kill(dead, 'SIGKILL');
+    // Its backends notice and end at once; until then a pooled connection could still answer.
+    await waitFor('its backends to end', () => (processes.some(alive) ? undefined : true), 5000);
     const during = await me();
     expect(during.status).toBe(503);
     expect((await during.json()).message).toBe(UNAVAILABLE);
@@ -232,6 +238,29 @@ describe('the embedded database heals itself', () => {
     await stopApp();
     expect(alive(running)).toBe(false);
   }, 90_000);
+});
+
+describe('database timeouts', () => {
+  it("bound the running app's statements (statement_timeout, answered 503) but not migrations", async () => {
+    const t = await startTestApp({ env: { DATABASE_QUERY_TIMEOUT_MS: '300' } });
+    try {
+      const dataSource = t.app.get(DataSource);
+      expect(await dataSource.query('SHOW statement_timeout')).toEqual([{ statement_timeout: '300ms' }]);
+      const canceled = await dataSource.query('SELECT pg_sleep(2)').then(() => null, (error: unknown) => error);
+      expect(toErrorBody(canceled).body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: UNAVAILABLE });
+
+      // Migrations (runMigrations, the migration CLI) build their data source without limits.
+      const migrations = new DataSource(dataSourceOptions(t.database.url));
+      await migrations.initialize();
+      try {
+        expect(await migrations.query('SHOW statement_timeout')).toEqual([{ statement_timeout: '0' }]);
+      } finally {
+        await migrations.destroy();
+      }
+    } finally {
+      await t.close();
+    }
+  });
 });
 
 const asRoot = process.getuid?.() === 0;
