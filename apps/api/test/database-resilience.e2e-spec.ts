@@ -119,7 +119,7 @@ describe('the embedded database heals itself', () => {
       body: JSON.stringify({ name: 'Ada', email: 'ada@example.com', password: 'password-123' }),
     });
     expect(signup.status).toBe(201);
-    token = (await signup.json()).token;
+    token = ((await signup.json()) as { token: string }).token;
   };
 
   const stopApp = async () => {
@@ -194,7 +194,7 @@ describe('the embedded database heals itself', () => {
       expect(await health.json()).toEqual({ statusCode: 503, error: 'Service Unavailable', message: UNAVAILABLE });
 
       const chinese = await get('/api/health', { 'Accept-Language': 'zh-CN' });
-      expect((await chinese.json()).message).toBe('数据库暂时不可用，请稍后再试');
+      expect(((await chinese.json()) as { message: string }).message).toBe('数据库暂时不可用，请稍后再试');
 
       // A pooled connection waits for the query timeout (3 s + 2 s), a new one for the connect timeout (1.5 s).
       started = Date.now();
@@ -220,7 +220,7 @@ describe('the embedded database heals itself', () => {
     await waitFor('its backends to end', () => (processes.some(alive) ? undefined : true), 5000);
     const during = await me();
     expect(during.status).toBe(503);
-    expect((await during.json()).message).toBe(UNAVAILABLE);
+    expect(((await during.json()) as { message: string }).message).toBe(UNAVAILABLE);
 
     await waitFor('health to recover', async () => ((await get('/api/health')).status === 200 ? true : undefined), 40_000);
     expect(postmasterPid()).not.toBe(dead);
@@ -231,7 +231,7 @@ describe('the embedded database heals itself', () => {
       const response = await me();
       return response.status === 200 ? response : undefined;
     }, 20_000);
-    expect((await after.json()).email).toBe('ada@example.com');
+    expect(((await after.json()) as { email: string }).email).toBe('ada@example.com');
 
     // And it stops with the server rather than being started once more.
     const running = postmasterPid();
