@@ -118,8 +118,14 @@ async function readImage(field: string, value: unknown): Promise<{ png: Buffer; 
     try {
       const response = await fetch(value, { signal: AbortSignal.timeout(10_000) });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      // Refused before reading, so a huge file is never held in memory.
+      if (Number(response.headers.get('content-length') ?? 0) > MAX_IMAGE_BYTES) {
+        await response.body?.cancel();
+        throw invalid(`${field} is larger than 10MB`);
+      }
       bytes = Buffer.from(await response.arrayBuffer());
     } catch (error) {
+      if (error instanceof Refusal) throw error;
       throw invalid(`${field} url could not be downloaded: ${(error as Error).message}`);
     }
   } else {
