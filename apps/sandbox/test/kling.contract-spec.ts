@@ -1,4 +1,4 @@
-import { KlingClient, type KlingError, type KlingTask, type KlingVideoFamily, toKlingImage } from '@atelier/providers/kling';
+import { KlingClient, type KlingError, type KlingTask, type KlingVideoFamily, signKlingToken, toKlingImage } from '@atelier/providers/kling';
 import axios from 'axios';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -124,15 +124,41 @@ describe('Kling sandbox', () => {
     }
   });
 
-  it('refuses images Kling refuses (1201): a data: prefix, too small, too long', async () => {
-    const raw = await png(400, 400, '#808080');
-    const token = () => (kling as unknown as { tokens: { token(): string } }).tokens.token();
-    const answer = await axios.post(`${base()}/v1/videos/image2video`, { image: `data:image/png;base64,${raw}` }, { headers: { Authorization: `Bearer ${token()}` }, validateStatus: () => true });
+  /** A request our client would refuse before sending, sent raw: the sandbox judges it itself. */
+  const raw = (family: KlingVideoFamily, body: object) =>
+    axios.post(`${base()}/v1/videos/${family}`, body, { headers: { Authorization: `Bearer ${signKlingToken(accessKey, secretKey, Math.floor(Date.now() / 1000))}` }, validateStatus: () => true });
+
+  it('refuses what Kling refuses: images (a data: prefix, too small, too long, over 10 MB), models, fields (1201, 1203)', async () => {
+    const image = await png(400, 400, '#808080');
+    const answer = await raw('image2video', { image: `data:image/png;base64,${image}` });
     expect(answer.status).toBe(400);
     expect(answer.data).toMatchObject({ code: 1201, message: expect.stringContaining('data: prefix'), request_id: expect.any(String) });
     expect(answer.data).not.toHaveProperty('data');
     await expect(kling.image2video({ image: await png(200, 200, '#808080') })).rejects.toMatchObject({ kind: 'validation', details: { code: 1201, status: 400 } });
     await expect(kling.image2video({ image: await png(1000, 300, '#808080') })).rejects.toMatchObject({ kind: 'validation', details: { code: 1201 } });
+    const huge = Buffer.alloc(11 * 1024 * 1024);
+    const server: Server = createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'image/png', 'Content-Length': huge.length }).end(huge));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/huge.png`;
+      await expect(kling.image2video({ image: url })).rejects.toMatchObject({ kind: 'validation', message: expect.stringContaining('10MB') });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+
+    const refusals = await Promise.all([
+      raw('text2video', { model_name: 'kling-v9', prompt: 'x' }),
+      raw('text2video', { model_name: 'kling-v2-1', prompt: 'x' }),
+      raw('text2video', { model_name: 'kling-v2-master', prompt: 'x', cfg_scale: 0.5 }),
+      raw('text2video', { prompt: 'x', duration: 5 }),
+      raw('text2video', { prompt: 'x', camera_control: { type: 'simple', config: { zoom: 2, pan: 1 } } }),
+      raw('text2video', { prompt: 'x', sound: 'on' }),
+      raw('image2video', { image: image, image_tail: image }),
+      raw('text2video', {}),
+    ]);
+    expect(refusals.map((r) => [r.status, r.data.code])).toEqual([[404, 1203], [400, 1201], [400, 1201], [400, 1201], [400, 1201], [400, 1201], [400, 1201], [400, 1201]]);
+    expect(await kling.listTasks('text2video')).toEqual([]);
   });
 
   it('JWT: each failure has its documented code', async () => {
@@ -216,10 +242,12 @@ describe('Kling sandbox', () => {
       await finished('text2video', submitted.id);
       await waitFor(() => (received.length >= 2 ? true : undefined));
       await sleep(100);
-      expect(received.map((r) => r.task_status)).toEqual(['processing', 'succeed']);
-      expect(received[1]).toMatchObject({ task_id: submitted.id, task_info: { external_task_id: 'ours-cb' }, task_result: { videos: [{ url: expect.stringContaining('/kling-cdn/'), duration: '5.0' }] } });
-      expect(received[1]).not.toHaveProperty('code');
-      expect(typeof received[1].updated_at).toBe('number');
+      // Fire-and-forget POSTs: on a loaded machine they may arrive in either order.
+      expect(received.map((r) => r.task_status).sort()).toEqual(['processing', 'succeed']);
+      const done = received.find((r) => r.task_status === 'succeed')!;
+      expect(done).toMatchObject({ task_id: submitted.id, task_info: { external_task_id: 'ours-cb' }, task_result: { videos: [{ url: expect.stringContaining('/kling-cdn/'), duration: '5.0' }] } });
+      expect(done).not.toHaveProperty('code');
+      expect(typeof done.updated_at).toBe('number');
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
