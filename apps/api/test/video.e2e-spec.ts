@@ -1,5 +1,6 @@
-import { chmod, readdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { IngestService } from '../src/modules/storage/ingest.service.js';
@@ -16,6 +17,7 @@ async function filesUnder(folder: string): Promise<string[]> {
 
 describe('videos in storage', () => {
   let t: TestApp;
+  let admin: Awaited<ReturnType<typeof signUp>>;
   let alice: Awaited<ReturnType<typeof signUp>>;
   let bob: Awaited<ReturnType<typeof signUp>>;
   const fixtures = new Map<string, Buffer>();
@@ -41,6 +43,7 @@ describe('videos in storage', () => {
     await new Promise<void>((resolve) => cdn.listen(0, '127.0.0.1', resolve));
     cdnOrigin = `http://127.0.0.1:${(cdn.address() as { port: number }).port}`;
     t = await startTestApp({ listen: true, env: { FETCH_ALLOWLIST: `${cdnOrigin}/` } });
+    admin = await signUp(t.http, { name: 'Admin' });
     alice = await signUp(t.http, { name: 'Alice' });
     bob = await signUp(t.http, { name: 'Bob' });
   });
@@ -113,6 +116,29 @@ describe('videos in storage', () => {
     await expect(ingest.ingestUrl(broken, { userId: alice.id, source: MediaSource.Kling })).rejects.toMatchObject({ status: 415 });
     const [failed] = await sql('SELECT status, error, key FROM media_files WHERE source_url = $1', [broken]);
     expect(failed).toMatchObject({ status: 'failed', key: null, error: expect.stringMatching(/^The video could not be read: ffprobe: /) });
+  });
+
+  it('reads videos kept in COS from a copy made while they stream, and takes frames from a temporary download', async () => {
+    await t.http.post('/api/v1/storage/config').set(bearer(admin.token)).send({ provider: 'cos', enabled: true, sandbox: true }).expect(200);
+    // Temporary files go to a folder of this test's own (tmpdir() reads TMPDIR), to see that none stay.
+    const temporary = await mkdtemp(join(tmpdir(), 'video-spec-'));
+    const previous = process.env.TMPDIR;
+    process.env.TMPDIR = temporary;
+    try {
+      const stored = await upload(alice.token, fixtures.get('webm')!, 'clip.webm').expect(201);
+      expect(stored.body).toMatchObject({ width: 320, height: 240, durationSeconds: expect.closeTo(2, 1), posterUrl: expect.stringMatching(/^https?:\/\/.*\.poster\.jpg$/) });
+      expect(await image(stored.body.posterUrl)).toMatchObject({ format: 'jpeg', width: 320, height: 240 });
+      const frame = await t.app.get(VideoFramesService).storeFrame(alice.id, stored.body.id, 'last');
+      expect(frame).toMatchObject({ kind: 'image', driver: 'cos', width: 320, height: 240 });
+      const refused = await upload(alice.token, fixtures.get('corrupt')!, 'broken.mp4').expect(415);
+      expect(refused.body.message).toMatch(/^The video could not be read/);
+      // A copy was made while streaming, and removed.
+      expect(await readdir(temporary)).toEqual([]);
+    } finally {
+      if (previous === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = previous;
+      await sql('DELETE FROM storage_settings');
+    }
   });
 
   it('answers 503 with a clear message when ffprobe cannot be executed, keeping nothing', async () => {

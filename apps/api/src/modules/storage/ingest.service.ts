@@ -15,7 +15,7 @@ import { MediaFile, MediaKind, MediaSource, MediaStatus, StorageDriverName } fro
 import { detectMediaType, type DetectedType, mimeAllowed, onlyTheseTypes, SNIFF_BYTES } from './media-type.js';
 import { type EffectiveStorageSettings, StorageSettingsService } from './storage-settings.service.js';
 import { extractFrame, probeVideo, UnreadableVideoError, VideoToolMissingError } from './video/ffmpeg.js';
-import { withLocalCopy } from './video/local-copy.js';
+import { TemporaryCopy, withLocalCopy } from './video/local-copy.js';
 
 export const THUMBNAIL_SIDE = 512;
 /**
@@ -312,22 +312,37 @@ export class IngestService {
       upload = branch;
     }
     analysis.catch(() => undefined);
-    try {
-      await driver.put(key, upload, { contentType: type.mime });
-    } catch (error) {
-      await driver.delete(key).catch(() => undefined);
-      throw meter.errored ?? error;
-    }
-    if (meter.errored) {
-      await driver.delete(key).catch(() => undefined);
-      throw meter.errored;
-    }
+    // A video bound for a driver without local files (COS) is also written to a temporary file on
+    // its way, for ffprobe and ffmpeg to read (no second download).
+    let copy: TemporaryCopy | null = null;
     let image: AnalysedImage | null;
     try {
-      image = type.kind === MediaKind.Video ? await this.analyseVideo(driver, key) : await analysis;
-    } catch (error) {
-      await driver.delete(key).catch(() => undefined);
-      throw this.analysisFailure(type, error as Error);
+      if (type.kind === MediaKind.Video && !driver.localPath) {
+        copy = await TemporaryCopy.create(`video.${type.ext}`).catch((error: Error) => {
+          meter.destroy(error);
+          throw error;
+        });
+        upload = copy.tee(meter);
+      }
+      try {
+        await driver.put(key, upload, { contentType: type.mime });
+      } catch (error) {
+        await driver.delete(key).catch(() => undefined);
+        throw meter.errored ?? error;
+      }
+      if (meter.errored) {
+        await driver.delete(key).catch(() => undefined);
+        throw meter.errored;
+      }
+      await copy?.close();
+      try {
+        image = type.kind === MediaKind.Video ? await this.analyseVideo(driver, key, copy?.path) : await analysis;
+      } catch (error) {
+        await driver.delete(key).catch(() => undefined);
+        throw this.analysisFailure(type, error as Error);
+      }
+    } finally {
+      await copy?.remove();
     }
     // Its size is known now: a small image streamed in is its own thumbnail too.
     if (image?.fitsThumbnail && meter.bytes <= OWN_THUMBNAIL_BYTES) image = { ...image, thumbnail: null };
@@ -340,8 +355,8 @@ export class IngestService {
    * own copy (never a URL). The poster is the frame at 1 s (half way through a shorter video),
    * a JPEG within 512 px, and serves as the thumbnail. Runs once per ingest, with time limits.
    */
-  private async analyseVideo(driver: StorageDriver, key: string): Promise<AnalysedImage> {
-    return withLocalCopy(driver, key, async (path) => {
+  private async analyseVideo(driver: StorageDriver, key: string, copyPath?: string): Promise<AnalysedImage> {
+    const analyse = async (path: string): Promise<AnalysedImage> => {
       const probe = await probeVideo(path);
       const at = probe.durationSeconds === null ? 0 : Math.min(POSTER_AT_SECONDS, probe.durationSeconds / 2);
       const poster = await extractFrame(path, { at, maxSide: THUMBNAIL_SIDE });
@@ -353,7 +368,8 @@ export class IngestService {
         fitsThumbnail: false,
         poster: true,
       };
-    });
+    };
+    return copyPath ? analyse(copyPath) : withLocalCopy(driver, key, analyse);
   }
 
   /** Why a stored file could not be analysed, as the answer to the upload (or the task's storage error). */

@@ -124,11 +124,11 @@ interface ProbeJson {
 }
 
 /** Duration, displayed size and codec of a video file; UnreadableVideoError when it is not one. */
-export async function probeVideo(file: string): Promise<VideoProbe> {
+export async function probeVideo(file: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<VideoProbe> {
   const out = await run(
     'ffprobe',
     ['-v', 'error', '-show_entries', 'format=duration,format_name:stream=codec_type,codec_name,width,height,duration:stream_tags=rotate:stream_side_data=rotation', '-of', 'json', '-i', file],
-    PROBE_TIMEOUT_MS,
+    timeoutMs,
   );
   let json: ProbeJson;
   try {
