@@ -89,6 +89,11 @@ describe('ffmpeg and ffprobe', () => {
     expect(new Set([await pixels(first), await pixels(last), await pixels(await extractFrame(clip, { at: 1 }))]).size).toBe(3);
   });
 
+  it('never opens a URL, even when given one', async () => {
+    await expect(probeVideo('http://127.0.0.1:9/clip.mp4')).rejects.toThrow(/not on whitelist/);
+    await expect(extractFrame('http://127.0.0.1:9/clip.mp4', { at: 0 })).rejects.toThrow(/not on whitelist/);
+  });
+
   it('falls back to the first frame when asked past the end', async () => {
     expect(await sharp(await extractFrame(clip, { at: 60 })).metadata()).toMatchObject({ format: 'jpeg', width: 320 });
   });

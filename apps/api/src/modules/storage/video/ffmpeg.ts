@@ -79,6 +79,12 @@ async function slot<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * Inputs are read through the file protocol only: a path is never taken for a URL, and nothing
+ * inside a file (a reference, a playlist) makes ffmpeg open a network address past the guarded fetcher.
+ */
+const LOCAL_FILES_ONLY = ['-protocol_whitelist', 'file'];
+
+/**
  * Runs a tool on our own file (never a URL: ffmpeg would fetch it unguarded) with a time limit;
  * a process that hangs is killed (SIGKILL), and its failure carries the end of its stderr.
  */
@@ -127,7 +133,7 @@ interface ProbeJson {
 export async function probeVideo(file: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<VideoProbe> {
   const out = await run(
     'ffprobe',
-    ['-v', 'error', '-show_entries', 'format=duration,format_name:stream=codec_type,codec_name,width,height,duration:stream_tags=rotate:stream_side_data=rotation', '-of', 'json', '-i', file],
+    ['-v', 'error', ...LOCAL_FILES_ONLY, '-show_entries', 'format=duration,format_name:stream=codec_type,codec_name,width,height,duration:stream_tags=rotate:stream_side_data=rotation', '-of', 'json', '-i', file],
     timeoutMs,
   );
   let json: ProbeJson;
@@ -168,7 +174,7 @@ export async function extractFrame(file: string, options: FrameOptions): Promise
   const scale = options.maxSide ? ['-vf', `scale='min(${options.maxSide},iw)':'min(${options.maxSide},ih)':force_original_aspect_ratio=decrease`] : [];
   const frames = options.at === 'last' ? ['-update', '1'] : ['-frames:v', '1'];
   try {
-    await run('ffmpeg', ['-nostdin', '-v', 'error', '-y', ...seek, '-i', file, '-an', ...scale, ...frames, '-q:v', '3', '-f', 'image2', output], FRAME_TIMEOUT_MS);
+    await run('ffmpeg', ['-nostdin', '-v', 'error', '-y', ...LOCAL_FILES_ONLY, ...seek, '-i', file, '-an', ...scale, ...frames, '-q:v', '3', '-f', 'image2', output], FRAME_TIMEOUT_MS);
     const frame = await readFile(output).catch(() => null);
     if (frame?.length) return frame;
     // A seek past the last decodable frame (a duration that overstates) writes nothing: take the first.
