@@ -2,6 +2,8 @@ import { chmod, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import sharp from 'sharp';
 import { IngestService } from '../src/modules/storage/ingest.service.js';
 import { MediaSource } from '../src/modules/storage/media-file.entity.js';
@@ -154,6 +156,19 @@ describe('videos in storage', () => {
       delete process.env.FFPROBE_PATH;
     }
     expect(await sql('SELECT count(*)::int AS n FROM media_files')).toEqual(before);
+  });
+
+  it('warns at start-up when ffprobe cannot be run', async () => {
+    const warned = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    process.env.FFPROBE_PATH = join(t.dataDir, 'no-ffprobe-here');
+    const other = await startTestApp();
+    try {
+      expect(warned.mock.calls.map(([message]) => String(message))).toContainEqual(expect.stringMatching(/^Videos cannot be stored until this is fixed: ffprobe not found at .*no-ffprobe-here: install it there or set FFPROBE_PATH$/));
+    } finally {
+      delete process.env.FFPROBE_PATH;
+      warned.mockRestore();
+      await other.close();
+    }
   });
 
   describe('frames of stored videos as new images (for "use the last frame as the start frame")', () => {

@@ -1,4 +1,4 @@
-import { Injectable, Logger, PayloadTooLargeException, ServiceUnavailableException, UnsupportedMediaTypeException } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, PayloadTooLargeException, ServiceUnavailableException, UnsupportedMediaTypeException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
@@ -14,7 +14,7 @@ import { FetchRefusedError, GuardedFetcher } from './guarded-fetcher.js';
 import { MediaFile, MediaKind, MediaSource, MediaStatus, StorageDriverName } from './media-file.entity.js';
 import { detectMediaType, type DetectedType, mimeAllowed, onlyTheseTypes, SNIFF_BYTES } from './media-type.js';
 import { type EffectiveStorageSettings, StorageSettingsService } from './storage-settings.service.js';
-import { extractFrame, probeVideo, UnreadableVideoError, VideoToolMissingError } from './video/ffmpeg.js';
+import { extractFrame, probeVideo, toolPath, UnreadableVideoError, VideoToolMissingError } from './video/ffmpeg.js';
 import { TemporaryCopy, withLocalCopy } from './video/local-copy.js';
 
 export const THUMBNAIL_SIDE = 512;
@@ -121,7 +121,7 @@ class Meter implements ByteSource {
  * (with their duration and size, read by ffprobe from the stored copy).
  */
 @Injectable()
-export class IngestService {
+export class IngestService implements OnApplicationBootstrap {
   private readonly logger = new Logger(IngestService.name);
 
   constructor(
@@ -129,6 +129,17 @@ export class IngestService {
     private readonly settings: StorageSettingsService,
     private readonly fetcher: GuardedFetcher,
   ) {}
+
+  /** Says at start-up, not at the first video, that ffmpeg or ffprobe cannot be run (video uploads then answer 503). */
+  onApplicationBootstrap(): void {
+    for (const tool of ['ffprobe', 'ffmpeg'] as const) {
+      try {
+        toolPath(tool);
+      } catch (error) {
+        this.logger.warn(`Videos cannot be stored until this is fixed: ${(error as Error).message}`);
+      }
+    }
+  }
 
   /** Stores an uploaded stream and records it. */
   async ingestStream(body: Readable, request: IngestRequest, limits: IngestLimits = {}): Promise<MediaFile> {

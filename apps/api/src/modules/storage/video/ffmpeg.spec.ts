@@ -36,7 +36,7 @@ describe('ffmpeg and ffprobe', () => {
       process.env.FFPROBE_PATH = file;
       expect(() => toolPath('ffprobe')).toThrow(new VideoToolMissingError(`${file} cannot be executed by this process: run \`chmod +x ${file}\` (npm ran its install script without allowScripts?) or set FFPROBE_PATH`));
       process.env.FFPROBE_PATH = join(folder, 'nothing-here');
-      expect(() => toolPath('ffprobe')).toThrow(VideoToolMissingError);
+      expect(() => toolPath('ffprobe')).toThrow(new VideoToolMissingError(`ffprobe not found at ${join(folder, 'nothing-here')}: install it there or set FFPROBE_PATH`));
       // Fixed without a restart.
       delete process.env.FFPROBE_PATH;
       expect(toolPath('ffprobe')).toMatch(/ffprobe$/);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -38,6 +38,7 @@ function resolveBinary(name: Tool): string {
       throw new VideoToolMissingError(`${name} not found: set ${variable} or install ${installer} (${(error as Error).message})`);
     }
   }
+  if (!existsSync(path)) throw new VideoToolMissingError(`${name} not found at ${path}: install it there or set ${variable}`);
   try {
     accessSync(path, constants.X_OK);
   } catch {
