@@ -3,7 +3,7 @@
 // stream. Prints JSON. Run with `npm run bench:storage` (builds first). Optional: SIZE_MIB=256.
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -16,6 +16,7 @@ const { loadConfig } = await load('config/app-config.js');
 const { createApp } = await load('app.js');
 const { IngestService } = await load('modules/storage/ingest.service.js');
 const { StorageSettingsService } = await load('modules/storage/storage-settings.service.js');
+const { toolPath } = await load('modules/storage/video/ffmpeg.js');
 
 const SIZE = Number(process.env.SIZE_MIB ?? 1024) * 1024 * 1024;
 const CHUNK = 64 * 1024;
@@ -23,12 +24,20 @@ const work = mkdtempSync(join(tmpdir(), 'atelier-bench-'));
 // As root, the embedded PostgreSQL runs as its own user and must reach its folder below this one.
 chmodSync(work, 0o755);
 
-// A 1 GiB "video" (an MP4 header, then pseudo-random bytes generated on the fly), served by a
-// separate process like a provider CDN would be, so serving it costs the measured process nothing.
+// A 1 GiB video (a real 2-second MP4, since stored videos are read by ffprobe, then a 'free' box
+// of pseudo-random bytes generated on the fly), served by a separate process like a provider CDN
+// would be, so serving it costs the measured process nothing.
+const clipFile = join(work, 'clip.mp4');
+await promisify(execFile)(toolPath('ffmpeg'), ['-nostdin', '-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=10:duration=2', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', clipFile]);
+const clip = readFileSync(clipFile).toString('base64');
 const serverScript = `
   const http = require('node:http');
   const SIZE = ${SIZE}, CHUNK = ${CHUNK};
-  const header = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom', 'latin1'), Buffer.alloc(12)]);
+  const clip = Buffer.from('${clip}', 'base64');
+  const free = Buffer.alloc(8);
+  free.writeUInt32BE(SIZE - clip.length, 0);
+  free.write('free', 4, 'latin1');
+  const header = Buffer.concat([clip, free]);
   const block = Buffer.alloc(CHUNK);
   for (let i = 0; i < CHUNK; i++) block[i] = (i * 2654435761) >>> 24;
   const first = Buffer.concat([header, block.subarray(header.length)]);

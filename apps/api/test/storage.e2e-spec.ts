@@ -5,6 +5,7 @@ import { IngestService } from '../src/modules/storage/ingest.service.js';
 import { MediaSource } from '../src/modules/storage/media-file.entity.js';
 import { MigrationService } from '../src/modules/storage/migration.service.js';
 import { bearer, signUp, queryDatabase, startTestApp, type TestApp } from './test-app.js';
+import { makeVideo, paddedMp4 } from './video-fixtures.js';
 
 const png = (color: string, width = 1200, height = 800) =>
   sharp({ create: { width, height, channels: 3, background: color } }).png().toBuffer();
@@ -24,14 +25,12 @@ describe('storage', () => {
   /** A CDN of large videos, allow-listed: `/<bytes>.mp4`, with `?chunked` for no Content-Length. */
   let cdn: Server;
   let cdnOrigin: string;
-  const video = (size: number) => {
-    const bytes = Buffer.alloc(size);
-    for (let i = 0; i < size; i++) bytes[i] = (i * 2654435761) >>> 24;
-    Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom', 'latin1'), Buffer.alloc(12)]).copy(bytes);
-    return bytes;
-  };
+  /** A real 2-second MP4 (videos are read by ffprobe when stored), padded to `size` bytes. */
+  let clip: Buffer;
+  const video = (size: number) => paddedMp4(clip, size);
 
   beforeAll(async () => {
+    clip = await makeVideo('mp4-faststart');
     cdn = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://cdn');
       const picture = /^\/img\/(\d+)x(\d+)\.(png|jpg)$/.exec(url.pathname);
@@ -101,9 +100,9 @@ describe('storage', () => {
     });
 
     it('answers Range requests so videos can seek', async () => {
-      const video = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom', 'latin1'), Buffer.alloc(5000, 7)]);
+      const video = clip;
       const response = await upload(alice.token, video, 'clip.mp4', 'video/mp4').expect(201);
-      expect(response.body).toMatchObject({ kind: 'video', mimeType: 'video/mp4', thumbnailUrl: null, url: expect.stringMatching(/\/videos\/.*\.mp4$/) });
+      expect(response.body).toMatchObject({ kind: 'video', mimeType: 'video/mp4', thumbnailUrl: expect.stringMatching(/\.poster\.jpg$/), url: expect.stringMatching(/\/videos\/.*\.mp4$/) });
       const partial = await fetchMedia(response.body.url, { Range: 'bytes=10-19' });
       expect(partial.status).toBe(206);
       expect(partial.headers.get('content-range')).toBe(`bytes 10-19/${video.length}`);
@@ -124,17 +123,6 @@ describe('storage', () => {
       // Unsafe characters go; the extension stays the file's own.
       const unsafe = await fetchMedia(`${response.body.url}?download=${encodeURIComponent('../a"b.exe')}`);
       expect(unsafe.headers.get('content-disposition')).toBe('attachment; filename=a-b.png');
-    });
-
-    it('records the duration of a fast-start MP4', async () => {
-      const mvhd = Buffer.alloc(28);
-      mvhd.writeUInt32BE(28, 0);
-      mvhd.write('mvhd', 4, 'latin1');
-      mvhd.writeUInt32BE(600, 20); // timescale
-      mvhd.writeUInt32BE(4500, 24); // duration: 7.5 s
-      const video = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom', 'latin1'), Buffer.alloc(12), Buffer.from([0, 0, 0, 36]), Buffer.from('moov', 'latin1'), mvhd, Buffer.alloc(2000)]);
-      const response = await upload(alice.token, video, 'clip.mp4', 'video/mp4').expect(201);
-      expect(response.body).toMatchObject({ kind: 'video', duration: 7.5 });
     });
 
     it('refuses unknown types with 415 and oversized files with 413, keeping nothing', async () => {
@@ -277,7 +265,9 @@ describe('storage', () => {
           await saveConfig(provider === 'cos' ? { provider, sandbox: true } : { provider }).expect(200);
           for (const query of ['', '?chunked']) {
             const stored = await ingest.ingestUrl(`${cdnOrigin}/${size}.mp4${query}`, { userId: alice.id, source: MediaSource.Jimeng });
-            expect(stored).toMatchObject({ status: 'stored', kind: 'video', mimeType: 'video/mp4', size, sha256: expected, driver: provider });
+            expect(stored).toMatchObject({ status: 'stored', kind: 'video', mimeType: 'video/mp4', size, sha256: expected, driver: provider, width: 320, height: 240, duration: 2 });
+            // The poster was made from our own copy: read back from COS into a temporary file there.
+            expect((await fetchMedia(stored.posterUrl!)).status).toBe(200);
             const copy = Buffer.from(await (await fetchMedia(stored.url!)).arrayBuffer());
             expect(createHash('sha256').update(copy).digest('hex')).toBe(expected);
           }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { signUp, startTestApp, type TestApp } from '../../api/test/test-app.js';
+import { makeVideo } from '../../api/test/video-fixtures.js';
 import { launchBrowser } from './browser.js';
 
 describe('web app: my files', () => {
@@ -52,5 +53,32 @@ describe('web app: my files', () => {
     const listed = await t.http.get('/api/v1/files/generated').set('Authorization', `Bearer ${user.token}`).expect(200);
     expect(listed.body.items).toEqual([]);
     expect((await fetch(`${t.baseUrl}${src}`)).status).toBe(404);
+  });
+
+  it('shows a video by its poster and duration, and plays it inline with the poster', async () => {
+    const user = await signUp(t.http, { name: 'Filmmaker' });
+    await page.goto(`${t.baseUrl}/signin`);
+    await page.evaluate((token) => localStorage.setItem('atelier.token', token), user.token);
+    await page.goto(`${t.baseUrl}/files`);
+
+    const file = join(folder, 'walk.mp4');
+    writeFileSync(file, await makeVideo('mp4-faststart', { seconds: 3 }));
+    await page.setInputFiles('input[type=file][name=upload]', file);
+
+    const card = page.locator('[data-testid=file-card][data-kind=video]').first();
+    await card.waitFor();
+    const poster = card.locator('img[data-testid=file-thumbnail]');
+    await poster.waitFor();
+    expect(await poster.getAttribute('src')).toMatch(/\.poster\.jpg$/);
+    await page.waitForFunction(() => (document.querySelector('img[data-testid=file-thumbnail]') as HTMLImageElement | null)?.naturalWidth === 320);
+    expect(await card.locator('[data-testid=file-duration]').textContent()).toBe('0:03');
+
+    await card.click();
+    const video = page.locator('[data-testid=file-preview] video');
+    await video.waitFor();
+    expect(await video.getAttribute('poster')).toMatch(/\.poster\.jpg$/);
+    expect(await video.getAttribute('src')).toMatch(/\.mp4$/);
+    expect(await video.evaluate((element: HTMLVideoElement) => element.controls)).toBe(true);
+    expect(await page.locator('[data-testid=preview-duration]').textContent()).toBe('0:03');
   });
 });

@@ -604,7 +604,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Upload an image or video (multipart field "file"); the type is decided by the file’s content */
+        /**
+         * Upload an image or video (multipart field "file"); the type is decided by the file’s content
+         * @description Images get their size and a thumbnail; videos their duration, size and a poster frame (ffprobe and ffmpeg on the stored copy).
+         */
         post: operations["uploadFile"];
         delete?: never;
         options?: never;
@@ -1696,13 +1699,26 @@ export interface components {
             kind: "image" | "video" | null;
             mimeType: string | null;
             size: number | null;
+            /** @description Pixels as displayed (a rotated phone video has its sides swapped) */
             width: number | null;
+            /** @description Pixels as displayed */
             height: number | null;
-            /** @description Seconds */
+            /**
+             * @deprecated
+             * @description Seconds (same as durationSeconds, kept for older clients)
+             */
             duration: number | null;
+            /**
+             * @description Videos: length in seconds (millisecond precision), read by ffprobe from the stored copy; null for images and when unknown
+             * @example 5.042
+             */
+            durationSeconds: number | null;
             /** @description Our URL of the file (null until stored) */
             url: string | null;
+            /** @description A small preview: images within 512 px (the file itself when it is small), videos their poster frame */
             thumbnailUrl: string | null;
+            /** @description Videos: a frame (at 1 s, or half way through a shorter video) as a JPEG within 512 px, for `<video poster>`; null for images and files not stored */
+            posterUrl: string | null;
             source: components["schemas"]["MediaSource"];
             /** Format: uuid */
             sourceTaskId: string | null;
@@ -1757,13 +1773,26 @@ export interface components {
             kind: "image" | "video" | null;
             mimeType: string | null;
             size: number | null;
+            /** @description Pixels as displayed (a rotated phone video has its sides swapped) */
             width: number | null;
+            /** @description Pixels as displayed */
             height: number | null;
-            /** @description Seconds */
+            /**
+             * @deprecated
+             * @description Seconds (same as durationSeconds, kept for older clients)
+             */
             duration: number | null;
+            /**
+             * @description Videos: length in seconds (millisecond precision), read by ffprobe from the stored copy; null for images and when unknown
+             * @example 5.042
+             */
+            durationSeconds: number | null;
             /** @description Our URL of the file (null until stored) */
             url: string | null;
+            /** @description A small preview: images within 512 px (the file itself when it is small), videos their poster frame */
             thumbnailUrl: string | null;
+            /** @description Videos: a frame (at 1 s, or half way through a shorter video) as a JPEG within 512 px, for `<video poster>`; null for images and files not stored */
+            posterUrl: string | null;
             /** @description What the provider said of this output (seed, nsfw flag, ...) */
             metadata: {
                 [key: string]: unknown;
@@ -4668,6 +4697,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description A type not taken here, or an image or video that cannot be decoded (nothing is kept) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -4687,6 +4717,15 @@ export interface operations {
             };
             /** @description The storage failed (e.g. COS refused the keys) */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Videos cannot be processed: ffmpeg/ffprobe missing or not executable on the server (see FFMPEG_PATH, FFPROBE_PATH) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -11,6 +11,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiPayloadTooLargeResponse,
+  ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
@@ -58,13 +59,17 @@ export class FilesController {
 
   @Post('upload')
   @Authenticated()
-  @ApiOperation({ summary: 'Upload an image or video (multipart field "file"); the type is decided by the file’s content' })
+  @ApiOperation({
+    summary: 'Upload an image or video (multipart field "file"); the type is decided by the file’s content',
+    description: 'Images get their size and a thumbnail; videos their duration, size and a poster frame (ffprobe and ffmpeg on the stored copy).',
+  })
   @ApiConsumes('multipart/form-data')
   @ApiBadGatewayResponse({ type: ErrorResponseDto, description: 'The storage failed (e.g. COS refused the keys)' })
   @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' } } } })
   @ApiCreatedResponse({ type: MediaFileDto })
   @ApiPayloadTooLargeResponse({ type: ErrorResponseDto })
-  @ApiUnsupportedMediaTypeResponse({ type: ErrorResponseDto })
+  @ApiUnsupportedMediaTypeResponse({ type: ErrorResponseDto, description: 'A type not taken here, or an image or video that cannot be decoded (nothing is kept)' })
+  @ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'Videos cannot be processed: ffmpeg/ffprobe missing or not executable on the server (see FFMPEG_PATH, FFPROBE_PATH)' })
   uploadFile(@Auth() auth: AuthContext, @Req() request: Request): Promise<MediaFileDto> {
     return this.service.upload(auth.user, request);
   }

@@ -1,4 +1,4 @@
-import { Injectable, Logger, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, PayloadTooLargeException, ServiceUnavailableException, UnsupportedMediaTypeException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
@@ -12,8 +12,10 @@ import { type ByteSource, prependSource, readableSource, readFully, sourceReadab
 import type { StorageDriver } from './drivers/storage-driver.js';
 import { FetchRefusedError, GuardedFetcher } from './guarded-fetcher.js';
 import { MediaFile, MediaKind, MediaSource, MediaStatus, StorageDriverName } from './media-file.entity.js';
-import { detectMediaType, type DetectedType, mimeAllowed, mp4Duration, onlyTheseTypes, SNIFF_BYTES } from './media-type.js';
+import { detectMediaType, type DetectedType, mimeAllowed, onlyTheseTypes, SNIFF_BYTES } from './media-type.js';
 import { type EffectiveStorageSettings, StorageSettingsService } from './storage-settings.service.js';
+import { extractFrame, probeVideo, toolPath, UnreadableVideoError, VideoToolMissingError } from './video/ffmpeg.js';
+import { TemporaryCopy, withLocalCopy } from './video/local-copy.js';
 
 export const THUMBNAIL_SIDE = 512;
 /**
@@ -23,8 +25,8 @@ export const THUMBNAIL_SIDE = 512;
 const OWN_THUMBNAIL_BYTES = 256 * 1024;
 /** Images up to this size (by their Content-Length) are read whole and decoded from memory. */
 const IN_MEMORY_IMAGE_BYTES = 16 * 1024 * 1024;
-/** How much of a video is kept to read its duration from a fast-start header. */
-const VIDEO_HEAD_BYTES = 512 * 1024;
+/** A video's poster is the frame at this second (or half way through a shorter video). */
+const POSTER_AT_SECONDS = 1;
 
 export interface IngestRequest {
   userId: string;
@@ -40,13 +42,20 @@ export interface IngestLimits {
   allowedTypes?: readonly string[];
 }
 
-/** An image's size and its thumbnail; `thumbnail` null: the image is its own. */
+/**
+ * An image's or a video's size and its thumbnail; `thumbnail` null: the image is its own. A
+ * video's thumbnail is its poster frame (a JPEG within 512 px).
+ */
 interface AnalysedImage {
   width: number;
   height: number;
   thumbnail: { data: Buffer; ext: string; contentType: string } | null;
   /** Upright and inside the thumbnail box: its own thumbnail if it is small enough in bytes. */
   fitsThumbnail: boolean;
+  /** Videos: seconds, when the container says. */
+  duration?: number | null;
+  /** Videos: the thumbnail is the poster frame. */
+  poster?: boolean;
 }
 
 /** What ends up in storage for one file. */
@@ -56,6 +65,8 @@ interface StoredObject {
   url: string;
   thumbnailKey: string | null;
   thumbnailUrl: string | null;
+  posterKey: string | null;
+  posterUrl: string | null;
   type: DetectedType;
   size: number;
   sha256: string;
@@ -73,21 +84,11 @@ class Meter implements ByteSource {
   bytes = 0;
   /** The first failure: the source's, the limit, or what the reader destroyed it with. */
   errored: Error | null = null;
-  /** The first bytes, kept when asked (a video's header holds its duration). */
-  private readonly head: Buffer;
-  private headLength = 0;
 
   constructor(
     private readonly source: ByteSource,
     readonly maxBytes: number,
-    keepHeadBytes = 0,
-  ) {
-    this.head = Buffer.alloc(keepHeadBytes);
-  }
-
-  get headBytes(): Buffer {
-    return this.head.subarray(0, this.headLength);
-  }
+  ) {}
 
   async read(target: Uint8Array): Promise<number> {
     let length: number;
@@ -103,13 +104,7 @@ class Meter implements ByteSource {
       this.destroy(error);
       throw error;
     }
-    const chunk = target.subarray(0, length);
-    this.hash.update(chunk);
-    if (this.headLength < this.head.length) {
-      const kept = chunk.subarray(0, this.head.length - this.headLength);
-      this.head.set(kept, this.headLength);
-      this.headLength += kept.length;
-    }
+    this.hash.update(target.subarray(0, length));
     return length;
   }
 
@@ -122,10 +117,11 @@ class Meter implements ByteSource {
 /**
  * The one way files enter storage: from an upload stream or from a URL (through the guarded
  * fetcher). Bytes stream from the source into the driver; the type comes from the magic bytes;
- * identical bytes are kept once per driver; images get a WebP thumbnail beside them.
+ * identical bytes are kept once per driver; images get a thumbnail beside them, videos a poster frame
+ * (with their duration and size, read by ffprobe from the stored copy).
  */
 @Injectable()
-export class IngestService {
+export class IngestService implements OnApplicationBootstrap {
   private readonly logger = new Logger(IngestService.name);
 
   constructor(
@@ -133,6 +129,17 @@ export class IngestService {
     private readonly settings: StorageSettingsService,
     private readonly fetcher: GuardedFetcher,
   ) {}
+
+  /** Says at start-up, not at the first video, that ffmpeg or ffprobe cannot be run (video uploads then answer 503). */
+  onApplicationBootstrap(): void {
+    for (const tool of ['ffprobe', 'ffmpeg'] as const) {
+      try {
+        toolPath(tool);
+      } catch (error) {
+        this.logger.warn(`Videos cannot be stored until this is fixed: ${(error as Error).message}`);
+      }
+    }
+  }
 
   /** Stores an uploaded stream and records it. */
   async ingestStream(body: Readable, request: IngestRequest, limits: IngestLimits = {}): Promise<MediaFile> {
@@ -240,6 +247,8 @@ export class IngestService {
       url: stored.url,
       thumbnailKey: stored.thumbnailKey,
       thumbnailUrl: stored.thumbnailUrl,
+      posterKey: stored.posterKey,
+      posterUrl: stored.posterUrl,
       status: MediaStatus.Stored,
       error: null,
     };
@@ -291,7 +300,7 @@ export class IngestService {
     const driverName = driver.name === 'cos' ? StorageDriverName.Cos : StorageDriverName.Local;
     const folder = type.kind === MediaKind.Image ? settings.imagePath : settings.videoPath;
     const key = this.keyFor(settings, folder, type.ext);
-    const meter = new Meter(prependSource(head, body), Math.min(limits.maxBytes ?? Infinity, settings.maxFileSize), type.kind === MediaKind.Video ? VIDEO_HEAD_BYTES : 0);
+    const meter = new Meter(prependSource(head, body), Math.min(limits.maxBytes ?? Infinity, settings.maxFileSize));
 
     if (type.kind === MediaKind.Image && declaredLength !== null && declaredLength <= Math.min(IN_MEMORY_IMAGE_BYTES, meter.maxBytes)) {
       return this.writeImageInMemory(meter, declaredLength, driver, driverName, key, type, persist);
@@ -314,28 +323,78 @@ export class IngestService {
       upload = branch;
     }
     analysis.catch(() => undefined);
-    try {
-      await driver.put(key, upload, { contentType: type.mime });
-    } catch (error) {
-      await driver.delete(key).catch(() => undefined);
-      throw meter.errored ?? error;
-    }
-    if (meter.errored) {
-      await driver.delete(key).catch(() => undefined);
-      throw meter.errored;
-    }
+    // A video bound for a driver without local files (COS) is also written to a temporary file on
+    // its way, for ffprobe and ffmpeg to read (no second download).
+    let copy: TemporaryCopy | null = null;
     let image: AnalysedImage | null;
     try {
-      image = await analysis;
-    } catch (error) {
-      await driver.delete(key).catch(() => undefined);
-      throw new UnsupportedMediaTypeException(say(`The image could not be decoded: ${(error as Error).message}`, `图片无法解码，文件可能已损坏（${(error as Error).message}）`));
+      if (type.kind === MediaKind.Video && !driver.localPath) {
+        copy = await TemporaryCopy.create(`video.${type.ext}`).catch((error: Error) => {
+          meter.destroy(error);
+          throw error;
+        });
+        upload = copy.tee(meter);
+      }
+      try {
+        await driver.put(key, upload, { contentType: type.mime });
+      } catch (error) {
+        await driver.delete(key).catch(() => undefined);
+        throw meter.errored ?? error;
+      }
+      if (meter.errored) {
+        await driver.delete(key).catch(() => undefined);
+        throw meter.errored;
+      }
+      await copy?.close();
+      try {
+        image = type.kind === MediaKind.Video ? await this.analyseVideo(driver, key, copy?.path) : await analysis;
+      } catch (error) {
+        await driver.delete(key).catch(() => undefined);
+        throw this.analysisFailure(type, error as Error);
+      }
+    } finally {
+      await copy?.remove();
     }
     // Its size is known now: a small image streamed in is its own thumbnail too.
     if (image?.fitsThumbnail && meter.bytes <= OWN_THUMBNAIL_BYTES) image = { ...image, thumbnail: null };
     const sha256 = meter.hash.digest('hex');
-    const duration = type.kind === MediaKind.Video && type.ext !== 'webm' ? mp4Duration(meter.headBytes) : null;
-    return this.deduplicate(driver, driverName, { key, type, size: meter.bytes, sha256, duration }, image, persist);
+    return this.deduplicate(driver, driverName, { key, type, size: meter.bytes, sha256 }, image, persist);
+  }
+
+  /**
+   * A stored video's duration, displayed size and poster frame, read by ffprobe and ffmpeg from our
+   * own copy (never a URL). The poster is the frame at 1 s (half way through a shorter video),
+   * a JPEG within 512 px, and serves as the thumbnail. Runs once per ingest, with time limits.
+   */
+  private async analyseVideo(driver: StorageDriver, key: string, copyPath?: string): Promise<AnalysedImage> {
+    const analyse = async (path: string): Promise<AnalysedImage> => {
+      const probe = await probeVideo(path);
+      const at = probe.durationSeconds === null ? 0 : Math.min(POSTER_AT_SECONDS, probe.durationSeconds / 2);
+      const poster = await extractFrame(path, { at, maxSide: THUMBNAIL_SIDE });
+      return {
+        width: probe.width,
+        height: probe.height,
+        duration: probe.durationSeconds,
+        thumbnail: { data: poster, ext: 'jpg', contentType: 'image/jpeg' },
+        fitsThumbnail: false,
+        poster: true,
+      };
+    };
+    return copyPath ? analyse(copyPath) : withLocalCopy(driver, key, analyse);
+  }
+
+  /** Why a stored file could not be analysed, as the answer to the upload (or the task's storage error). */
+  private analysisFailure(type: DetectedType, error: Error): Error {
+    const reason = error.message;
+    if (error instanceof VideoToolMissingError) {
+      this.logger.error(`Video tools unavailable: ${reason}`);
+      return new ServiceUnavailableException(say(`Videos cannot be processed on this server: ${reason}`, `服务器暂时无法处理视频（${reason}）`));
+    }
+    if (type.kind === MediaKind.Video) {
+      if (!(error instanceof UnreadableVideoError)) this.logger.warn(`Video analysis failed: ${reason}`);
+      return new UnsupportedMediaTypeException(say(`The video could not be read: ${reason}`, `视频无法读取，文件可能已损坏（${reason}）`));
+    }
+    return new UnsupportedMediaTypeException(say(`The image could not be decoded: ${reason}`, `图片无法解码，文件可能已损坏（${reason}）`));
   }
 
   /**
@@ -368,7 +427,7 @@ export class IngestService {
     }
     await driver.put(key, data, { contentType: type.mime });
     const sha256 = meter.hash.digest('hex');
-    return this.deduplicate(driver, driverName, { key, type, size: length, sha256, duration: null }, image, persist);
+    return this.deduplicate(driver, driverName, { key, type, size: length, sha256 }, image, persist);
   }
 
   /**
@@ -404,7 +463,7 @@ export class IngestService {
   private async deduplicate(
     driver: StorageDriver,
     driverName: StorageDriverName,
-    object: { key: string; type: DetectedType; size: number; sha256: string; duration: number | null },
+    object: { key: string; type: DetectedType; size: number; sha256: string },
     image: AnalysedImage | null,
     persist: (manager: EntityManager, stored: StoredObject) => Promise<MediaFile>,
   ): Promise<MediaFile> {
@@ -424,18 +483,21 @@ export class IngestService {
           url: existing.url ?? driver.url(existing.key),
           thumbnailKey: existing.thumbnailKey,
           thumbnailUrl: existing.thumbnailUrl,
+          posterKey: existing.posterKey,
+          posterUrl: existing.posterUrl,
           type: object.type,
           size: object.size,
           sha256: object.sha256,
           width: existing.width ?? image?.width ?? null,
           height: existing.height ?? image?.height ?? null,
-          duration: existing.duration ?? object.duration,
+          duration: existing.duration ?? image?.duration ?? null,
         });
       }
       let thumbnailKey: string | null = null;
       if (image) {
         const thumbnail = image.thumbnail;
-        thumbnailKey = thumbnail ? object.key.replace(/\.[a-z0-9]+$/, `.thumb.${thumbnail.ext}`) : object.key;
+        const suffix = image.poster ? 'poster' : 'thumb';
+        thumbnailKey = thumbnail ? object.key.replace(/\.[a-z0-9]+$/, `.${suffix}.${thumbnail.ext}`) : object.key;
         if (thumbnail) await driver.put(thumbnailKey, thumbnail.data, { contentType: thumbnail.contentType, size: thumbnail.data.length });
       }
       return persist(manager, {
@@ -444,12 +506,14 @@ export class IngestService {
         url: driver.url(object.key),
         thumbnailKey,
         thumbnailUrl: thumbnailKey ? driver.url(thumbnailKey) : null,
+        posterKey: image?.poster ? thumbnailKey : null,
+        posterUrl: image?.poster && thumbnailKey ? driver.url(thumbnailKey) : null,
         type: object.type,
         size: object.size,
         sha256: object.sha256,
         width: image?.width ?? null,
         height: image?.height ?? null,
-        duration: object.duration,
+        duration: image?.duration ?? null,
       });
     });
   }

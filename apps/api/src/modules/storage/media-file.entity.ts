@@ -94,6 +94,13 @@ export class MediaFile {
   @Column({ name: 'thumbnail_url', type: 'text', nullable: true })
   thumbnailUrl: string | null;
 
+  /** Videos: a frame as a JPEG within 512 px (also the thumbnail), made by ffmpeg when stored. */
+  @Column({ name: 'poster_key', type: 'varchar', length: 500, nullable: true })
+  posterKey: string | null;
+
+  @Column({ name: 'poster_url', type: 'text', nullable: true })
+  posterUrl: string | null;
+
   /** The outside URL a pending file is copied from; cleared once stored. */
   @Column({ name: 'source_url', type: 'text', nullable: true })
   sourceUrl: string | null;

@@ -20,8 +20,10 @@ export function mapMediaFile(file: MediaFile): MediaFileDto {
     width: file.width,
     height: file.height,
     duration: file.duration,
+    durationSeconds: file.duration,
     url: file.url,
     thumbnailUrl: file.thumbnailUrl,
+    posterUrl: file.posterUrl,
     source: file.source,
     sourceTaskId: file.sourceTaskId,
     prompt,
@@ -92,11 +94,11 @@ export class MediaFilesService {
       }
       await manager.delete(MediaFile, { id: file.id });
       if (!file.driver) return;
-      // A small image is its own thumbnail: one object, deleted once.
-      for (const key of new Set([file.key, file.thumbnailKey])) {
+      // A small image is its own thumbnail, a video's poster is its thumbnail: one object, deleted once.
+      for (const key of new Set([file.key, file.thumbnailKey, file.posterKey])) {
         if (!key) continue;
         const [{ used }] = await manager.query(
-          `SELECT count(*)::int AS used FROM media_files WHERE driver = $1 AND (key = $2 OR thumbnail_key = $2)`,
+          `SELECT count(*)::int AS used FROM media_files WHERE driver = $1 AND (key = $2 OR thumbnail_key = $2 OR poster_key = $2)`,
           [file.driver, key],
         );
         // The object goes only with its last record.

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { detectMediaType, mimeAllowed, mp4Duration } from './media-type.js';
+import { detectMediaType, mimeAllowed } from './media-type.js';
 
 const pad = (bytes: number[] | Buffer, length = 64) => Buffer.concat([Buffer.from(bytes), Buffer.alloc(Math.max(0, length - Buffer.from(bytes).length))]);
 const ftyp = (brand: string) => pad(Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftyp' + brand, 'latin1')]));
@@ -38,32 +38,5 @@ describe('detectMediaType', () => {
     expect(mimeAllowed('image/png', ['image/*'])).toBe(true);
     expect(mimeAllowed('video/mp4', ['image/*'])).toBe(false);
     expect(mimeAllowed('video/mp4', ['image/*', 'video/mp4'])).toBe(true);
-  });
-});
-
-describe('mp4Duration', () => {
-  const mvhd = (version: 0 | 1, timescale: number, duration: number) => {
-    const body = Buffer.alloc(version === 1 ? 32 : 20);
-    body[0] = version;
-    if (version === 1) {
-      body.writeUInt32BE(timescale, 20);
-      body.writeBigUInt64BE(BigInt(duration), 24);
-    } else {
-      body.writeUInt32BE(timescale, 12);
-      body.writeUInt32BE(duration, 16);
-    }
-    const box = Buffer.concat([Buffer.alloc(4), Buffer.from('mvhd', 'latin1'), body]);
-    box.writeUInt32BE(box.length, 0);
-    return Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom', 'latin1'), Buffer.alloc(12), Buffer.from([0, 0, 0, 0]), Buffer.from('moov', 'latin1'), box]);
-  };
-
-  it('reads version 0 and version 1 movie headers', () => {
-    expect(mp4Duration(mvhd(0, 1000, 12_345))).toBe(12.345);
-    expect(mp4Duration(mvhd(1, 90_000, 900_000))).toBe(10);
-  });
-
-  it('answers null when the header is not there', () => {
-    expect(mp4Duration(Buffer.from('ftypisom and then mdat data'))).toBeNull();
-    expect(mp4Duration(mvhd(0, 1000, 5000).subarray(0, 50))).toBeNull();
   });
 });

@@ -43,23 +43,6 @@ export function mimeAllowed(mime: string, allowed: readonly string[]): boolean {
   return allowed.some((pattern) => (pattern.endsWith('/*') ? mime.startsWith(pattern.slice(0, -1)) : mime === pattern));
 }
 
-/**
- * Duration in seconds of an MP4/MOV whose `moov` box comes first (the usual "fast start" layout
- * for web video), read from its `mvhd` box; null when it is not within `head`.
- */
-export function mp4Duration(head: Buffer): number | null {
-  const at = head.indexOf('mvhd', 0, 'latin1');
-  if (at < 4) return null;
-  const version = head[at + 4];
-  const timescaleAt = version === 1 ? at + 24 : at + 16;
-  const durationAt = timescaleAt + 4;
-  if (head.length < durationAt + (version === 1 ? 8 : 4)) return null;
-  const timescale = head.readUInt32BE(timescaleAt);
-  const duration = version === 1 ? Number(head.readBigUInt64BE(durationAt)) : head.readUInt32BE(durationAt);
-  if (!timescale || duration === 0xffffffff) return null;
-  return Math.round((duration / timescale) * 1000) / 1000;
-}
-
 /** Every type detectMediaType knows, by the names people know them by. */
 const FAMILIAR_NAMES: ReadonlyArray<[mime: string, name: string]> = [
   ['image/jpeg', 'JPG'],

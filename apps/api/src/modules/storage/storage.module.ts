@@ -11,13 +11,14 @@ import { StorageStatsService } from './stats.service.js';
 import { StorageAdminController } from './storage-admin.controller.js';
 import { StorageSettings } from './storage-settings.entity.js';
 import { StorageSettingsService } from './storage-settings.service.js';
+import { VideoFramesService } from './video/video-frames.service.js';
 
 /** Storage settings and drivers, media files, ingest, migration and statistics. */
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature([StorageSettings, MediaFile, FileMigrationJob])],
   controllers: [StorageAdminController, FilesController],
-  providers: [StorageSettingsService, IngestService, MediaFilesService, MigrationService, StorageStatsService, FilesService],
-  exports: [StorageSettingsService, IngestService, MediaFilesService],
+  providers: [StorageSettingsService, IngestService, MediaFilesService, MigrationService, StorageStatsService, FilesService, VideoFramesService],
+  exports: [StorageSettingsService, IngestService, MediaFilesService, VideoFramesService],
 })
 export class StorageModule {}

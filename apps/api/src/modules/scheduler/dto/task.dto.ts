@@ -8,7 +8,7 @@ import { type GenerationTask, TaskErrorCode, TaskStatus } from '../generation-ta
 import { CursorPageQueryDto } from '../../../common/page-query.dto.js';
 
 /** An output of a task: the stored file as the files API shows it, with what the provider said of it. */
-export class TaskOutputDto extends PickType(MediaFileDto, ['id', 'url', 'thumbnailUrl', 'kind', 'mimeType', 'size', 'width', 'height', 'duration'] as const) {
+export class TaskOutputDto extends PickType(MediaFileDto, ['id', 'url', 'thumbnailUrl', 'kind', 'mimeType', 'size', 'width', 'height', 'duration', 'durationSeconds', 'posterUrl'] as const) {
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'What the provider said of this output (seed, nsfw flag, ...)' })
   metadata: Record<string, unknown>;
 
@@ -85,9 +85,9 @@ export class TaskDto {
 }
 
 export function mapOutput(file: MediaFile): TaskOutputDto {
-  const { id, url, thumbnailUrl, kind, mimeType, size, width, height, duration } = mapMediaFile(file);
+  const { id, url, thumbnailUrl, posterUrl, kind, mimeType, size, width, height, duration, durationSeconds } = mapMediaFile(file);
   const stored = file.status === MediaStatus.Stored;
-  return { id, url: stored ? url : file.sourceUrl, thumbnailUrl, kind, mimeType, size, width, height, duration, metadata: file.metadata ?? {}, stored };
+  return { id, url: stored ? url : file.sourceUrl, thumbnailUrl, posterUrl, kind, mimeType, size, width, height, duration, durationSeconds, metadata: file.metadata ?? {}, stored };
 }
 
 /** What a task's view needs beyond its row: its stored outputs, its model's names, whether it was refunded. */

@@ -18,6 +18,10 @@ export class LocalStorageDriver implements StorageDriver {
     private readonly urlPrefix = '/media',
   ) {}
 
+  localPath(key: string): string {
+    return this.pathOf(key);
+  }
+
   private pathOf(key: string): string {
     const path = resolve(this.root, key);
     if (!path.startsWith(resolve(this.root) + sep)) throw new StorageError('config', `Invalid key ${key}`);

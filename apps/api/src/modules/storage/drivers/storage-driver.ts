@@ -23,6 +23,11 @@ export interface StorageDriver {
   read(key: string): Promise<Readable>;
   /** Null when the object does not exist. */
   head(key: string): Promise<ObjectInfo | null>;
+  /**
+   * The object's path on this machine, when the driver keeps files on local disk: video tools read
+   * it in place. Drivers without one are read into a temporary file instead.
+   */
+  localPath?(key: string): string;
   /** The URL clients use. */
   url(key: string): string;
   /** Whether `url(key)` can be fetched by an outside service (e.g. a provider reading an input). */

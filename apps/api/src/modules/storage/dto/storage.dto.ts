@@ -203,20 +203,30 @@ export class MediaFileDto {
   @ApiProperty({ type: Number, nullable: true })
   size: number | null;
 
-  @ApiProperty({ type: Number, nullable: true })
+  @ApiProperty({ type: Number, nullable: true, description: 'Pixels as displayed (a rotated phone video has its sides swapped)' })
   width: number | null;
 
-  @ApiProperty({ type: Number, nullable: true })
+  @ApiProperty({ type: Number, nullable: true, description: 'Pixels as displayed' })
   height: number | null;
 
-  @ApiProperty({ type: Number, nullable: true, description: 'Seconds' })
+  @ApiProperty({ type: Number, nullable: true, description: 'Seconds (same as durationSeconds, kept for older clients)', deprecated: true })
   duration: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, description: 'Videos: length in seconds (millisecond precision), read by ffprobe from the stored copy; null for images and when unknown', example: 5.042 })
+  durationSeconds: number | null;
 
   @ApiProperty({ type: String, nullable: true, description: 'Our URL of the file (null until stored)' })
   url: string | null;
 
-  @ApiProperty({ type: String, nullable: true })
+  @ApiProperty({ type: String, nullable: true, description: 'A small preview: images within 512 px (the file itself when it is small), videos their poster frame' })
   thumbnailUrl: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Videos: a frame (at 1 s, or half way through a shorter video) as a JPEG within 512 px, for `<video poster>`; null for images and files not stored',
+  })
+  posterUrl: string | null;
 
   @ApiProperty({ enum: MediaSource, enumName: 'MediaSource' })
   source: MediaSource;
