@@ -11,4 +11,6 @@ export const SANDBOX_CREDENTIALS = {
     bucket: 'atelier-1250000000',
     region: 'ap-guangzhou',
   },
+  /** midjourney-proxy: novicezk's `mj-api-secret`, or trueai's raw `Authorization` token. */
+  midjourney: { secret: 'sandbox-mj-secret' },
 } as const;

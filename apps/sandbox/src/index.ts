@@ -4,6 +4,7 @@ import { SandboxContext, type SandboxOptions } from './context.js';
 import { cosRouter } from './cos/cos.router.js';
 import { falMediaRouter, falRouter } from './fal/fal.router.js';
 import { FaultRegistry } from './faults.js';
+import { mjRouters } from './mj/mj.router.js';
 import { smsbaoRouter } from './smsbao/smsbao.router.js';
 
 export { SANDBOX_CREDENTIALS } from './credentials.js';
@@ -31,5 +32,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   router.use('/fal', falRouter(context, faults));
   router.use('/smsbao', smsbaoRouter(context, faults));
   router.use('/cos', cosRouter(context, faults));
+  const mj = mjRouters(context, faults);
+  router.use('/mj-cdn', mj.cdn);
+  router.use('/mj', mj.api);
   return { router, context, faults, close: () => context.close() };
 }

@@ -11,6 +11,11 @@ export interface RenderRequest {
   format: 'jpeg' | 'png';
   /** Input images to build on (image-to-image, redux, edits). */
   inputs?: Buffer[];
+  /**
+   * Which of the PICTURES to use, for callers that need distinct ones side by side (Midjourney's
+   * four-image grids); by default chosen from the prompt, seed and index.
+   */
+  picture?: number;
 }
 
 /**
@@ -20,7 +25,7 @@ export interface RenderRequest {
  * picture. The real fal renders on its own GPUs; the sandbox must not eat the CPU of the app it
  * runs beside (the completion-lag benchmark runs 1,000 jobs on the same machine).
  */
-const PICTURES = 48;
+export const PICTURES = 48;
 const MAX_CACHED_BYTES = 64 * 1024 * 1024;
 const pictures = new Map<string, Promise<Buffer>>();
 let cachedBytes = 0;
@@ -74,7 +79,8 @@ function svgFor(request: RenderRequest, translucent: boolean, seed: string): str
 /** Renders one output image: abstract shapes chosen by the prompt and seed, over the inputs when there are any. */
 export async function renderImage(request: RenderRequest): Promise<Buffer> {
   if (request.inputs?.length) return draw(request, identity(request));
-  const picture = createHash('sha256').update(identity(request)).digest().readUInt16BE(0) % PICTURES;
+  const picture =
+    request.picture !== undefined ? ((request.picture % PICTURES) + PICTURES) % PICTURES : createHash('sha256').update(identity(request)).digest().readUInt16BE(0) % PICTURES;
   const key = `${request.width}x${request.height}.${request.format}.${picture}`;
   let drawn = pictures.get(key);
   if (!drawn) {
