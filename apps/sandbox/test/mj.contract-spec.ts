@@ -201,13 +201,16 @@ describe.each<MjFlavor>(['trueai', 'novicezk'])('midjourney-proxy sandbox (%s)',
   });
 
   it('serves result URLs only until they expire, like Discord’s CDN', async () => {
-    await setTiming({ outputTtlSeconds: 1 });
+    await setTiming({ outputTtlSeconds: 3 });
     try {
       const task = await succeed(mj.imagine({ prompt: 'ephemeral' }));
       await download(task.imageUrl!);
       const tampered = task.imageUrl!.replace(/ex=[0-9a-f]+/, 'ex=ffffffff');
       expect((await fetch(tampered)).status).toBe(404);
-      await sleep(2100);
+      // `ex` is the expiry in hex seconds, as on Discord's CDN.
+      const expiresAt = Number.parseInt(new URL(task.imageUrl!).searchParams.get('ex')!, 16) * 1000;
+      expect(expiresAt - Date.now()).toBeLessThanOrEqual(4000);
+      await sleep(expiresAt - Date.now() + 200);
       const gone = await fetch(task.imageUrl!);
       expect([gone.status, await gone.text()]).toEqual([404, 'This content is no longer available.']);
     } finally {
