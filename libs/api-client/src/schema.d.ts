@@ -4297,6 +4297,17 @@ export interface operations {
                     "image/*": string;
                 };
             };
+            /** @description The id is not a UUID, or v is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": components["schemas"]["ErrorResponseDto"];
+                    "image/png": components["schemas"]["ErrorResponseDto"];
+                    "image/jpeg": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description Missing, invalid or expired token or API key */
             401: {
                 headers: {

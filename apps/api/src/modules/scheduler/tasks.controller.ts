@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBadGatewayResponse,
+  ApiBadRequestResponse,
   ApiConflictResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -86,6 +87,7 @@ export class TasksController {
   })
   @ApiProduces('image/webp', 'image/png', 'image/jpeg')
   @ApiOkResponse({ description: 'The picture', content: { 'image/*': { schema: { type: 'string', format: 'binary' } } } })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'The id is not a UUID, or v is malformed' })
   @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'No such task of mine, or it has no preview (not running, or none yet)' })
   @ApiBadGatewayResponse({ type: ErrorResponseDto, description: 'The provider did not deliver the picture' })
   getTaskPreview(@Auth() auth: AuthContext, @Param() { id }: IdParamDto, @Query() _query: TaskPreviewQueryDto, @Res() response: Response): Promise<void> {
