@@ -36,13 +36,20 @@ const batchKey = (adapter: ProviderAdapter) => `batch:${adapter.provider}`;
 
 const LEASE_TASK_SLOT = new PreparedStatement<{ leased: boolean }>('lease-task-slot', 'SELECT lease_task_slot($1, $2, $3, $4) AS leased');
 
+/**
+ * A webhook marks a task due with `next_poll_at = 'epoch'` (1970-01-01, never a real poll time):
+ * claiming turns it into now(), so a call that arrives while a step is running survives that
+ * step's save (which would otherwise push the next poll back) and the task is asked again at once.
+ */
+
 /** A step of an active task this instance leases: its new state, announced when clients can see a change. */
 const SAVE_TASK = new PreparedStatement('save-task', (dataSource) =>
   `WITH changed AS (
      UPDATE generation_tasks
         SET status = $3::task_status, progress = $4, queue_position = $5,
             provider_state = provider_state || $6::jsonb,
-            next_poll_at = now() + make_interval(secs => $7::double precision / 1000),
+            -- Poked by a webhook while this step ran (POKED): due again at once, the call is not lost.
+            next_poll_at = CASE WHEN next_poll_at = 'epoch' THEN now() ELSE now() + make_interval(secs => $7::double precision / 1000) END,
             lease_owner = CASE WHEN $8 THEN lease_owner END,
             lease_until = CASE WHEN $8 THEN now() + make_interval(secs => $9) END,
             submitted_at = CASE WHEN $3::task_status <> 'pending' THEN coalesce(submitted_at, now()) END,
@@ -314,7 +321,8 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
   private async claim(manager: DataSource['manager'], condition: string, order: string, limit: number, parameters: unknown[]): Promise<GenerationTask[]> {
     const [rows]: [Array<Record<string, unknown>>, number] = await manager.query(
       `UPDATE generation_tasks t
-          SET lease_owner = $1, lease_until = now() + make_interval(secs => $2), attempts = attempts + 1
+          SET lease_owner = $1, lease_until = now() + make_interval(secs => $2), attempts = attempts + 1,
+              next_poll_at = CASE WHEN t.next_poll_at = 'epoch' THEN now() ELSE t.next_poll_at END
          FROM (SELECT id FROM generation_tasks
                 WHERE ${condition} AND (lease_until IS NULL OR lease_until < now())
                 ORDER BY ${order} LIMIT $3 FOR UPDATE SKIP LOCKED) due
