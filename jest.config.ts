@@ -21,9 +21,23 @@ const config: Config = {
   testTimeout: 60_000,
   projects: [
     { ...esm, displayName: 'unit', roots: ['<rootDir>/apps', '<rootDir>/libs'], testMatch: ['**/src/**/*.spec.ts'] },
-    { ...esm, displayName: 'api', roots: ['<rootDir>/apps/api/test'], testMatch: ['**/*.e2e-spec.ts'] },
+    {
+      ...esm,
+      displayName: 'api',
+      roots: ['<rootDir>/apps/api/test'],
+      testMatch: ['**/*.e2e-spec.ts'],
+      // See ref-parser-stub.cjs: openapi-backend require()s an ES-module-only package.
+      moduleNameMapper: { ...esm.moduleNameMapper, '^@apidevtools/json-schema-ref-parser$': '<rootDir>/apps/api/test/ref-parser-stub.cjs' },
+    },
     { ...esm, displayName: 'contract', roots: ['<rootDir>/apps/sandbox/test'], testMatch: ['**/*.contract-spec.ts'] },
-    { ...esm, displayName: 'browser', roots: ['<rootDir>/apps/web/test'], testMatch: ['**/*.browser-spec.ts'] },
+    {
+      ...esm,
+      displayName: 'browser',
+      roots: ['<rootDir>/apps/web/test'],
+      testMatch: ['**/*.browser-spec.ts'],
+      // Browser tests boot the app through the API tests' helpers, contract check included.
+      moduleNameMapper: { ...esm.moduleNameMapper, '^@apidevtools/json-schema-ref-parser$': '<rootDir>/apps/api/test/ref-parser-stub.cjs' },
+    },
   ],
 };
 

@@ -1,10 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LoggerModule } from 'nestjs-pino';
+import { requestLogOptions } from './common/request-log.js';
 import type { AppConfig } from './config/app-config.js';
+import { LoggingModule } from './common/logging.js';
 import { ConfigModule } from './config/config.module.js';
 import { dataSourceOptions } from './database/data-source.js';
 import { AuthSmsModule } from './modules/auth-sms/auth-sms.module.js';
@@ -19,8 +18,6 @@ import { SchedulerModule } from './modules/scheduler/scheduler.module.js';
 import { StorageModule } from './modules/storage/storage.module.js';
 import { SystemModule } from './modules/system/system.module.js';
 
-const REQUEST_ID = /^[\w.-]{1,128}$/;
-
 export interface AppModuleOptions {
   config: AppConfig;
   /** Omitted only to describe the API (OpenAPI generation) without a database. */
@@ -34,21 +31,9 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRoot({
-          pinoHttp: {
-            level: config.logLevel,
-            genReqId: (req: IncomingMessage, res: ServerResponse) => {
-              const incoming = req.headers['x-request-id'];
-              const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-              res.setHeader('X-Request-Id', id);
-              return id;
-            },
-            redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-            autoLogging: { ignore: (req: IncomingMessage) => req.url === '/api/health' },
-          },
-        }),
+        LoggingModule.forRoot(requestLogOptions(config)),
         TypeOrmModule.forRoot({
-          ...dataSourceOptions(databaseUrl ?? 'postgres://localhost/unused'),
+          ...dataSourceOptions(databaseUrl ?? 'postgres://localhost/unused', config.databaseTimeouts),
           manualInitialization: databaseUrl === undefined,
         }),
         ScheduleModule.forRoot(),

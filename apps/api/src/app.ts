@@ -4,15 +4,20 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
 import { existsSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
 import { createSandbox } from '@atelier/sandbox';
 import { AppModule } from './app.module.js';
-import { AllExceptionsFilter, toErrorBody } from './common/error.filter.js';
+import { AppLogger } from './common/logging.js';
+import { AllExceptionsFilter, answerError, errorBody } from './common/error.filter.js';
+import { contain, installProcessGuards } from './common/process-guard.js';
+import { requestIdOf } from './common/request-id.js';
 import { refuseOtherBodyTypes } from './common/body-type.js';
-import { rememberLanguage } from './common/language.js';
-import { refuseUnacceptableValues } from './common/storable-text.js';
+import { rememberLanguage, say } from './common/language.js';
+import { RequestValuesPipe } from './common/request-values.pipe.js';
+import { finishOpenApiDocument } from './common/openapi-document.js';
+import { safeDownloadName } from './modules/storage/download-name.js';
 import { FieldValidationException, flattenValidationErrors } from './common/errors.js';
 import type { AppConfig } from './config/app-config.js';
 
@@ -20,11 +25,12 @@ import type { AppConfig } from './config/app-config.js';
 const SERVER_PATHS = /^\/(api|media|sandbox)(\/|$)/;
 
 export async function createApp(config: AppConfig, databaseUrl?: string): Promise<NestExpressApplication> {
+  installProcessGuards();
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, databaseUrl }), {
     bodyParser: false,
     bufferLogs: true,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   app.enableShutdownHooks();
   configureApp(app, config);
   return app;
@@ -36,6 +42,15 @@ function configureApp(app: NestExpressApplication, config: AppConfig): void {
   // API answers are not cached by validators: hashing every JSON body for an ETag is wasted work.
   // (Media and web-app files get theirs from the static file server.)
   app.set('etag', false);
+  // Each request runs contained: should anything it starts throw from a callback or an event
+  // listener (past every try/catch), the process guard hands the error here and the request gets
+  // its 5xx instead of hanging. The id is set first, so even the media files' errors name it.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    requestIdOf(req, res);
+    // (A connection or timer made while serving it can outlive the request: once it is answered,
+    // the process guard's log is all there is to do.)
+    contain((error) => void (res.writableEnded || answerError(error, req, res)), next);
+  });
   if (config.sandbox.enabled) mountSandbox(app, config);
   const sandboxOrigins = config.sandbox.enabled ? ['http://127.0.0.1:*', 'http://localhost:*'] : [];
   app.use(
@@ -63,23 +78,42 @@ function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.use(express.json({ limit: config.bodyLimitBytes }));
   // After the body parser: its callbacks would run outside the language's context.
   app.use(rememberLanguage);
-  app.use('/api', refuseUnacceptableValues);
+  // `?download=<name>` saves a file under a name people can read (the web app makes it from the
+  // prompt and date) instead of its hash; content-disposition (through res.attachment) writes both
+  // an ASCII fallback and filename*=UTF-8'' for names in Chinese.
+  app.use('/media', (req: Request, res: Response, next: NextFunction) => {
+    const asked = req.query.download;
+    const name = typeof asked === 'string' ? safeDownloadName(asked, req.path) : null;
+    if (name) res.attachment(name);
+    next();
+  });
   // Files of the local storage driver: unguessable keys, long-lived, with Range for video seeking.
   app.use(
     '/media',
     express.static(join(config.dataDir, 'media'), { index: false, dotfiles: 'deny', immutable: true, maxAge: '365d', fallthrough: false }),
+    // send (under express.static) reports a missing file (ENOENT, ENOTDIR, a name too long) as a
+    // 404 that is not "exposed", which the generic rule below would answer 500: here any 4xx it
+    // raises is what the client asked wrongly for.
+    (error: unknown, req: Request, res: Response, next: NextFunction) => {
+      const status = (error as { status?: unknown })?.status;
+      if (typeof status !== 'number' || status < 400 || status >= 500 || res.headersSent) return next(error);
+      // Not a file to save, whatever `?download=` asked for.
+      res.removeHeader('Content-Disposition');
+      res.status(status).json(errorBody(status, status === 404 ? say('File not found', '文件不存在') : (STATUS_CODES[status] ?? 'Bad request')));
+    },
   );
   // Errors raised by the body parsers and media files above never reach Nest's filters.
-  app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(error);
-    const { body, headers } = toErrorBody(error);
-    res.status(body.statusCode).set(headers).json(body);
+  app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent && res.writableEnded) return next(error);
+    answerError(error, req, res);
   });
   serveWebApp(app, config.webDistDir);
 
   app.setGlobalPrefix('api');
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
   app.useGlobalPipes(
+    // First, and after the guards (pipes always are): unstorable text and forbidden nulls.
+    new RequestValuesPipe(),
     new ValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,
@@ -111,9 +145,10 @@ export function buildOpenApiDocument(app: NestExpressApplication, config: AppCon
     .setVersion(config.version)
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A JWT from sign-in, or an API key (atl_...)' })
     .build();
-  return SwaggerModule.createDocument(app, builder, {
+  const document = SwaggerModule.createDocument(app, builder, {
     operationIdFactory: (_controllerKey, methodKey) => methodKey,
   });
+  return finishOpenApiDocument(document, app);
 }
 
 /**

@@ -5,8 +5,12 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig, repoRoot } from './config/app-config.js';
 import { openDatabase } from './database/database.js';
 import { runMigrations } from './database/migrate.js';
+import { installProcessGuards } from './common/process-guard.js';
 
 async function main(): Promise<void> {
+  // From here on, an exception from a callback or an event emitter is logged, not fatal: one bad
+  // answer from an outside service must not take every user's requests down with it.
+  installProcessGuards();
   for (const file of [join(process.cwd(), '.env'), join(repoRoot, '.env')]) {
     if (existsSync(file)) {
       process.loadEnvFile(file);
@@ -24,7 +28,8 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const database = await openDatabase(config);
+  // What Atelier does to its embedded PostgreSQL (a left-over server stopped, restarts) is worth a line in the log.
+  const database = await openDatabase(config, (msg) => console.log(JSON.stringify({ level: 'warn', msg })));
   try {
     const applied = await runMigrations(database.url);
     if (applied.length) console.log(JSON.stringify({ level: 'info', msg: 'applied migrations', migrations: applied }));

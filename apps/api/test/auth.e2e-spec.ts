@@ -4,7 +4,7 @@ describe('email sign-up and sign-in', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { SIGNIN_MAX_ATTEMPTS_PER_IP: '1000', SIGNIN_MAX_FAILURES_PER_ACCOUNT: '3' } });
+    t = await startTestApp({ env: { SIGNIN_MAX_ATTEMPTS_PER_IP: '1000', SIGNIN_MAX_FAILURES_PER_ACCOUNT: '3', TRUST_PROXY: 'true' } });
   });
   afterAll(() => t.close());
 
@@ -77,22 +77,38 @@ describe('email sign-up and sign-in', () => {
     expect(response.body.details).toEqual([{ field: 'password', messages: expect.any(Array) }]);
   });
 
-  it('locks an account after repeated failures, with Retry-After, even for the right password', async () => {
+  const from = (ip: string) => ({ 'X-Forwarded-For': ip });
+
+  it('locks an account for the address its failures come from, even for the right password, with Retry-After', async () => {
     const user = await signUp(t.http);
     for (let i = 0; i < 3; i++) {
-      await t.http.post('/api/v1/auths/signin').send({ email: user.email, password: 'wrong-password' }).expect(401);
+      await t.http.post('/api/v1/auths/signin').set(from('203.0.113.7')).send({ email: user.email, password: 'wrong-password' }).expect(401);
     }
-    const locked = await t.http.post('/api/v1/auths/signin').send({ email: user.email, password: user.password }).expect(429);
+    const locked = await t.http.post('/api/v1/auths/signin').set(from('203.0.113.7')).send({ email: user.email, password: user.password }).expect(429);
     expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
     expect(locked.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
-    expect(locked.body.message).toMatch(/Try again in \d+ seconds/);
+    expect(locked.body.message).toMatch(/for this account from this address\. Try again in \d+ seconds/);
   });
 
-  it('locks an unknown email exactly like a known one (no enumeration through the limit)', async () => {
-    for (let i = 0; i < 3; i++) {
-      await t.http.post('/api/v1/auths/signin').send({ email: 'ghost@example.com', password: 'wrong-password' }).expect(401);
+  it('does not lock the owner out when a stranger fails from elsewhere: it only slows sign-ins down', async () => {
+    const user = await signUp(t.http);
+    for (let i = 0; i < 4; i++) {
+      await t.http.post('/api/v1/auths/signin').set(from(`198.51.100.${i}`)).send({ email: user.email, password: 'wrong-password' }).expect(401);
     }
-    await t.http.post('/api/v1/auths/signin').send({ email: 'ghost@example.com', password: 'wrong-password' }).expect(429);
+    await t.http.post('/api/v1/auths/signin').set(from('198.51.100.1')).send({ email: user.email, password: 'wrong-password' }).expect(401);
+    const started = Date.now();
+    const owner = await t.http.post('/api/v1/auths/signin').set(from('192.0.2.10')).send({ email: user.email, password: user.password }).expect(200);
+    expect(owner.body.user.id).toBe(user.id);
+    // 5 failures against a threshold of 3: the owner waited (3 × 0.5 s), but got in.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
+  });
+
+  it('limits an unknown email exactly like a known one (no enumeration through the limit)', async () => {
+    for (let i = 0; i < 3; i++) {
+      await t.http.post('/api/v1/auths/signin').set(from('203.0.113.8')).send({ email: 'ghost@example.com', password: 'wrong-password' }).expect(401);
+    }
+    await t.http.post('/api/v1/auths/signin').set(from('203.0.113.8')).send({ email: 'ghost@example.com', password: 'wrong-password' }).expect(429);
+    await t.http.post('/api/v1/auths/signin').set(from('203.0.113.9')).send({ email: 'ghost@example.com', password: 'wrong-password' }).expect(401);
   });
 
   it('refuses a disabled account even with the right password', async () => {

@@ -20,7 +20,8 @@ describe('credits', () => {
     const credits = await t.http.get('/api/v1/credits').set(bearer(user.token)).expect(200);
     expect(credits.body).toEqual({
       balance: 100,
-      recent: [{ id: expect.any(String), delta: 100, balanceAfter: 100, kind: 'grant', taskId: null, reason: 'Credits for a new account', createdAt: expect.any(String) }],
+      recent: [{ id: expect.any(String), delta: 100, balanceAfter: 100, kind: 'grant', taskId: null, task: null, reason: 'Credits for a new account', createdAt: expect.any(String) }],
+      topUpMessage: null,
     });
     // The system's reasons come in the language asked for.
     const zh = await t.http.get('/api/v1/credits/ledger').set(bearer(user.token)).set('Accept-Language', 'zh-CN').expect(200);
@@ -33,11 +34,27 @@ describe('credits', () => {
     expect((await t.http.get('/api/v1/credits').set(bearer(five.token))).body.balance).toBe(5);
     await t.http.put('/api/v1/admin/credits/settings').set(bearer(admin.token)).send({ signupGrant: 0 }).expect(200);
     const none = await signUp(t.http);
-    expect((await t.http.get('/api/v1/credits').set(bearer(none.token))).body).toEqual({ balance: 0, recent: [] });
+    expect((await t.http.get('/api/v1/credits').set(bearer(none.token))).body).toEqual({ balance: 0, recent: [], topUpMessage: null });
     const bad = await t.http.put('/api/v1/admin/credits/settings').set(bearer(admin.token)).send({ signupGrant: -1 }).expect(400);
     expect(bad.body.details[0].field).toBe('signupGrant');
     await t.http.put('/api/v1/admin/credits/settings').set(bearer(admin.token)).send({ signupGrant: 100 }).expect(200);
-    expect((await t.http.get('/api/v1/admin/credits/settings').set(bearer(admin.token))).body).toEqual({ signupGrant: 100 });
+    expect((await t.http.get('/api/v1/admin/credits/settings').set(bearer(admin.token))).body).toEqual({ signupGrant: 100, topUpMessage: null });
+  });
+
+  it('tells users with the balance how to get credits, in the admin’s words', async () => {
+    const user = await signUp(t.http);
+    const message = '充值请联系管理员：微信 atelier-admin，或访问 https://example.com/top-up';
+    const saved = await t.http.put('/api/v1/admin/credits/settings').set(bearer(admin.token)).send({ signupGrant: 100, topUpMessage: `  ${message} ` }).expect(200);
+    expect(saved.body).toEqual({ signupGrant: 100, topUpMessage: message });
+    expect((await t.http.get('/api/v1/credits').set(bearer(user.token)).expect(200)).body.topUpMessage).toBe(message);
+    // Left out, it stays; empty, it goes.
+    await t.http.put('/api/v1/admin/credits/settings').set(bearer(admin.token)).send({ signupGrant: 90 }).expect(200);
+    expect((await t.http.get('/api/v1/admin/credits/settings').set(bearer(admin.token))).body).toEqual({ signupGrant: 90, topUpMessage: message });
+    const long = await t.http.put('/api/v1/admin/credits/settings').set(bearer(admin.token)).send({ signupGrant: 90, topUpMessage: 'x'.repeat(501) }).expect(400);
+    expect(long.body.details[0].field).toBe('topUpMessage');
+    await t.http.put('/api/v1/admin/credits/settings').set(bearer(user.token)).send({ signupGrant: 90, topUpMessage: 'mine' }).expect(403);
+    await t.http.put('/api/v1/admin/credits/settings').set(bearer(admin.token)).send({ signupGrant: 100, topUpMessage: '' }).expect(200);
+    expect((await t.http.get('/api/v1/credits').set(bearer(user.token)).expect(200)).body.topUpMessage).toBeNull();
   });
 
   it('lets admins grant and deduct, never below zero', async () => {

@@ -104,6 +104,16 @@ describe('flux', () => {
     // Named for people, and saying that the cost came back.
     expect(done).toMatchObject({ modelName: 'FLUX.1 [dev]', modelNameZhCN: 'FLUX.1 [dev] 文生图', cost: 10, refunded: true, errorCode: 'content_flagged' });
     expect(await balance(user.token)).toBe(100);
+    // The ledger names the model for people and carries the code the app words the refund from.
+    const ledger = await t.http.get('/api/v1/credits/ledger').set(bearer(user.token)).expect(200);
+    const task = { provider: 'flux', model: 'fal-ai/flux-1/dev', modelName: 'FLUX.1 [dev]', modelNameZhCN: 'FLUX.1 [dev] 文生图' };
+    expect(ledger.body.items.slice(0, 2)).toMatchObject([
+      { kind: 'refund', delta: 10, taskId: created.body.id, task: { ...task, errorCode: 'content_flagged' } },
+      { kind: 'charge', delta: -10, taskId: created.body.id, task: { ...task, errorCode: 'content_flagged' } },
+    ]);
+    expect(ledger.body.items[2]).toMatchObject({ kind: 'grant', task: null });
+    const recent = await t.http.get('/api/v1/credits').set(bearer(user.token)).expect(200);
+    expect(recent.body.recent[0].task).toMatchObject({ modelNameZhCN: 'FLUX.1 [dev] 文生图', errorCode: 'content_flagged' });
   });
 
   it('edits, varies and combines our own images: uploads, earlier results and outside URLs', async () => {
@@ -171,7 +181,7 @@ describe('flux', () => {
     await queryDatabase(t.database, `UPDATE credit_accounts SET balance = 100 WHERE user_id = $1`, [user.id]);
     const gif = await t.http.post('/api/v1/files/upload').set(bearer(user.token)).attach('file', await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } }).gif().toBuffer(), 'x.gif').expect(201);
     const refusedGif = await t.http.post('/api/v1/flux/image-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-pro/kontext', prompt: 'x', fileId: gif.body.id }).expect(400);
-    expect(refusedGif.body.details).toEqual([{ field: 'fileId', messages: ['fileId must be a JPEG, PNG or WebP image (it is image/gif)'] }]);
+    expect(refusedGif.body.details).toEqual([{ field: 'fileId', messages: ['Only JPG, PNG or WebP images can be used here'] }]);
 
     // A safety tolerance sent as a number is kept as fal's string.
     const tolerant = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-pro/kontext/text-to-image', prompt: 'x', safetyTolerance: 3 }).expect(201);
@@ -287,7 +297,14 @@ describe('flux', () => {
     expect(noFile.body.details[0].messages[0]).toMatch(/^缺少文件/);
     const wrongType = await t.http.post('/api/v1/flux/upload-image').set(bearer(user.token)).set(zh).attach('file', Buffer.from('GIF89a'), 'a.gif');
     expect(wrongType.status).toBe(415);
-    expect(wrongType.body.message).toMatch(/^此处不接受 image\/gif/);
+    // One wording for a type the input does not take and for bytes that are no image at all, naming
+    // only what this input accepts, in file types people know.
+    expect(wrongType.body.message).toBe('只能使用 JPG、PNG 或 WebP 图片');
+    const mislabelled = await t.http.post('/api/v1/flux/upload-image').set(bearer(user.token)).set(zh).attach('file', Buffer.from('<html>not a picture</html>'), { filename: 'cat.png', contentType: 'image/png' });
+    expect(mislabelled.status).toBe(415);
+    expect(mislabelled.body.message).toBe('只能使用 JPG、PNG 或 WebP 图片');
+    const english = await t.http.post('/api/v1/flux/upload-image').set(bearer(user.token)).attach('file', Buffer.from('<html>not a picture</html>'), 'cat.png');
+    expect(english.body.message).toBe('Only JPG, PNG or WebP images can be used here');
     const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } }).png().toBuffer();
     const corrupt = await t.http.post('/api/v1/flux/upload-image').set(bearer(user.token)).set(zh).attach('file', Buffer.concat([png.subarray(0, 16), Buffer.alloc(64, 7)]), 'broken.png');
     expect(corrupt.status).toBe(415);
@@ -315,13 +332,27 @@ describe('flux', () => {
     const user = await signUp(t.http);
     const created = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/schnell', prompt: 'sandbox:slow mountains' }).expect(201);
     await waitForTask(user.token, created.body.id, (task) => task.status === 'running');
-    const canceled = await t.http.delete(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token)).expect(200);
+    const canceled = await t.http.delete(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token)).send({ acceptLoss: true }).expect(200);
     expect(canceled.body).toMatchObject({ refunded: 0, task: { status: 'canceled' } });
     const other = await signUp(t.http);
     await t.http.get(`/api/v1/flux/task/${created.body.id}`).set(bearer(other.token)).expect(404);
     // A second cancel (or one that lost a race with this one) says so.
     const again = await t.http.delete(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token)).expect(409);
     expect(again.body.message).toBe('The task has already been canceled');
+  });
+
+  it('tells the losers of parallel cancels that the task was already canceled (8 at once, 3 runs)', async () => {
+    const user = await signUp(t.http);
+    for (let run = 0; run < 3; run++) {
+      const created = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/schnell', prompt: `sandbox:slow race ${run}` }).expect(201);
+      await waitForTask(user.token, created.body.id, (task) => task.status === 'running');
+      const answers = await Promise.all(Array.from({ length: 8 }, () => t.http.delete(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token))));
+      expect(answers.filter((answer) => answer.status === 200)).toHaveLength(1);
+      for (const loser of answers.filter((answer) => answer.status !== 200)) {
+        expect({ status: loser.status, message: loser.body.message }).toEqual({ status: 409, message: 'The task has already been canceled' });
+      }
+      expect((await waitForTask(user.token, created.body.id)).status).toBe('canceled');
+    }
   });
 
   it('does not refund a job fal had started although no poll had seen it yet', async () => {
@@ -341,7 +372,18 @@ describe('flux', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect((await t.http.get(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token)).expect(200)).body.status).toBe('queued');
-    const canceled = await t.http.delete(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token)).expect(200);
+    // The card still says "queued", but fal has started (and bills) the job: the cancel is refused
+    // before fal is asked to stop it, and the job keeps running.
+    const cancels = async () => (await t.http.get('/sandbox/_control/requests?provider=fal').expect(200)).body.filter((r: any) => r.method === 'PUT').length;
+    const cancelsBefore = await cancels();
+    const asked = await t.http.delete(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token)).expect(409);
+    expect(asked.body).toMatchObject({ statusCode: 409, errorCode: 'cancel_not_refunded', message: expect.stringMatching(/canceling it will not refund its 3 credits/) });
+    const zh = await t.http.delete(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token)).set('Accept-Language', 'zh-CN').expect(409);
+    expect(zh.body.message).toMatch(/不会退还 3 积分/);
+    expect(await cancels()).toBe(cancelsBefore);
+    expect((await (await fetch(statusUrl, { headers: { Authorization: 'Key sandbox-fal-key' } })).json()).status).toBe('IN_PROGRESS');
+    expect(await balance(user.token)).toBe(97);
+    const canceled = await t.http.delete(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token)).send({ acceptLoss: true }).expect(200);
     expect(canceled.body).toMatchObject({ refunded: 0, task: { status: 'canceled', error: 'Canceled while running' } });
     expect(canceled.body.message).toMatch(/it had already started, so the 3 credits are not refunded/);
     expect(await balance(user.token)).toBe(97);
@@ -425,5 +467,44 @@ describe('flux', () => {
     await t.http.post('/api/v1/flux/image-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-pro/kontext', prompt: 'x', imageUrl: 'https://example.com/a.png' }).expect(503);
     expect(await balance(user.token)).toBe(100);
     await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ baseUrl: '' }).expect(200);
+  });
+
+  it('refuses null for a settings field with a 400 naming it, on both the save and the check routes', async () => {
+    for (const path of ['/api/v1/flux/config', '/api/v1/flux/config/check']) {
+      const response = await t.http.post(path).set(bearer(admin.token)).send({ baseUrl: null }).expect(400);
+      expect(response.body.details).toEqual([{ field: 'baseUrl', messages: ['baseUrl must not be null (leave it out instead)'] }]);
+    }
+    for (const field of ['apiKey', 'clearApiKey', 'enabled', 'timeout', 'maxConcurrentTasks', 'defaultModel']) {
+      const response = await t.http.post('/api/v1/flux/config').set(bearer(admin.token)).send({ [field]: null }).expect(400);
+      expect(response.body.details.map((d: any) => d.field)).toEqual([field]);
+    }
+    await t.http.get('/api/v1/flux/config').set(bearer(admin.token)).expect(200);
+  });
+
+  it('keeps running, and retries, when something other than COS answers the write of a task output with 200 text/plain "ok"', async () => {
+    const user = await signUp(t.http);
+    const fault = (plainText: number) => t.http.post('/sandbox/_control/faults').send({ provider: 'cos', plainText }).expect(200);
+    await t.http.post('/api/v1/storage/config').set(bearer(admin.token)).send({ provider: 'cos', enabled: true, sandbox: true }).expect(200);
+    await fault(1);
+    try {
+      const created = await t.http.post('/api/v1/flux/text-to-image').set(bearer(user.token)).send({ model: 'fal-ai/flux-1/schnell', prompt: 'a lighthouse', numImages: 1 }).expect(201);
+      const storageError = async () => {
+        const [row] = await queryDatabase(t.database, `SELECT provider_state->'pendingOutputs'->>'storageError' AS error FROM generation_tasks WHERE user_id = $1`, [user.id]);
+        return row?.error as string | null;
+      };
+      const started = Date.now();
+      while (!(await storageError()) && Date.now() - started < 20_000) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await storageError()).toMatch(/COS answered 200 .*"ok", which is not a COS answer/);
+      // The engine and the API are still there.
+      await t.http.get('/api/health').expect(200);
+      expect((await t.http.get(`/api/v1/flux/task/${created.body.id}`).set(bearer(user.token)).expect(200)).body.status).not.toBe('succeeded');
+      await fault(0);
+      const done = await waitForTask(user.token, created.body.id);
+      expect(done.status).toBe('succeeded');
+      expect(done.outputs[0].url).toMatch(/\/sandbox\/cos\//);
+    } finally {
+      await fault(0);
+      await t.http.post('/api/v1/storage/config').set(bearer(admin.token)).send({ provider: 'local', enabled: true }).expect(200);
+    }
   });
 });

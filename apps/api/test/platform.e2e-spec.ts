@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
+import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../src/config/app-config.js';
-import { startTestApp, type TestApp } from './test-app.js';
+import { bearer, signUp, startTestApp, type TestApp } from './test-app.js';
 
 describe('platform', () => {
   let t: TestApp;
@@ -31,17 +33,66 @@ describe('platform', () => {
     for (const { path, op } of operations) {
       expect([path, op.summary]).toEqual([path, expect.any(String)]);
       expect([path, op.operationId]).toEqual([path, expect.stringMatching(/^[a-z][A-Za-z]+$/)]);
-      const anonymous = ['/api/health', '/api/v1/tasks/events', '/api/v1/webhooks/{provider}/{taskId}', '/api/v1/system/info', '/api/v1/auths/signup', '/api/v1/auths/signin', '/api/v1/auths/verify-sms-code', '/api/v1/auths/signup-phone', '/api/v1/auths/signin-phone', '/api/v1/auths/signin-phone-password'];
+      const anonymous = ['/api/health', '/api/v1/tasks/events', '/api/v1/webhooks/{provider}/{taskId}', '/api/v1/system/info', '/api/v1/auths/signup', '/api/v1/auths/signin', '/api/v1/auths/verify-sms-code', '/api/v1/auths/signup-phone', '/api/v1/auths/signin-phone', '/api/v1/auths/signin-phone-password', '/api/v1/auths/reset-password'];
       // Anyone may ask for a code, but binding a phone needs the caller's token.
       const optional = ['/api/v1/auths/send-sms-code'];
-      const expected = anonymous.includes(path) ? undefined : optional.includes(path) ? [{ bearer: [] }, {}] : [{ bearer: [] }];
+      const expected = anonymous.includes(path) ? [] : optional.includes(path) ? [{ bearer: [] }, {}] : [{ bearer: [] }];
       expect([path, op.security]).toEqual([path, expected]);
+      // Every route can fail, and says so in the one error shape.
+      expect([path, op.responses['500']?.content?.['application/json']?.schema]).toEqual([path, { $ref: '#/components/schemas/ErrorResponseDto' }]);
     }
+    expect(body.servers).toEqual([expect.objectContaining({ url: '/' })]);
+    expect(body.info.license).toEqual(expect.objectContaining({ name: expect.any(String) }));
+    const used = new Set(operations.flatMap(({ op }) => op.tags));
+    expect(body.tags.map((tag: { name: string }) => tag.name).sort()).toEqual([...used].sort());
+    // OAS 3.0 tools ignore `nullable` beside a lone $ref: nullable enums are inlined, null listed.
+    expect(body.components.schemas.MediaFileDto.properties.kind).toEqual({ type: 'string', enum: ['image', 'video', null], nullable: true });
+    // Rules come from the validation itself: integers with their bounds, in queries too.
+    const limit = body.paths['/api/v1/history'].get.parameters.find((p: { name: string }) => p.name === 'limit');
+    expect(limit.schema).toMatchObject({ type: 'integer', minimum: 1 });
+    expect(body.components.schemas.SaveSmsConfigDto.properties.template).toMatchObject({ pattern: '\\{code\\}', maxLength: 200 });
+    expect(body.paths['/api/v1/tasks/events'].get.responses['401'].content).toEqual({ 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponseDto' } } });
   });
 
   it('serves the Swagger UI', async () => {
     const response = await t.http.get('/api/docs').redirects(1).expect(200);
     expect(response.text).toContain('swagger');
+  });
+
+  describe('request values', () => {
+    let admin: { token: string };
+    let user: { token: string };
+    beforeAll(async () => {
+      admin = await signUp(t.http); // the first account is the admin
+      user = await signUp(t.http);
+    });
+
+    it('are checked only after the guards: 401/403 first, then a 400 naming the field', async () => {
+      const prices = { prices: [{ provider: 'flux\u0000', model: 'fal-ai/flux-1/schnell', price: 3 }] };
+      await t.http.put('/api/v1/admin/prices').send(prices).expect(401);
+      await t.http.put('/api/v1/admin/prices').set(bearer(user.token)).send(prices).expect(403);
+      const refused = await t.http.put('/api/v1/admin/prices').set(bearer(admin.token)).send(prices).expect(400);
+      expect(refused.body.details).toEqual([{ field: 'prices.0.provider', messages: [expect.stringContaining('cannot be stored')] }]);
+      await t.http.get('/api/v1/history').query({ cursor: 'a\u0000' }).expect(401);
+      const query = await t.http.get('/api/v1/history').query({ cursor: 'a\u0000' }).set(bearer(user.token)).expect(400);
+      expect(query.body.details).toEqual([{ field: 'cursor', messages: [expect.stringContaining('cannot be stored')] }]);
+    });
+
+    it('refuse null for a field the document does not declare nullable, and take it where it means something', async () => {
+      const name = await t.http.patch('/api/v1/users/me').set(bearer(user.token)).send({ name: null }).expect(400);
+      expect(name.body.details).toEqual([{ field: 'name', messages: ['name must not be null (leave out an optional field instead)'] }]);
+      const nested = await t.http.put('/api/v1/admin/prices').set(bearer(admin.token)).send({ prices: [{ provider: null, model: 'x' }] }).expect(400);
+      expect(nested.body.details).toEqual([{ field: 'prices.0.provider', messages: [expect.stringContaining('must not be null')] }]);
+      const reset = await t.http
+        .put('/api/v1/admin/prices')
+        .set(bearer(admin.token))
+        .send({ prices: [{ provider: 'flux', model: 'fal-ai/flux-1/schnell', price: null }] })
+        .expect(200);
+      expect(reset.body.prices).toEqual(expect.arrayContaining([expect.objectContaining({ provider: 'flux', model: 'fal-ai/flux-1/schnell', custom: false })]));
+      const { body: document } = await t.http.get('/api/docs/openapi.json').expect(200);
+      expect(document.components.schemas.PriceChangeDto.properties.price).toMatchObject({ type: 'integer', nullable: true });
+      expect(document.components.schemas.UpdateMyUserDto).toMatchObject({ additionalProperties: false });
+    });
   });
 
   it('answers unknown API routes with the JSON error shape', async () => {
@@ -101,6 +152,34 @@ describe('platform', () => {
     expect(deep.text).toBe(index.text);
     expect(deep.headers['cache-control']).toBe('no-cache');
   });
+
+  describe('media files', () => {
+    it('answers 404 in the one error shape for a key that does not exist, even before any file was stored', async () => {
+      // A fresh install has no media folder yet: this answered 500, and logged nothing.
+      for (const path of ['/media/nothing.png', '/media/generated/images/2026/01/missing.png', '/media/generated/', `/media/${'a'.repeat(300)}.png`]) {
+        const response = await t.http.get(path).expect(404);
+        expect(response.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'File not found' });
+      }
+      expect((await t.http.get('/media/nothing.png').set('Accept-Language', 'zh-CN').expect(404)).body.message).toBe('文件不存在');
+    });
+
+    it('logs every 5xx it answers at error level with the stack and the request id', async () => {
+      // A file the server cannot read (a symbolic link to itself): a real 500, not the client's fault.
+      mkdirSync(join(t.dataDir, 'media'), { recursive: true });
+      symlinkSync('loop.png', join(t.dataDir, 'media', 'loop.png'));
+      const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+      try {
+        const response = await t.http.get('/media/loop.png').set('X-Request-Id', 'loop-request-1').expect(500);
+        expect(response.body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' });
+        expect(response.headers['x-request-id']).toBe('loop-request-1');
+        const entry = logged.mock.calls.map(([first]) => first as any).find((first) => first?.requestId === 'loop-request-1');
+        expect(entry).toMatchObject({ statusCode: 500, msg: expect.stringContaining('GET /media/loop.png answered 500') });
+        expect(entry.err.stack).toMatch(/\n\s+at /);
+      } finally {
+        logged.mockRestore();
+      }
+    });
+  });
 });
 
 describe('platform with CORS', () => {
@@ -124,8 +203,12 @@ describe('provider sandbox mounting', () => {
       const info = await t.http.get('/api/v1/system/info').expect(200);
       expect(info.body).toEqual({
         version: expect.any(String),
+        hasAccounts: false,
         sandbox: { enabled: true, path: '/sandbox', smsOutboxPath: '/sandbox/_control/sms' },
       });
+      // A fresh install says so (the first account becomes the administrator), until one signs up.
+      await signUp(t.http);
+      expect((await t.http.get('/api/v1/system/info').expect(200)).body.hasAccounts).toBe(true);
       const balance = await t.http.get('/sandbox/smsbao/query').query({ u: 'sandbox', p: 'x' }).expect(200);
       expect(balance.text).toBe('30');
       // The sandbox answers in the provider's format, not ours.
@@ -200,6 +283,30 @@ describe('guarded fetching and the sandbox', () => {
       expect(off.app.get(GuardedFetcher).isAllowListed(new URL(`${off.baseUrl}/sandbox/fal-media/x`))).toBe(false);
     } finally {
       await off.close();
+    }
+  });
+});
+
+describe('an exception escaping from a callback while a request is in flight', () => {
+  it('is answered 500 in the one error shape and logged with the request id, and the app keeps answering', async () => {
+    const t = await startTestApp({
+      beforeInit: (app) =>
+        app.use('/test-escape', (_req: unknown, _res: unknown) => {
+          // What Node does with an exception thrown from a timer (or an emitter's listener) that
+          // nothing catches; jest owns the real process's handler, so the event is raised by hand.
+          setTimeout(() => process.emit('uncaughtException', new Error('thrown from a callback'), 'uncaughtException'), 1);
+        }),
+    });
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      const response = await t.http.get('/test-escape').set('X-Request-Id', 'escape-1').expect(500);
+      expect(response.body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' });
+      const entry = logged.mock.calls.map(([first]) => first as any).find((first) => first?.requestId === 'escape-1');
+      expect(entry?.err?.message).toBe('thrown from a callback');
+      await t.http.get('/api/health').expect(200);
+    } finally {
+      logged.mockRestore();
+      await t.close();
     }
   });
 });

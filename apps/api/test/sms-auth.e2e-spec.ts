@@ -85,7 +85,7 @@ describe('SMS codes and phone accounts', () => {
     });
 
     it('refuses an unknown purpose naming the field', async () => {
-      const response = await h.send('13800138002', 'reset').expect(400);
+      const response = await h.send('13800138002', 'recover').expect(400);
       expect(response.body.details[0].field).toBe('purpose');
     });
   });
@@ -114,6 +114,34 @@ describe('SMS codes and phone accounts', () => {
       expect(unknown.body.message).toBe('The phone number or password is incorrect');
       const bad = await t.http.post('/api/v1/auths/signin-phone-password').send({ phone: '12345', password: '' }).expect(400);
       expect(bad.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['password', 'phone']);
+    });
+
+    it('resets a forgotten password with a code (purpose reset), ending every session', async () => {
+      const phone = newPhone();
+      const code = await h.codeFor(phone, 'register');
+      const signedUp = await t.http.post('/api/v1/auths/signup-phone').send({ phone, code, name: 'Forgetful', password: 'forgotten-1' }).expect(201);
+      const key = (await t.http.post('/api/v1/api-keys').set(bearer(signedUp.body.token)).send({ name: 'k' }).expect(201)).body.secret;
+      const unknown = await h.send(newPhone(), 'reset').expect(404);
+      expect(unknown.body.message).toMatch(/sign up first/);
+
+      const resetCode = await h.codeFor(phone, 'reset');
+      const wrong = await t.http.post('/api/v1/auths/reset-password').send({ phone, code: resetCode === '000000' ? '111111' : '000000', newPassword: 'remembered-2' }).expect(400);
+      expect(wrong.body.details[0].field).toBe('code');
+      const short = await t.http.post('/api/v1/auths/reset-password').send({ phone, code: resetCode, newPassword: 'short' }).expect(400);
+      expect(short.body.details[0].field).toBe('newPassword');
+      // A login code is no reset code.
+      const loginCode = await h.codeFor(phone, 'login');
+      await t.http.post('/api/v1/auths/reset-password').send({ phone, code: loginCode, newPassword: 'remembered-2' }).expect(400);
+
+      const reset = await t.http.post('/api/v1/auths/reset-password').send({ phone: `+86 ${phone}`, code: resetCode, newPassword: 'remembered-2' }).expect(200);
+      expect(reset.body.user).toMatchObject({ id: signedUp.body.user.id, mustChangePassword: false });
+      await t.http.get('/api/v1/users/me').set(bearer(reset.body.token)).expect(200);
+      await t.http.get('/api/v1/users/me').set(bearer(signedUp.body.token)).expect(401);
+      await t.http.get('/api/v1/users/me').set(bearer(key)).expect(200);
+      await t.http.post('/api/v1/auths/signin-phone-password').send({ phone, password: 'forgotten-1' }).expect(401);
+      await t.http.post('/api/v1/auths/signin-phone-password').send({ phone, password: 'remembered-2' }).expect(200);
+      // Used up.
+      await t.http.post('/api/v1/auths/reset-password').send({ phone, code: resetCode, newPassword: 'remembered-3' }).expect(400);
     });
 
     it('refuses register for a taken phone (409) and login for an unknown phone (404, suggesting sign-up)', async () => {
@@ -393,6 +421,14 @@ describe('SMS codes and phone accounts', () => {
       await t.http.post('/api/v1/auths/sms/config').set(bearer(user.token)).send({}).expect(403);
       const config = await t.http.get('/api/v1/auths/sms/config').set(bearer(admin.token)).expect(200);
       expect(config.body).toMatchObject({ provider: 'sandbox', enabled: true, passwordSet: false, sandboxAvailable: true, usesSandbox: true, saved: false, signature: '【Atelier】' });
+    });
+
+    it('refuses null for an optional settings field with a 400 naming it', async () => {
+      const body = { provider: 'smsbao', enabled: true, signature: '【Atelier】', template: '您的验证码是{code}，{minutes}分钟内有效。' };
+      for (const field of ['username', 'password', 'baseUrl', 'cooldownSeconds', 'maxPerPhonePerDay', 'maxPerIpPerHour']) {
+        const response = await t.http.post('/api/v1/auths/sms/config').set(bearer(admin.token)).send({ ...body, [field]: null }).expect(400);
+        expect(response.body.details.map((d: { field: string }) => d.field)).toEqual([field]);
+      }
     });
 
     it('stores the password encrypted, never returns it, and keeps it when saved empty', async () => {

@@ -111,6 +111,21 @@ describe('storage', () => {
       expect((await fetchMedia('/media/generated/nothing-here.png')).status).toBe(404);
     });
 
+    it('saves a file under a readable name when asked: ?download= gives a Content-Disposition with the UTF-8 name', async () => {
+      const response = await upload(alice.token, await png('#123456', 40, 30), 'x.png').expect(201);
+      const plain = await fetchMedia(response.body.url);
+      expect(plain.headers.get('content-disposition')).toBeNull();
+      const named = await fetchMedia(`${response.body.url}?download=${encodeURIComponent('两只猫 在沙发上-2026-12-04.png')}`);
+      expect(named.status).toBe(200);
+      expect(named.headers.get('content-type')).toBe('image/png');
+      const disposition = named.headers.get('content-disposition')!;
+      expect(disposition).toMatch(/^attachment; filename="[^"]*\.png"; filename\*=UTF-8''/);
+      expect(decodeURIComponent(disposition.split("UTF-8''")[1])).toBe('两只猫-在沙发上-2026-12-04.png');
+      // Unsafe characters go; the extension stays the file's own.
+      const unsafe = await fetchMedia(`${response.body.url}?download=${encodeURIComponent('../a"b.exe')}`);
+      expect(unsafe.headers.get('content-disposition')).toBe('attachment; filename=a-b.png');
+    });
+
     it('records the duration of a fast-start MP4', async () => {
       const mvhd = Buffer.alloc(28);
       mvhd.writeUInt32BE(28, 0);
@@ -125,7 +140,7 @@ describe('storage', () => {
     it('refuses unknown types with 415 and oversized files with 413, keeping nothing', async () => {
       const before = await sql('SELECT count(*)::int AS n FROM media_files');
       const text = await upload(alice.token, Buffer.from('<html>I am not an image</html>'), 'fake.png', 'image/png').expect(415);
-      expect(text.body).toMatchObject({ statusCode: 415, error: 'Unsupported Media Type', message: expect.stringContaining('not a supported image or video') });
+      expect(text.body).toMatchObject({ statusCode: 415, error: 'Unsupported Media Type', message: 'Only JPG, PNG, WebP or GIF images or MP4, WebM or MOV videos can be used here' });
       await saveConfig({ maxFileSize: 2048 });
       try {
         const big = await upload(alice.token, await png('#00ff00', 600, 600)).expect(413);
@@ -136,7 +151,9 @@ describe('storage', () => {
       await saveConfig({ allowedTypes: ['image/*'] });
       try {
         const video = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom', 'latin1'), Buffer.alloc(100)]);
-        await upload(alice.token, video, 'clip.mp4').expect(415);
+        const refused = await upload(alice.token, video, 'clip.mp4').expect(415);
+        // Only what is taken here: images.
+        expect(refused.body.message).toBe('Only JPG, PNG, WebP or GIF images can be used here');
       } finally {
         await sql('DELETE FROM storage_settings');
       }
@@ -159,8 +176,8 @@ describe('storage', () => {
 
       await t.http.delete(`/api/v1/files/generated/${first.id}`).set(bearer(alice.token)).expect(204);
       expect((await fetchMedia(second.url)).status).toBe(200);
-      // Idempotent.
-      await t.http.delete(`/api/v1/files/generated/${first.id}`).set(bearer(alice.token)).expect(204);
+      // Gone: 404, as tasks and history answer.
+      await t.http.delete(`/api/v1/files/generated/${first.id}`).set(bearer(alice.token)).expect(404);
       await t.http.delete(`/api/v1/files/generated/${second.id}`).set(bearer(bob.token)).expect(204);
       expect((await fetchMedia(second.url)).status).toBe(404);
       expect((await fetchMedia(second.thumbnailUrl)).status).toBe(404);
@@ -171,7 +188,8 @@ describe('storage', () => {
       await t.http.get(`/api/v1/files/generated/${file.id}`).set(bearer(bob.token)).expect(404);
       const bobs = await t.http.get('/api/v1/files/generated').set(bearer(bob.token)).expect(200);
       expect(bobs.body.items.map((f: { id: string }) => f.id)).not.toContain(file.id);
-      await t.http.delete(`/api/v1/files/generated/${file.id}`).set(bearer(bob.token)).expect(204);
+      const refused = await t.http.delete(`/api/v1/files/generated/${file.id}`).set(bearer(bob.token)).expect(404);
+      expect(refused.body).toMatchObject({ statusCode: 404, message: 'File not found' });
       await t.http.get(`/api/v1/files/generated/${file.id}`).set(bearer(alice.token)).expect(200);
       expect((await fetchMedia(file.url)).status).toBe(200);
       await t.http.get('/api/v1/files/generated/not-a-uuid').set(bearer(alice.token)).expect(400);
@@ -332,6 +350,43 @@ describe('storage', () => {
       expect((await fetchMedia(local.url)).status).toBe(200);
       await t.http.delete(`/api/v1/files/generated/${cos.id}`).set(bearer(alice.token)).expect(204);
       expect((await fetchMedia(cos.url)).status).toBe(404);
+    });
+
+    it('answers 404 for the file of a deleted record, and refuses null for a settings field with a 400 naming it', async () => {
+      const stored = (await upload(alice.token, await png('#123456', 20, 20)).expect(201)).body;
+      expect((await fetchMedia(stored.url)).status).toBe(200);
+      await t.http.delete(`/api/v1/files/generated/${stored.id}`).set(bearer(alice.token)).expect(204);
+      const gone = await fetchMedia(stored.url);
+      expect(gone.status).toBe(404);
+      expect(await gone.json()).toEqual({ statusCode: 404, error: 'Not Found', message: 'File not found' });
+      for (const field of ['secretId', 'secretKey', 'region', 'bucket', 'domain', 'protocol', 'autoUpload', 'allowedTypes', 'maxFileSize', 'basePath', 'imagePath', 'videoPath', 'sandbox']) {
+        const response = await saveConfig({ [field]: null }).expect(400);
+        expect(response.body.details.map((d: { field: string }) => d.field)).toEqual([field]);
+      }
+    });
+
+    it('answers 502 and stays up when something other than COS answers a write with 200 text/plain "ok"', async () => {
+      const fault = (plainText: number) =>
+        fetch(`${t.baseUrl}/sandbox/_control/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ provider: 'cos', plainText }) });
+      await saveConfig({ provider: 'cos', sandbox: true }).expect(200);
+      expect((await fault(1)).status).toBe(200);
+      try {
+        // The SDK used to throw inside its own response listener here, ending the process.
+        const refused = await upload(alice.token, await png('#445566', 30, 30)).expect(502);
+        expect(refused.body).toMatchObject({ statusCode: 502, error: 'Bad Gateway' });
+        expect(refused.body.message).toMatch(/^Storage failed: COS answered 200 \(text\/plain; charset=utf-8\) with "ok", which is not a COS answer/);
+        const chinese = await upload(alice.token, await png('#445567', 30, 30)).set('Accept-Language', 'zh-CN').expect(502);
+        expect(chinese.body.message).toMatch(/^存储失败：COS 返回了 200/);
+        const test = await t.http.post('/api/v1/storage/test').set(bearer(admin.token)).expect(200);
+        expect(test.body).toMatchObject({ ok: false, provider: 'cos', reason: 'other', message: expect.stringContaining('not a COS answer') });
+        expect((await sql(`SELECT count(*)::int AS n FROM media_files WHERE user_id = $1 AND status = 'stored' AND driver = 'cos'`, [alice.id]))[0].n).toBe(0);
+        // Still up, and still answering.
+        await t.http.get('/api/health').expect(200);
+      } finally {
+        await fault(0);
+      }
+      const stored = await upload(alice.token, await png('#445566', 30, 30)).expect(201);
+      expect(stored.body.url).toMatch(/\/sandbox\/cos\//);
     });
 
     it('explains COS failures in plain words and never returns the secrets', async () => {

@@ -236,7 +236,14 @@ describe('task engine', () => {
       const user = await signUp(t.http);
       const slow = await submit(user.id, 'fake:slow');
       await waitForTask(user.token, slow.id, (task) => task.status === 'running');
-      const running = await t.http.post(`/api/v1/tasks/${slow.id}/cancel`).set(bearer(user.token)).expect(200);
+      // Started: the provider bills it, so the cancel asks first and the job keeps running.
+      const cancels = provider.counts.cancel;
+      const asked = await t.http.post(`/api/v1/tasks/${slow.id}/cancel`).set(bearer(user.token)).expect(409);
+      expect(asked.body).toMatchObject({ errorCode: 'cancel_not_refunded', message: expect.stringMatching(/will not refund its 10 credits/) });
+      expect(provider.counts.cancel).toBe(cancels);
+      expect((await t.http.get(`/api/v1/tasks/${slow.id}`).set(bearer(user.token)).expect(200)).body.status).toBe('running');
+      await t.http.post(`/api/v1/tasks/${slow.id}/cancel`).set(bearer(user.token)).send({ acceptLoss: 'yes' }).expect(400);
+      const running = await t.http.post(`/api/v1/tasks/${slow.id}/cancel`).set(bearer(user.token)).send({ acceptLoss: true }).expect(200);
       expect(running.body).toMatchObject({ refunded: 0, task: { status: 'canceled', error: 'Canceled while running' } });
       expect(running.body.message).toBe('Canceled at Fake provider; it had already started, so the 10 credits are not refunded');
       expect([...provider.jobs.values()].filter((job) => job.prompt === 'fake:slow').at(-1)!.canceled).toBe(true);
@@ -452,7 +459,7 @@ describe('task engine', () => {
       const opened = stream(`/api/v1/tasks/events?token=${encodeURIComponent(token.token)}`);
       expect((await waitForEvent(opened.events, (data) => data.id === slow.id)).data.status).not.toBe('succeeded');
       opened.close();
-      await t.http.post(`/api/v1/tasks/${slow.id}/cancel`).set(bearer(user.token)).expect(200);
+      await t.http.post(`/api/v1/tasks/${slow.id}/cancel`).set(bearer(user.token)).send({ acceptLoss: true }).expect(200);
       // One that ended just before the stream opened comes too: a page may have read it still running.
       const { body: again } = await t.http.post('/api/v1/tasks/events/token').set(bearer(user.token)).expect(200);
       const reopened = stream(`/api/v1/tasks/events?token=${encodeURIComponent(again.token)}`);
@@ -529,7 +536,7 @@ describe('task engine', () => {
       const slow = await submit(user.id, 'fake:slow');
       const response = await t.http.delete(`/api/v1/history/${slow.id}`).set(bearer(user.token)).expect(409);
       expect(response.body.message).toBe('The task is still running: cancel it first, or wait until it finishes');
-      await t.http.post(`/api/v1/tasks/${slow.id}/cancel`).set(bearer(user.token)).expect(200);
+      await t.http.post(`/api/v1/tasks/${slow.id}/cancel`).set(bearer(user.token)).send({ acceptLoss: true }).expect(200);
       await t.http.delete(`/api/v1/history/${slow.id}`).set(bearer(user.token)).expect(204);
     });
   });

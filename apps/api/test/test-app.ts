@@ -7,6 +7,7 @@ import pg from 'pg';
 import request from 'supertest';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config/app-config.js';
+import { contractCheckedAgent } from './openapi-contract.js';
 
 export const TEST_APP_SECRET = 'test-app-secret-that-is-long-enough-0123456789';
 
@@ -61,6 +62,11 @@ export interface TestApp {
   app: NestExpressApplication;
   database: TestDatabase;
   dataDir: string;
+  /**
+   * supertest on the app; every response of an API route is checked against the served OpenAPI
+   * document (openapi-contract.ts), so a test fails on a status, content type or body the
+   * document does not give. Media files, the sandbox and the web app are not checked.
+   */
   http: ReturnType<typeof request>;
   /** The server's base URL when started with `listen: true`. */
   baseUrl?: string;
@@ -108,7 +114,7 @@ export async function startTestApp(
     database,
     dataDir,
     baseUrl,
-    http: request(app.getHttpServer()),
+    http: contractCheckedAgent(request(app.getHttpServer()), async () => (await request(app.getHttpServer()).get('/api/docs/openapi.json').expect(200)).body),
     close: async () => {
       await app.close();
       if (!options.database) await database.drop();

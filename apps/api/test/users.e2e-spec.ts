@@ -1,3 +1,4 @@
+import { get } from 'node:http';
 import pg from 'pg';
 import { bearer, signUp, startTestApp, type TestApp } from './test-app.js';
 
@@ -6,7 +7,7 @@ describe('users', () => {
   let admin: Awaited<ReturnType<typeof signUp>>;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ listen: true });
     admin = await signUp(t.http, { name: 'Admin', email: 'admin@example.com' });
   });
   afterAll(() => t.close());
@@ -51,6 +52,40 @@ describe('users', () => {
         .expect(200);
       await t.http.post('/api/v1/auths/signin').send({ email: user.email, password: user.password }).expect(401);
       await t.http.post('/api/v1/auths/signin').send({ email: user.email, password: 'new-password-1' }).expect(200);
+    });
+
+    it('refuses a new password equal to the current one, naming newPassword in either language', async () => {
+      const user = await signUp(t.http);
+      const same = await t.http.patch('/api/v1/users/me').set(bearer(user.token)).send({ currentPassword: user.password, newPassword: user.password }).expect(400);
+      expect(same.body.details).toEqual([{ field: 'newPassword', messages: ['newPassword must differ from the current password'] }]);
+      const chinese = await t.http
+        .patch('/api/v1/users/me')
+        .set(bearer(user.token))
+        .set('Accept-Language', 'zh-CN')
+        .send({ currentPassword: user.password, newPassword: user.password })
+        .expect(400);
+      expect(chinese.body.details).toEqual([{ field: 'newPassword', messages: ['新密码不能与当前密码相同'] }]);
+      // Nothing changed: the session still works.
+      await t.http.get('/api/v1/users/me').set(bearer(user.token)).expect(200);
+    });
+
+    it('ends every other session when the password changes, re-issuing this one; API keys keep working', async () => {
+      const user = await signUp(t.http);
+      const otherDevice = (await t.http.post('/api/v1/auths/signin').send({ email: user.email, password: user.password }).expect(200)).body.token;
+      const key = (await t.http.post('/api/v1/api-keys').set(bearer(user.token)).send({ name: 'script' }).expect(201)).body.secret;
+
+      const changed = await t.http.patch('/api/v1/users/me').set(bearer(user.token)).send({ currentPassword: user.password, newPassword: 'new-password-2' }).expect(200);
+      expect(changed.body).toMatchObject({ id: user.id, token: expect.any(String), expiresIn: 604800 });
+      for (const ended of [user.token, otherDevice]) {
+        const refused = await t.http.get('/api/v1/users/me').set(bearer(ended)).expect(401);
+        expect(refused.body.message).toBe('This session has ended (the password was changed): sign in again');
+      }
+      await t.http.get('/api/v1/users/me').set(bearer(changed.body.token)).expect(200);
+      await t.http.get('/api/v1/users/me').set(bearer(key)).expect(200);
+      // A rename is no password change: no new token, nothing ends.
+      const renamed = await t.http.patch('/api/v1/users/me').set(bearer(changed.body.token)).send({ name: 'Renamed' }).expect(200);
+      expect(renamed.body).not.toHaveProperty('token');
+      await t.http.get('/api/v1/users/me').set(bearer(changed.body.token)).expect(200);
     });
 
     it('refuses fields it does not know, such as role', async () => {
@@ -133,7 +168,7 @@ describe('users', () => {
         .expect(404);
     });
 
-    it('makes a disabled user’s tokens and API keys fail at once, and re-enabling restores them', async () => {
+    it('makes a disabled user’s tokens and API keys fail at once; re-enabling restores the keys, not the sessions', async () => {
       const user = await signUp(t.http);
       const key = await t.http.post('/api/v1/api-keys').set(bearer(user.token)).send({ name: 'k' }).expect(201);
       await t.http.get('/api/v1/users/me').set(bearer(key.body.secret)).expect(200);
@@ -151,8 +186,52 @@ describe('users', () => {
       expect(expired.body.errorCode).toBeUndefined();
 
       await t.http.patch(`/api/v1/admin/users/${user.id}`).set(bearer(admin.token)).send({ status: 'active' }).expect(200);
-      await t.http.get('/api/v1/users/me').set(bearer(user.token)).expect(200);
+      // Disabling ended the sessions: the user signs in again. Keys are not sessions.
+      await t.http.get('/api/v1/users/me').set(bearer(user.token)).expect(401);
       await t.http.get('/api/v1/users/me').set(bearer(key.body.secret)).expect(200);
+      const again = await t.http.post('/api/v1/auths/signin').send({ email: user.email, password: user.password }).expect(200);
+      await t.http.get('/api/v1/users/me').set(bearer(again.body.token)).expect(200);
+    });
+
+    it('closes a disabled user’s open task event stream at once', async () => {
+      const user = await signUp(t.http);
+      const { body: eventsToken } = await t.http.post('/api/v1/tasks/events/token').set(bearer(user.token)).expect(200);
+      const ended = new Promise<number>((resolve, reject) => {
+        const request = get(`${t.baseUrl}/api/v1/tasks/events?token=${eventsToken.token}`, (response) => {
+          expect(response.statusCode).toBe(200);
+          response.resume();
+          response.on('end', () => resolve(Date.now()));
+        });
+        request.on('error', reject);
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const disabledAt = Date.now();
+      await t.http.patch(`/api/v1/admin/users/${user.id}`).set(bearer(admin.token)).send({ status: 'disabled' }).expect(200);
+      // Heartbeats come every 15 s: the stream must end well before anything else would notice.
+      expect((await ended) - disabledAt).toBeLessThan(3000);
+      // Its token cannot open another one.
+      const reopened = await fetch(`${t.baseUrl}/api/v1/tasks/events?token=${eventsToken.token}`);
+      expect(reopened.status).toBe(401);
+    });
+
+    it('lets an admin set a password: sessions end, keys keep working, and the user is asked to change it', async () => {
+      const user = await signUp(t.http);
+      const key = (await t.http.post('/api/v1/api-keys').set(bearer(user.token)).send({ name: 'k' }).expect(201)).body.secret;
+      await t.http.post(`/api/v1/admin/users/${user.id}/password`).set(bearer(user.token)).send({ newPassword: 'chosen-by-admin' }).expect(403);
+      const short = await t.http.post(`/api/v1/admin/users/${user.id}/password`).set(bearer(admin.token)).send({ newPassword: 'short' }).expect(400);
+      expect(short.body.details[0].field).toBe('newPassword');
+      await t.http.post('/api/v1/admin/users/00000000-0000-4000-8000-000000000000/password').set(bearer(admin.token)).send({ newPassword: 'chosen-by-admin' }).expect(404);
+
+      const set = await t.http.post(`/api/v1/admin/users/${user.id}/password`).set(bearer(admin.token)).send({ newPassword: 'chosen-by-admin' }).expect(200);
+      expect(set.body).toMatchObject({ id: user.id, mustChangePassword: true });
+      await t.http.get('/api/v1/users/me').set(bearer(user.token)).expect(401);
+      await t.http.get('/api/v1/users/me').set(bearer(key)).expect(200);
+      await t.http.post('/api/v1/auths/signin').send({ email: user.email, password: user.password }).expect(401);
+      const signedIn = await t.http.post('/api/v1/auths/signin').send({ email: user.email, password: 'chosen-by-admin' }).expect(200);
+      expect(signedIn.body.user.mustChangePassword).toBe(true);
+
+      const changed = await t.http.patch('/api/v1/users/me').set(bearer(signedIn.body.token)).send({ currentPassword: 'chosen-by-admin', newPassword: 'my-own-password' }).expect(200);
+      expect(changed.body.mustChangePassword).toBe(false);
     });
 
     it('refuses an admin demoting or disabling their own account, even with another admin left', async () => {
@@ -175,6 +254,38 @@ describe('users', () => {
       await t.http.patch(`/api/v1/admin/users/${admin.id}`).set(bearer(admin.token)).send({ role: 'admin' }).expect(403);
       await t.http.patch(`/api/v1/admin/users/${admin.id}`).set(bearer(other.token)).send({ role: 'admin' }).expect(200);
       await t.http.patch(`/api/v1/admin/users/${other.id}`).set(bearer(admin.token)).send({ role: 'user' }).expect(200);
+    });
+  });
+
+  describe('paging and null fields', () => {
+    it.each(['1e18', '1e308', '100001'])('refuses page=%s with a 400 naming page (it once reached PostgreSQL as an out-of-range offset)', async (page) => {
+      const response = await t.http.get('/api/v1/admin/users').query({ page }).set(bearer(admin.token)).expect(400);
+      expect(response.body.details.map((d: { field: string }) => d.field)).toEqual(['page']);
+    });
+
+    it('refuses paging values past their documented maximum everywhere, and documents them as integers with a maximum', async () => {
+      await t.http.get('/api/v1/admin/users').query({ page: 100000, pageSize: 100 }).set(bearer(admin.token)).expect(200);
+      expect((await t.http.get('/api/v1/admin/users').query({ pageSize: '1e18' }).set(bearer(admin.token)).expect(400)).body.details[0].field).toBe('pageSize');
+      for (const path of ['/api/v1/files/generated', '/api/v1/history', '/api/v1/credits/ledger', '/api/v1/flux/history']) {
+        const response = await t.http.get(path).query({ limit: '1e18' }).set(bearer(admin.token)).expect(400);
+        expect(response.body.details[0].field).toBe('limit');
+      }
+      const document = (await t.http.get('/api/docs/openapi.json').expect(200)).body;
+      const parameters = Object.values(document.paths as Record<string, any>)
+        .flatMap((path) => Object.values(path as Record<string, any>))
+        .flatMap((operation) => operation.parameters ?? [])
+        .filter((parameter: any) => ['page', 'pageSize', 'limit'].includes(parameter.name));
+      expect(parameters.length).toBeGreaterThanOrEqual(6);
+      for (const parameter of parameters) expect(parameter.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: expect.any(Number) });
+    });
+
+    it('refuses null for a field of /users/me and /admin/users/{id} with a 400 naming it', async () => {
+      const user = await signUp(t.http);
+      expect((await t.http.patch('/api/v1/users/me').set(bearer(user.token)).send({ name: null }).expect(400)).body.details[0].field).toBe('name');
+      for (const field of ['role', 'status']) {
+        const response = await t.http.patch(`/api/v1/admin/users/${user.id}`).set(bearer(admin.token)).send({ [field]: null }).expect(400);
+        expect(response.body.details[0].field).toBe(field);
+      }
     });
   });
 });

@@ -8,10 +8,15 @@ export interface FaultSettings {
   reset: number;
   timeout: number;
   malformedJson: number;
+  /**
+   * Answers 200 `text/plain` `ok` instead of the service's own answer, as a CDN, captive portal
+   * or proxy in front of the service may (for COS: a 2xx write whose body is not XML).
+   */
+  plainText: number;
   latencyMs: number;
 }
 
-export const NO_FAULTS: FaultSettings = { http500: 0, http429: 0, reset: 0, timeout: 0, malformedJson: 0, latencyMs: 0 };
+export const NO_FAULTS: FaultSettings = { http500: 0, http429: 0, reset: 0, timeout: 0, malformedJson: 0, plainText: 0, latencyMs: 0 };
 
 /** How a provider answers an injected error status, in its own wire format. */
 export type ErrorResponder = (res: Response, status: 429 | 500) => void;
@@ -73,6 +78,7 @@ export function providerMiddleware(
       }
       if (hit(settings.http500)) return respondError(res, 500);
       if (hit(settings.http429)) return respondError(res, 429);
+      if (hit(settings.plainText)) return void res.status(200).setHeader('Content-Type', 'text/plain; charset=utf-8').end('ok');
       if (hit(settings.malformedJson)) {
         const send = res.send.bind(res);
         res.json = (body: unknown) => {

@@ -69,8 +69,8 @@ describe('web app: accounts, API keys and admin', () => {
     await page.fill('input[name=identifier]', 'ada@example.com');
     await page.fill('input[name=password]', 'wrong password!');
     await page.click('button[type=submit]');
-    // The API words it in the page's language.
-    await toastWith(page, '邮箱或密码不正确');
+    // The API words it in the page's language, on the form.
+    await page.waitForSelector('[data-testid=signin-error]:text-is("邮箱或密码不正确")');
 
     await page.fill('input[name=password]', 'correct horse battery');
     await page.click('button[type=submit]');

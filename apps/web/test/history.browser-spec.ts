@@ -174,7 +174,7 @@ describe('web app: history, live tasks and prices', () => {
     // Every stream's connection drops (as a restart or a proxy would); the task is canceled before the page reconnects.
     const streams = (t.app.get(TaskEventsService) as unknown as { subscribers: Map<string, Set<{ response: { destroy(): void } }>> }).subscribers;
     for (const set of streams.values()) for (const subscriber of set) subscriber.response.destroy();
-    await t.http.post(`/api/v1/tasks/${task.id}/cancel`).set(bearer(user.token)).expect(200);
+    await t.http.post(`/api/v1/tasks/${task.id}/cancel`).set(bearer(user.token)).send({ acceptLoss: true }).expect(200);
 
     await page.waitForSelector(`[data-testid=task-card][data-task-id="${task.id}"][data-status=canceled]`);
     await page.waitForSelector('[data-testid=task-events-state][data-state=live]');
@@ -196,8 +196,10 @@ describe('web app: history, live tasks and prices', () => {
     expect(await viewer.locator('[data-testid=viewer-zoom]').getAttribute('aria-pressed')).toBe('true');
 
     const download = viewer.locator('[data-testid=task-download]');
-    expect(await download.getAttribute('href')).toBe(output.url);
-    expect(await download.getAttribute('download')).toMatch(/^atelier-[0-9a-f]{8}\.png$/);
+    // Named from the prompt and day, not the stored hash; the server is asked to send that name.
+    const name = (await download.getAttribute('download'))!;
+    expect(name).toMatch(/^a-lighthouse-at-dusk-\d{4}-\d{2}-\d{2}\.png$/);
+    expect(await download.getAttribute('href')).toBe(`${output.url}?download=${encodeURIComponent(name)}`);
 
     await viewer.locator('[data-testid=copy-prompt]').click();
     await page.waitForFunction(async () => (await navigator.clipboard.readText()) === 'a lighthouse at dusk');

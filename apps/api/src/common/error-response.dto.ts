@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ERROR_CODES, type ErrorCode } from './errors.js';
 
 export class FieldErrorDto {
   @ApiProperty({ example: 'email' })
@@ -9,7 +10,7 @@ export class FieldErrorDto {
 }
 
 export class ErrorResponseDto {
-  @ApiProperty({ example: 400 })
+  @ApiProperty({ type: 'integer', example: 400 })
   statusCode: number;
 
   @ApiProperty({ example: 'Bad Request' })
@@ -22,9 +23,12 @@ export class ErrorResponseDto {
   details?: FieldErrorDto[];
 
   @ApiPropertyOptional({
-    enum: ['account_disabled'],
+    enum: ERROR_CODES,
     enumName: 'ErrorCode',
-    description: 'A stable name for failures clients word or handle themselves: `account_disabled` (401) when the account was disabled by an admin',
+    description:
+      'A stable, machine-readable reason, where a client may act on it. `account_disabled` (401): an admin disabled the account. ' +
+      '`cancel_not_refunded` (409 from a cancel): the task has started at the provider, so canceling it would not refund its credits; ' +
+      'it keeps running until the cancel is sent again with `{ "acceptLoss": true }`',
   })
-  errorCode?: 'account_disabled';
+  errorCode?: ErrorCode;
 }

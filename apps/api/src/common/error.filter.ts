@@ -1,9 +1,11 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { QueryFailedError } from 'typeorm';
+import { databaseUnavailableMessage, isDatabaseUnavailable } from '../database/availability.js';
 import { type ErrorCode, ErrorBody, FieldValidationException, RateLimitedException } from './errors.js';
 import { say } from './language.js';
+import { requestIdOf } from './request-id.js';
 
 /** Errors raised by body-parser carry a status and a type. */
 interface BodyParserError {
@@ -43,6 +45,10 @@ export function toErrorBody(exception: unknown): { body: ErrorBody; headers: Rec
   if (exception instanceof Error && exception.name === 'StorageError') {
     return { body: errorBody(502, say(`Storage failed: ${exception.message}`, `存储失败：${exception.message}`)), headers };
   }
+  // A database that is down, restarting or not answering is a 503 to retry, not a bug.
+  if (isDatabaseUnavailable(exception)) {
+    return { body: errorBody(503, databaseUnavailableMessage()), headers: { ...headers, 'Retry-After': '5' } };
+  }
   if (exception instanceof QueryFailedError) {
     const code = (exception as QueryFailedError & { driverError?: { code?: string } }).driverError?.code;
     // Safety nets for races that services cannot rule out up front.
@@ -69,15 +75,35 @@ export function toErrorBody(exception: unknown): { body: ErrorBody; headers: Rec
   return { body: errorBody(HttpStatus.INTERNAL_SERVER_ERROR, say('Internal server error', '服务器内部错误')), headers };
 }
 
+const logger = new Logger('Errors');
+
+/**
+ * Answers `exception` in the one error shape. Every 5xx is logged at error level with its stack and
+ * the request's id, whichever path it came by (Nest's filter, Express middleware such as the media
+ * files, or an exception that escaped from a callback while the request was in flight).
+ */
+export function answerError(exception: unknown, req: Request, res: Response): void {
+  const { body, headers } = toErrorBody(exception);
+  if (body.statusCode >= 500) {
+    logger.error({
+      msg: `${req.method} ${req.originalUrl ?? req.url} answered ${body.statusCode}: ${exception instanceof Error ? exception.message : String(exception)}`,
+      requestId: requestIdOf(req, res),
+      statusCode: body.statusCode,
+      err: exception instanceof Error ? exception : new Error(String(exception)),
+    });
+  }
+  if (res.headersSent) {
+    // Too late for an answer: end the response, so the client is not left waiting.
+    if (!res.writableEnded) res.destroy();
+    return;
+  }
+  res.status(body.statusCode).set(headers).json(body);
+}
+
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
-  private readonly logger = new Logger('Errors');
-
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
-    const { body, headers } = toErrorBody(exception);
-    if (body.statusCode >= 500) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
-    if (response.headersSent) return;
-    response.status(body.statusCode).set(headers).json(body);
+    const http = host.switchToHttp();
+    answerError(exception, http.getRequest<Request>(), http.getResponse<Response>());
   }
 }

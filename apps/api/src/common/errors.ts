@@ -13,12 +13,29 @@ export interface ErrorBody {
   error: string;
   message: string;
   details?: FieldError[];
-  /** A stable name for failures a client reacts to in its own way (e.g. `account_disabled`). */
+  /**
+   * A stable, machine-readable reason where a client reacts in its own way: `account_disabled`
+   * (401: say why the session ended), `cancel_not_refunded` (409: ask, then cancel again with
+   * `acceptLoss`).
+   */
   errorCode?: ErrorCode;
 }
 
-/** The failures that carry an `errorCode`. */
-export type ErrorCode = 'account_disabled';
+/**
+ * Machine-readable reasons a client may act on. `account_disabled`: an admin disabled the account.
+ * `cancel_not_refunded`: the task has started at the provider, which bills it, so canceling it
+ * would not refund its credits; it keeps running, and the same cancel with `{ "acceptLoss": true }`
+ * cancels it anyway.
+ */
+export const ERROR_CODES = ['account_disabled', 'cancel_not_refunded'] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** An HTTP error that also carries an `errorCode` (Nest's own exception option). */
+export class CodedHttpException extends HttpException {
+  constructor(status: number, message: string, errorCode: ErrorCode) {
+    super(message, status, { errorCode });
+  }
+}
 
 export class FieldValidationException extends BadRequestException {
   constructor(readonly details: FieldError[]) {
@@ -46,8 +63,11 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   for (const error of errors) {
     const field = parent ? `${parent}.${error.property}` : error.property;
     if (error.constraints) {
-      // A required field left out fails every rule; saying so once is clearer than listing them.
-      result.push({ field, messages: error.value === undefined ? [`${field} is required`] : Object.values(error.constraints) });
+      // A required field left out fails every rule, and so does null where no rule allows it; saying
+      // so once is clearer than listing them.
+      const messages =
+        error.value === undefined ? [`${field} is required`] : error.value === null ? [`${field} must not be null (leave it out instead)`] : Object.values(error.constraints);
+      result.push({ field, messages });
     }
     if (error.children?.length) result.push(...flattenValidationErrors(error.children, field));
   }

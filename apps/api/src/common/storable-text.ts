@@ -1,5 +1,3 @@
-import type { NextFunction, Request, Response } from 'express';
-import { errorBody } from './error.filter.js';
 import { say } from './language.js';
 
 /** U+0000, which PostgreSQL cannot store in text or JSON, or half of a surrogate pair (not UTF-8). */
@@ -36,18 +34,4 @@ export function findUnacceptableValue(value: unknown, path = '', depth = 0): Bod
     if (found) return found;
   }
   return null;
-}
-
-/**
- * Refuses a request whose JSON body or query string holds text the database cannot store, or a
- * body nested absurdly deep, with a 400 naming the field, before any of it is half-written
- * (PostgreSQL would fail the statement; validation would run out of stack).
- */
-export function refuseUnacceptableValues(req: Request, res: Response, next: NextFunction): void {
-  const query = req.url.indexOf('?');
-  const problem =
-    findUnacceptableValue(req.body) ??
-    (query >= 0 ? findUnacceptableValue(Object.fromEntries(new URLSearchParams(req.url.slice(query + 1)))) : null);
-  if (!problem) return next();
-  res.status(400).json(errorBody(400, problem.message, [{ field: problem.field, messages: [problem.message] }]));
 }

@@ -1,7 +1,16 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsNotEmpty, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsEmail, IsNotEmpty, IsString, Length, MaxLength, ValidateIf } from 'class-validator';
+
+/**
+ * An optional field of a request body: left out (undefined) it is not checked, but null is checked
+ * like any other value, so `{ "baseUrl": null }` is a 400 naming the field rather than a null
+ * reaching a service that expects a string (class-validator's IsOptional lets null through too).
+ */
+export function Optional() {
+  return ValidateIf((_object: object, value: unknown) => value !== undefined);
+}
 
 const trim = Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
 
@@ -12,7 +21,7 @@ export function EmailField(options: { optional?: boolean } = {}) {
     IsEmail({}, { message: 'email must be a valid email address' }),
     MaxLength(254),
     options.optional
-      ? applyDecorators(IsOptional(), ApiPropertyOptional({ format: 'email', example: 'ada@example.com', maxLength: 254 }))
+      ? applyDecorators(Optional(), ApiPropertyOptional({ format: 'email', example: 'ada@example.com', maxLength: 254 }))
       : ApiProperty({ format: 'email', example: 'ada@example.com', maxLength: 254 }),
   );
 }
@@ -23,7 +32,7 @@ export function NewPasswordField(options: { optional?: boolean; name?: string } 
   return applyDecorators(
     IsString(),
     Length(8, 128, { message: `${options.name ?? 'password'} must be between 8 and 128 characters long` }),
-    options.optional ? applyDecorators(IsOptional(), ApiPropertyOptional(property)) : ApiProperty(property),
+    options.optional ? applyDecorators(Optional(), ApiPropertyOptional(property)) : ApiProperty(property),
   );
 }
 
@@ -35,7 +44,7 @@ export function NameField(options: { optional?: boolean } = {}) {
     IsString(),
     IsNotEmpty({ message: 'name must not be empty' }),
     MaxLength(100),
-    options.optional ? applyDecorators(IsOptional(), ApiPropertyOptional(property)) : ApiProperty(property),
+    options.optional ? applyDecorators(Optional(), ApiPropertyOptional(property)) : ApiProperty(property),
   );
 }
 

@@ -11,6 +11,7 @@ import FilesPage from './FilesPage.svelte';
 import HistoryPage from './HistoryPage.svelte';
 import ImagesPage from './ImagesPage.svelte';
 import NotAvailablePage from './NotAvailablePage.svelte';
+import ResetPasswordPage from './ResetPasswordPage.svelte';
 import SettingsPage from './SettingsPage.svelte';
 import SignInPage from './SignInPage.svelte';
 import SignUpPage from './SignUpPage.svelte';
@@ -30,6 +31,7 @@ export interface RouteDefinition {
 export const routes: RouteDefinition[] = [
   { path: '/signin', access: 'guest', title: (m) => m.auth.signInTitle, component: SignInPage },
   { path: '/signup', access: 'guest', title: (m) => m.auth.signUpTitle, component: SignUpPage },
+  { path: '/forgot-password', access: 'guest', title: (m) => m.auth.resetTitle, component: ResetPasswordPage },
   { path: '/images', access: 'user', title: (m) => m.studio.title, component: ImagesPage },
   { path: '/videos', access: 'user', title: (m) => m.nav.videos, component: NotAvailablePage, props: { feature: 'videos' } },
   { path: '/history', access: 'user', title: (m) => m.history.title, component: HistoryPage },

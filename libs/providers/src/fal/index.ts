@@ -3,7 +3,7 @@
  * endpoint id, then status/result/cancel through the URLs the submit answer returns (they use only
  * owner/app). COMPLETED means finished, not succeeded: the result request says which.
  */
-import { type JsonApiFetch, type JsonApiResponse, nodeFetch } from '../http/index.js';
+import { axiosFetch, type JsonApiFetch, type JsonApiResponse } from '../http/index.js';
 
 export const FAL_DEFAULT_BASE_URL = 'https://queue.fal.run';
 
@@ -74,7 +74,7 @@ export interface FalClientOptions {
   apiKey: string;
   baseUrl?: string;
   timeoutMs?: number;
-  /** Defaults to `nodeFetch` (kept-alive connections); the global fetch fits too. */
+  /** Defaults to `axiosFetch` (the shared axios instance: kept-alive connections, size limits); the global fetch fits too. */
   fetch?: JsonApiFetch;
 }
 
@@ -147,7 +147,7 @@ export class FalClient {
   constructor(private readonly options: FalClientOptions) {
     this.baseUrl = (options.baseUrl ?? FAL_DEFAULT_BASE_URL).replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 30_000;
-    this.fetch = options.fetch ?? nodeFetch;
+    this.fetch = options.fetch ?? axiosFetch;
   }
 
   private async call(method: string, url: string, body?: unknown): Promise<{ status: number; body: unknown; text: string; requestId: string | null }> {

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import axios, { type AxiosResponse } from 'axios';
 
 /** What the provider clients need of a response. */
 export interface JsonApiResponse {
@@ -16,59 +17,60 @@ export type JsonApiFetch = (
 ) => Promise<JsonApiResponse>;
 
 /** Provider answers are small JSON documents; anything larger is a fault, not an answer. */
-const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
-
-const agents = {
-  http: new http.Agent({ keepAlive: true, keepAliveMsecs: 1000, maxSockets: 64, maxFreeSockets: 16 }),
-  https: new https.Agent({ keepAlive: true, keepAliveMsecs: 1000, maxSockets: 64, maxFreeSockets: 16 }),
-};
+export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+/** Requests may carry input images as data URIs (several 10 MB images, base64). */
+export const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 
 /**
- * A JSON API call over Node's own HTTP client with kept-alive connections. Provider queues are
- * asked several times per task; the global fetch builds web streams and a Request/Response pair
- * for each call, which measured about three times the CPU of this.
+ * The one HTTP client every provider call goes through: kept-alive connections (provider queues
+ * are asked several times per task), a size limit on answers and on requests, every status an
+ * answer (the clients decide what 4xx/5xx mean), the body as text (fal's seeds must be read
+ * before JSON.parse rounds them), no redirects (an API that moves is a fault to report, and a
+ * POST must not be replayed elsewhere) and no proxy from the environment (as before: set one up
+ * explicitly if a deployment needs it).
  */
-export const nodeFetch: JsonApiFetch = (url, init) =>
-  new Promise((resolve, reject) => {
-    const target = new URL(url);
-    const secure = target.protocol === 'https:';
-    if (!secure && target.protocol !== 'http:') return reject(new TypeError(`Unsupported protocol ${target.protocol}`));
-    const body = init.body === undefined ? undefined : Buffer.from(init.body);
-    const fail = (error: Error) => reject(init.signal?.aborted ? init.signal.reason : error);
-    const request = (secure ? https : http).request(
-      target,
-      {
-        method: init.method,
-        agent: secure ? agents.https : agents.http,
-        headers: body ? { ...init.headers, 'Content-Length': String(body.length) } : init.headers,
-        signal: init.signal,
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        response.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_RESPONSE_BYTES) request.destroy(new Error(`the answer is larger than ${MAX_RESPONSE_BYTES} bytes`));
-          else chunks.push(chunk);
-        });
-        response.on('error', fail);
-        response.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          const status = response.statusCode ?? 0;
-          resolve({
-            status,
-            ok: status >= 200 && status < 300,
-            headers: {
-              get: (name) => {
-                const value = response.headers[name.toLowerCase()];
-                return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
-              },
-            },
-            text: () => Promise.resolve(text),
-          });
-        });
-      },
-    );
-    request.on('error', fail);
-    request.end(body);
-  });
+export const providerHttp = axios.create({
+  httpAgent: new http.Agent({ keepAlive: true, keepAliveMsecs: 1000, maxSockets: 64, maxFreeSockets: 16 }),
+  httpsAgent: new https.Agent({ keepAlive: true, keepAliveMsecs: 1000, maxSockets: 64, maxFreeSockets: 16 }),
+  maxContentLength: MAX_RESPONSE_BYTES,
+  maxBodyLength: MAX_REQUEST_BYTES,
+  maxRedirects: 0,
+  proxy: false,
+  responseType: 'text',
+  responseEncoding: 'utf8',
+  transformResponse: [(data: unknown) => data],
+  validateStatus: () => true,
+});
+
+function headerReader(response: AxiosResponse): JsonApiResponse['headers'] {
+  return {
+    get: (name) => {
+      const value = (response.headers as Record<string, unknown>)[name.toLowerCase()];
+      if (value === undefined || value === null) return null;
+      return Array.isArray(value) ? value.join(', ') : String(value);
+    },
+  };
+}
+
+/** `fetch`'s shape over `providerHttp`, so the clients (and their tests) keep one small interface. */
+export const axiosFetch: JsonApiFetch = async (url, init) => {
+  const protocol = new URL(url).protocol;
+  if (protocol !== 'http:' && protocol !== 'https:') throw new TypeError(`Unsupported protocol ${protocol}`);
+  let response: AxiosResponse<string>;
+  try {
+    response = await providerHttp.request<string>({ url, method: init.method, headers: init.headers, data: init.body, signal: init.signal });
+  } catch (error) {
+    // The caller's timeout or abort, as fetch reports it (fal words a TimeoutError as "no answer within").
+    if (init.signal?.aborted) throw init.signal.reason;
+    const message = (error as Error).message;
+    if (/maxContentLength/.test(message)) throw new Error(`the answer is larger than ${MAX_RESPONSE_BYTES} bytes`);
+    throw error;
+  }
+  const text = typeof response.data === 'string' ? response.data : String(response.data ?? '');
+  return {
+    status: response.status,
+    ok: response.status >= 200 && response.status < 300,
+    headers: headerReader(response),
+    text: () => Promise.resolve(text),
+  };
+};

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { axiosFetch, type JsonApiFetch, type JsonApiResponse } from '../http/index.js';
 
 /**
  * smsbao (短信宝) HTTP API client: see ../shared/providers/smsbao.md. GET requests with query
@@ -51,7 +52,8 @@ export interface SmsbaoOptions {
   password: string;
   apiKey?: boolean;
   timeoutMs?: number;
-  fetch?: typeof globalThis.fetch;
+  /** Defaults to `axiosFetch` (the shared provider HTTP client); the global fetch fits too. */
+  fetch?: JsonApiFetch;
 }
 
 export interface SmsbaoBalance {
@@ -65,11 +67,11 @@ export function describeSmsbaoCode(code: string): string {
 
 export class SmsbaoClient {
   private readonly baseUrl: string;
-  private readonly fetch: typeof globalThis.fetch;
+  private readonly fetch: JsonApiFetch;
 
   constructor(private readonly options: SmsbaoOptions) {
     this.baseUrl = (options.baseUrl ?? SMSBAO_DEFAULT_BASE_URL).replace(/\/+$/, '');
-    this.fetch = options.fetch ?? globalThis.fetch;
+    this.fetch = options.fetch ?? axiosFetch;
   }
 
   /** `p`: MD5 of the password in lower-case hex, never the password itself (smsbao.md §4.1). */
@@ -80,9 +82,9 @@ export class SmsbaoClient {
   private async get(path: string, params: Record<string, string>): Promise<string> {
     // URLSearchParams encodes UTF-8 (the 【】 signature and Chinese text) exactly once.
     const query = new URLSearchParams({ u: this.options.username, p: this.credential(), ...params });
-    let response: Response;
+    let response: JsonApiResponse;
     try {
-      response = await this.fetch(`${this.baseUrl}${path}?${query}`, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000) });
+      response = await this.fetch(`${this.baseUrl}${path}?${query}`, { method: 'GET', headers: {}, signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000) });
     } catch (error) {
       throw new SmsbaoError('network', `smsbao could not be reached: ${(error as Error).message}`);
     }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -11,7 +11,7 @@ import { ErrorResponseDto } from '../../common/error-response.dto.js';
 import { IdParamDto } from '../../common/id-param.dto.js';
 import type { AuthContext } from './auth.types.js';
 import { Auth, Authenticated } from './authenticated.decorator.js';
-import { AdminUpdateUserDto, SearchUsersQueryDto, UserDto, UserPageDto } from './dto/user.dto.js';
+import { AdminSetPasswordDto, AdminUpdateUserDto, SearchUsersQueryDto, UserDto, UserPageDto } from './dto/user.dto.js';
 import { UsersService } from './users.service.js';
 
 @ApiTags('Admin')
@@ -39,5 +39,18 @@ export class AdminUsersController {
   @ApiConflictResponse({ type: ErrorResponseDto })
   updateUserByAdmin(@Auth() auth: AuthContext, @Param() { id }: IdParamDto, @Body() dto: AdminUpdateUserDto): Promise<UserDto> {
     return this.service.adminUpdate(auth.user, id, dto);
+  }
+
+  @Post(':id/password')
+  @HttpCode(200)
+  @Authenticated({ admin: true })
+  @ApiOperation({
+    summary: "Set a user's password",
+    description: 'For a user who cannot reset it by SMS. Ends all their sessions (API keys keep working); the user is asked to change it (mustChangePassword).',
+  })
+  @ApiOkResponse({ type: UserDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  setUserPasswordByAdmin(@Param() { id }: IdParamDto, @Body() dto: AdminSetPasswordDto): Promise<UserDto> {
+    return this.service.adminSetPassword(id, dto);
   }
 }

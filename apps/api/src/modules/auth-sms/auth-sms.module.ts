@@ -1,10 +1,8 @@
-import { createSecretKey } from 'node:crypto';
 import { Global, Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { deriveSecret } from '../../common/app-secret.js';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG } from '../../config/app-config.js';
 import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
 import { AdminUsersController } from './admin-users.controller.js';
 import { ApiKey } from './api-key.entity.js';
@@ -22,7 +20,8 @@ import { SmsSettings } from './sms-settings.entity.js';
 import { SmsSettingsService } from './sms-settings.service.js';
 import { VerificationCode } from './verification-code.entity.js';
 import { AuthService } from './auth.service.js';
-import { JWT_ISSUER, JwtStrategy } from './jwt.strategy.js';
+import { jwtModuleOptions } from './jwt-options.js';
+import { JwtStrategy } from './jwt.strategy.js';
 import { PasswordService } from './password.service.js';
 import { User } from './user.entity.js';
 import { UsersController } from './users.controller.js';
@@ -37,11 +36,7 @@ import { UsersService } from './users.service.js';
     RateLimitModule,
     JwtModule.registerAsync({
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({
-        // A key object, so the JWT library does not first try (and fail) to read it as a public key on every call.
-        secretOrPrivateKey: createSecretKey(deriveSecret(config.appSecret, 'jwt')),
-        signOptions: { algorithm: 'HS256', issuer: JWT_ISSUER, expiresIn: config.jwtExpiresInSeconds },
-      }),
+      useFactory: jwtModuleOptions,
     }),
   ],
   controllers: [AuthController, PhoneAuthController, BindingsController, SmsAdminController, UsersController, AdminUsersController, ApiKeysController],

@@ -9,4 +9,6 @@ export interface AuthContext {
 
 export interface JwtPayload {
   sub: string;
+  /** The user's session epoch when the token was issued (absent in tokens older than epochs: 0). */
+  ep?: number;
 }

@@ -42,6 +42,10 @@ export class JwtStrategy extends PassportStrategy(passportJwt.Strategy, 'jwt') {
     const user = row ? hydrate(dataSource, User, row) : null;
     if (!user) throw new UnauthorizedException(say('This account no longer exists', '该账户已不存在'));
     if (user.status !== UserStatus.Active) throw new AccountDisabledException(say('This account is disabled', '该账户已被停用'));
+    // A password change (or disabling) moved the epoch on: tokens issued before are sessions that ended.
+    if ((payload.ep ?? 0) !== user.sessionEpoch) {
+      throw new UnauthorizedException(say('This session has ended (the password was changed): sign in again', '登录已失效（密码已更改），请重新登录'));
+    }
     return { user, via: 'jwt' };
   }
 }

@@ -17,7 +17,7 @@ import { AuthService } from './auth.service.js';
 import type { AuthContext } from './auth.types.js';
 import { OptionalAuth, OptionalAuthentication } from './authenticated.decorator.js';
 import { AuthResponseDto, SignInWithPhonePasswordDto } from './dto/auth.dto.js';
-import { SendSmsCodeDto, SignInWithPhoneDto, SignUpWithPhoneDto, SmsCodeSentDto, SmsCodeValidDto, VerifySmsCodeDto } from './dto/sms.dto.js';
+import { ResetPasswordDto, SendSmsCodeDto, SignInWithPhoneDto, SignUpWithPhoneDto, SmsCodeSentDto, SmsCodeValidDto, VerifySmsCodeDto } from './dto/sms.dto.js';
 import { SmsCodeService } from './sms-code.service.js';
 
 @ApiTags('Authentication')
@@ -35,7 +35,7 @@ export class PhoneAuthController {
   @ApiOperation({
     summary: 'Send a 6-digit code by SMS',
     description:
-      'register and bind/change refuse a phone that is taken (409); login refuses an unknown phone (404). bind and change need a signed-in caller. ' +
+      'register and bind/change refuse a phone that is taken (409); login and reset refuse an unknown phone (404). bind and change need a signed-in caller. ' +
       'At most one code per phone per cooldown, a daily cap per phone and an hourly cap per IP (429 with Retry-After).',
   })
   @ApiOkResponse({ type: SmsCodeSentDto })
@@ -82,5 +82,17 @@ export class PhoneAuthController {
   @ApiTooManyRequestsResponse({ type: ErrorResponseDto, description: 'Too many attempts; see the Retry-After header' })
   signInWithPhonePassword(@Body() dto: SignInWithPhonePasswordDto, @Ip() ip: string): Promise<AuthResponseDto> {
     return this.auth.signInWithPhonePassword(dto, ip);
+  }
+
+  @Post('reset-password')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Set a new password with an SMS code (purpose reset), for a forgotten password',
+    description: 'Ends every session of the account (API keys keep working) and signs the caller in.',
+  })
+  @ApiOkResponse({ type: AuthResponseDto })
+  @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'The account no longer uses this phone, or is disabled' })
+  resetPassword(@Body() dto: ResetPasswordDto): Promise<AuthResponseDto> {
+    return this.auth.resetPassword(dto);
   }
 }

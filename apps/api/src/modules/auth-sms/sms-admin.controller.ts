@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiBadGatewayResponse, ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBadGatewayResponse, ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../../common/error-response.dto.js';
 import { Authenticated } from './authenticated.decorator.js';
 import { SaveSmsConfigDto, SendTestSmsDto, SmsBalanceDto, SmsConfigDto, SmsTestResultDto } from './dto/sms.dto.js';
@@ -34,6 +34,7 @@ export class SmsAdminController {
   @ApiOperation({ summary: 'Send a test SMS through the configured provider' })
   @ApiOkResponse({ type: SmsTestResultDto })
   @ApiBadGatewayResponse({ type: ErrorResponseDto, description: 'The provider refused; its reason is in the message' })
+  @ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'No SMS account is configured (or the sandbox is chosen but off)' })
   async sendTestSms(@Body() dto: SendTestSmsDto): Promise<SmsTestResultDto> {
     await this.service.sendTest(dto.phone);
     return { sent: true };
@@ -44,6 +45,7 @@ export class SmsAdminController {
   @ApiOperation({ summary: 'Messages sent and remaining on the SMS account (smsbao /query)' })
   @ApiOkResponse({ type: SmsBalanceDto })
   @ApiBadGatewayResponse({ type: ErrorResponseDto })
+  @ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'No SMS account is configured (or the sandbox is chosen but off)' })
   getSmsBalance(): Promise<SmsBalanceDto> {
     return this.service.balance();
   }

@@ -59,7 +59,7 @@ export class SmsCodeService {
           owner.id === caller?.id ? say('This phone number is already bound to your account', '该手机号已绑定到你的账户') : say('This phone number is already used by another account', '该手机号已被其他账户使用'),
         );
       }
-      if (purpose === SmsCodePurpose.Login && !owner) {
+      if ((purpose === SmsCodePurpose.Login || purpose === SmsCodePurpose.Reset) && !owner) {
         throw new NotFoundException(say('No account uses this phone number yet: sign up first', '该手机号尚未注册，请先注册'));
       }
 

@@ -37,6 +37,17 @@ export class User {
   @Column({ type: 'enum', enum: UserStatus, enumName: 'user_status', default: UserStatus.Active })
   status: UserStatus;
 
+  /**
+   * Carried by every sign-in token; a token of another epoch is refused. Moves on when the
+   * password changes or the account is disabled, which ends every session but the one re-issued.
+   */
+  @Column({ name: 'session_epoch', type: 'integer', default: 0 })
+  sessionEpoch: number;
+
+  /** Set when an admin chose the password: the web app asks the user to change it. */
+  @Column({ name: 'must_change_password', type: 'boolean', default: false })
+  mustChangePassword: boolean;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

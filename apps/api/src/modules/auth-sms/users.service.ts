@@ -5,14 +5,18 @@ import { fieldError } from '../../common/errors.js';
 import { say } from '../../common/language.js';
 import { containsPattern } from '../../common/validation.js';
 import {
+  type AdminSetPasswordDto,
   type AdminUpdateUserDto,
   mapUser,
   type SearchUsersQueryDto,
+  type UpdatedMyUserDto,
   type UpdateMyUserDto,
   type UserDto,
   type UserPageDto,
 } from './dto/user.dto.js';
+import { AuthService } from './auth.service.js';
 import { PasswordService } from './password.service.js';
+import { endSessions } from './sessions.js';
 import { User, UserRole, UserStatus } from './user.entity.js';
 
 @Injectable()
@@ -20,13 +24,18 @@ export class UsersService {
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly passwords: PasswordService,
+    private readonly auth: AuthService,
   ) {}
 
   getMe(user: User): UserDto {
     return mapUser(user);
   }
 
-  async updateMe(user: User, dto: UpdateMyUserDto): Promise<UserDto> {
+  /**
+   * A new password ends every other session: tokens issued before stop working, and the caller
+   * gets a new token for this one (API keys are not sessions and keep working).
+   */
+  async updateMe(user: User, dto: UpdateMyUserDto): Promise<UpdatedMyUserDto> {
     const changes: Partial<User> = {};
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.newPassword !== undefined) {
@@ -35,11 +44,35 @@ export class UsersService {
         if (!(await this.passwords.verify(user.passwordHash, dto.currentPassword))) {
           throw fieldError('currentPassword', say('currentPassword is incorrect', '当前密码不正确'));
         }
+        if (await this.passwords.verify(user.passwordHash, dto.newPassword)) {
+          throw fieldError('newPassword', say('newPassword must differ from the current password', '新密码不能与当前密码相同'));
+        }
       }
       changes.passwordHash = await this.passwords.hash(dto.newPassword);
+      changes.mustChangePassword = false;
     }
-    if (Object.keys(changes).length > 0) await this.users.update({ id: user.id }, changes);
-    return mapUser(await this.users.findOneByOrFail({ id: user.id }));
+    const updated = await this.users.manager.transaction(async (manager) => {
+      if (Object.keys(changes).length > 0) await manager.update(User, { id: user.id }, changes);
+      if (changes.passwordHash) await endSessions(manager, user.id);
+      return manager.findOneByOrFail(User, { id: user.id });
+    });
+    if (!changes.passwordHash) return mapUser(updated);
+    const { token, expiresIn } = await this.auth.issueToken(updated);
+    return { ...mapUser(updated), token, expiresIn };
+  }
+
+  /**
+   * An admin chooses a user's password (a user who forgot theirs and has no phone): every session
+   * of that user ends, and the user is asked to choose a new password after signing in.
+   */
+  async adminSetPassword(id: string, dto: AdminSetPasswordDto): Promise<UserDto> {
+    const passwordHash = await this.passwords.hash(dto.newPassword);
+    return this.users.manager.transaction(async (manager) => {
+      const result = await manager.update(User, { id }, { passwordHash, mustChangePassword: true });
+      if (!result.affected) throw new NotFoundException(say('User not found', '用户不存在'));
+      await endSessions(manager, id);
+      return mapUser(await manager.findOneByOrFail(User, { id }));
+    });
   }
 
   async search(query: SearchUsersQueryDto): Promise<UserPageDto> {
@@ -92,6 +125,8 @@ export class UsersService {
         throw new ConflictException(say('At least one active admin must remain', '至少需要保留一个启用的管理员'));
       }
       await manager.update(User, { id }, next);
+      // Disabling ends every session, so enabling the account again does not revive old tokens.
+      if (next.status === UserStatus.Disabled && target.status !== UserStatus.Disabled) await endSessions(manager, id);
       return mapUser(await manager.findOneByOrFail(User, { id }));
     });
   }

@@ -5,6 +5,8 @@ export enum SmsCodePurpose {
   Login = 'login',
   Bind = 'bind',
   Change = 'change',
+  /** A forgotten password, reset with a code sent to the account's phone. */
+  Reset = 'reset',
 }
 
 export enum VerificationCodeStatus {

@@ -10,6 +10,10 @@ export class CreditSettings {
   @Column({ name: 'signup_grant', type: 'integer' })
   signupGrant: number;
 
+  /** Shown to users whose balance is below a price: how to get credits (a contact, a top-up link). */
+  @Column({ name: 'top_up_message', type: 'varchar', length: 500, nullable: true })
+  topUpMessage: string | null;
+
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;
 }

@@ -59,6 +59,6 @@ export class CreditsController {
   @ApiOperation({ summary: 'Change what a new account receives' })
   @ApiOkResponse({ type: CreditSettingsDto })
   saveCreditSettings(@Body() dto: SaveCreditSettingsDto): Promise<CreditSettingsDto> {
-    return this.service.saveSettings(dto.signupGrant);
+    return this.service.saveSettings(dto);
   }
 }

@@ -15,8 +15,11 @@ import {
   type GrantCreditsDto,
   type GrantResultDto,
   type LedgerQueryDto,
+  type LedgerTaskFacts,
   mapLedgerEntry,
+  type SaveCreditSettingsDto,
 } from './dto/credits.dto.js';
+import type { CreditLedgerEntryDto } from './dto/credits.dto.js';
 
 export const DEFAULT_SIGNUP_GRANT = 100;
 
@@ -27,16 +30,33 @@ export const DEFAULT_SIGNUP_GRANT = 100;
  */
 @Injectable()
 export class CreditsService {
+  /** Set by the task engine: what the ledger shows of the tasks its entries belong to. */
+  #describeTasks: (taskIds: string[]) => Promise<Map<string, LedgerTaskFacts>> = async () => new Map();
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** The task engine tells the ledger about its tasks (model names, why one failed) through this. */
+  describeTasksWith(describe: (taskIds: string[]) => Promise<Map<string, LedgerTaskFacts>>): void {
+    this.#describeTasks = describe;
+  }
 
   async settings(manager: EntityManager = this.dataSource.manager): Promise<CreditSettingsDto> {
     const row = await manager.findOneBy(CreditSettings, { id: 1 });
-    return { signupGrant: row?.signupGrant ?? DEFAULT_SIGNUP_GRANT };
+    return { signupGrant: row?.signupGrant ?? DEFAULT_SIGNUP_GRANT, topUpMessage: row?.topUpMessage ?? null };
   }
 
-  async saveSettings(signupGrant: number): Promise<CreditSettingsDto> {
-    await this.dataSource.getRepository(CreditSettings).save({ id: 1, signupGrant });
+  async saveSettings(dto: SaveCreditSettingsDto): Promise<CreditSettingsDto> {
+    const current = await this.settings();
+    const topUpMessage = dto.topUpMessage === undefined ? current.topUpMessage : dto.topUpMessage || null;
+    await this.dataSource.getRepository(CreditSettings).save({ id: 1, signupGrant: dto.signupGrant, topUpMessage });
     return this.settings();
+  }
+
+  /** Ledger entries for clients, with what they say of their tasks. */
+  private async entries(rows: CreditLedgerEntry[]): Promise<CreditLedgerEntryDto[]> {
+    const taskIds = [...new Set(rows.map((row) => row.taskId).filter((id): id is string => id !== null))];
+    const facts = taskIds.length ? await this.#describeTasks(taskIds) : new Map<string, LedgerTaskFacts>();
+    return rows.map((row) => mapLedgerEntry(row, row.taskId ? facts.get(row.taskId) : undefined));
   }
 
   /** Opens a new user's account with the sign-up grant, in the transaction that creates the user. */
@@ -145,7 +165,8 @@ export class CreditsService {
   async balance(userId: string): Promise<CreditBalanceDto> {
     const account = await this.dataSource.getRepository(CreditAccount).findOneBy({ userId });
     const recent = await this.dataSource.getRepository(CreditLedgerEntry).find({ where: { userId }, order: { createdAt: 'DESC', id: 'DESC' }, take: 10 });
-    return { balance: account?.balance ?? 0, recent: recent.map(mapLedgerEntry) };
+    const { topUpMessage } = await this.settings();
+    return { balance: account?.balance ?? 0, recent: await this.entries(recent), topUpMessage };
   }
 
   async ledger(userId: string, query: LedgerQueryDto): Promise<CreditLedgerPageDto> {
@@ -162,7 +183,7 @@ export class CreditsService {
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     return {
-      items: items.map(mapLedgerEntry),
+      items: await this.entries(items),
       nextCursor: rows.length > limit ? encodeCursor(last) : null,
     };
   }

@@ -7,6 +7,7 @@ import { say } from '../../common/language.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import {
   type AdapterTask,
+  type CancelOptions,
   type CancelOutcome,
   type ProviderAdapter,
   ProviderError,
@@ -157,7 +158,7 @@ export class FluxAdapter implements ProviderAdapter {
     }
   }
 
-  async cancel(task: AdapterTask): Promise<CancelOutcome> {
+  async cancel(task: AdapterTask, options: CancelOptions): Promise<CancelOutcome> {
     const request = (task.providerState as FalState).request;
     if (!request) return { canceled: true };
     const { client } = await this.client();
@@ -167,6 +168,8 @@ export class FluxAdapter implements ProviderAdapter {
       // fal's answer to a cancel does not say whether the job had started (and is billed): its status does.
       const before = await client.status(request);
       if (before.status === 'COMPLETED') return { canceled: false, reason: finished };
+      // Decided before fal is asked to stop it: a started job is billed whether or not it is stopped.
+      if (before.status === 'IN_PROGRESS' && !options.acceptLoss) return { canceled: false, started: true };
       const outcome = await client.cancel(request);
       if (outcome === 'CANCELLATION_REQUESTED') return { canceled: true, started: before.status === 'IN_PROGRESS' };
       return { canceled: false, reason: outcome === 'ALREADY_COMPLETED' ? finished : gone };

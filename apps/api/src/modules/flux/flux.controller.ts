@@ -21,7 +21,7 @@ import { ErrorResponseDto } from '../../common/error-response.dto.js';
 import type { AuthContext } from '../auth-sms/auth.types.js';
 import { Auth, Authenticated } from '../auth-sms/authenticated.decorator.js';
 import { UserRole } from '../auth-sms/user.entity.js';
-import { CancelResultDto, TaskDto, TaskPageDto } from '../scheduler/dto/task.dto.js';
+import { CancelResultDto, CancelTaskDto, TaskDto, TaskPageDto } from '../scheduler/dto/task.dto.js';
 import { MediaFileDto } from '../storage/dto/storage.dto.js';
 import {
   FluxConfigDto,
@@ -209,9 +209,15 @@ export class FluxController {
   @ApiOperation({ summary: 'Cancel one of my Flux tasks' })
   @ApiOkResponse({ type: CancelResultDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Already finished or too late' })
-  cancelFluxTask(@Auth() auth: AuthContext, @Param() { taskId }: FluxTaskIdParamDto): Promise<CancelResultDto> {
-    return this.flux.cancel(auth.user.id, taskId);
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: '`acceptLoss` is not a boolean' })
+  @ApiConflictResponse({
+    type: ErrorResponseDto,
+    description:
+      'Already finished or too late; or, with `code: "cancel_not_refunded"`, fal has started the job and bills it: it keeps running unless `acceptLoss` is true',
+  })
+  @ApiBadGatewayResponse({ type: ErrorResponseDto, description: 'fal.ai did not confirm the cancellation' })
+  cancelFluxTask(@Auth() auth: AuthContext, @Param() { taskId }: FluxTaskIdParamDto, @Body() dto: CancelTaskDto): Promise<CancelResultDto> {
+    return this.flux.cancel(auth.user.id, taskId, dto.acceptLoss);
   }
 
   @Get('history')

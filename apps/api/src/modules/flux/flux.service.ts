@@ -29,6 +29,7 @@ import type {
   FluxTextToImageDto,
   FluxUserConfigDto,
 } from './dto/flux.dto.js';
+import { onlyTheseTypes } from '../storage/media-type.js';
 import { ASPECT_RATIOS, CUSTOM_SIZE, type FluxModel, findFluxModel, FLUX_MODELS, IMAGE_SIZE_PRESETS } from './flux-models.js';
 import { type CheckedParameters, checkParameters } from './flux-request.js';
 import { type EffectiveFluxSettings, FluxSettingsService } from './flux-settings.service.js';
@@ -37,7 +38,7 @@ import { type EffectiveFluxSettings, FluxSettingsService } from './flux-settings
 const INPUT_LIMITS = { maxBytes: 10 * 1024 * 1024, allowedTypes: ['image/jpeg', 'image/png', 'image/webp'] };
 /** One of the user's files as an input image: fal reads JPEG, PNG and WebP (a GIF or a video is refused here). */
 function usableInput(file: MediaFile, field: string): string {
-  if (!INPUT_LIMITS.allowedTypes.includes(file.mimeType ?? '')) throw fieldError(field, say(`${field} must be a JPEG, PNG or WebP image (it is ${file.mimeType})`, `输入图片必须是 JPEG、PNG 或 WebP 格式（这张是 ${file.mimeType}）`));
+  if (!INPUT_LIMITS.allowedTypes.includes(file.mimeType ?? '')) throw fieldError(field, onlyTheseTypes(INPUT_LIMITS.allowedTypes));
   return file.id;
 }
 
@@ -233,9 +234,9 @@ export class FluxService {
     return view;
   }
 
-  async cancel(userId: string, taskId: string): Promise<CancelResultDto> {
+  async cancel(userId: string, taskId: string, acceptLoss?: boolean): Promise<CancelResultDto> {
     await this.fluxTask(userId, taskId);
-    return this.tasks.cancel(userId, taskId);
+    return this.tasks.cancel(userId, taskId, acceptLoss);
   }
 
   listHistory(userId: string, query: FluxHistoryQueryDto): Promise<TaskPageDto> {

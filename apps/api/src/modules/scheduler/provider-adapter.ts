@@ -87,7 +87,20 @@ export type CancelOutcome =
    */
   | { canceled: true; started?: boolean }
   /** It had already finished or can no longer be stopped. */
-  | { canceled: false; reason: string };
+  | { canceled: false; reason: string }
+  /**
+   * Left running: it had started (so canceling it would not be refunded) and the caller did not
+   * accept the loss. Only an adapter that can tell, before stopping the job, that it started answers this.
+   */
+  | { canceled: false; started: true };
+
+export interface CancelOptions {
+  /**
+   * Stop the job even when it has started and the provider bills it. Without it, an adapter that can
+   * tell the job has started leaves it running and answers `{ canceled: false, started: true }`.
+   */
+  acceptLoss: boolean;
+}
 
 export interface ProviderModel {
   model: string;
@@ -129,12 +142,12 @@ export interface ProviderAdapter {
   /**
    * Optional batched polling: the answers for many in-flight tasks in one provider call (the
    * engine calls it once per tick for the tasks of this provider it holds). A task missing from
-   * the map, or mapped to an Error, is treated like a failed poll of that task alone.
+   * the map is polled alone with `poll`; one mapped to an Error is treated like a failed poll.
    */
   pollMany?(tasks: AdapterTask[]): Promise<Map<string, ProviderUpdate | Error>>;
   /** Optional: the actions a succeeded task offers now, derived from its provider state. */
   actions?(task: AdapterTask): TaskAction[];
-  cancel?(task: AdapterTask): Promise<CancelOutcome>;
+  cancel?(task: AdapterTask, options: CancelOptions): Promise<CancelOutcome>;
   /**
    * Whether a webhook call is worth acting on. Either way it only makes the task due: the engine
    * then asks the provider itself, so a forged body can change nothing.

@@ -492,7 +492,8 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
       const current = await this.dataSource.getRepository(GenerationTask).findOneBy({ id: task.id });
       if (current?.status === TaskStatus.Canceled) {
         const view = adapterView(current);
-        await adapter.cancel({ ...view, providerState: { ...view.providerState, ...update.providerState } }).catch(() => undefined);
+        // The task is ended already (and refunded when due): the job is stopped whatever it costs.
+        await adapter.cancel({ ...view, providerState: { ...view.providerState, ...update.providerState } }, { acceptLoss: true }).catch(() => undefined);
       }
     }
     return saved;
@@ -665,7 +666,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
           : [`${adapter?.displayName ?? task.provider} did not finish within ${allowed}`, TaskErrorCode.TimedOut];
       const { won } = await this.transitions.finish(task.id, TaskStatus.Failed, { error, code, refund: true });
       if (won && task.status !== TaskStatus.Pending && adapter?.cancel) {
-        await adapter.cancel(adapterView(task)).catch(() => undefined);
+        await adapter.cancel(adapterView(task), { acceptLoss: true }).catch(() => undefined);
       }
     }
   }

@@ -6,6 +6,8 @@ import pg from 'pg';
 import { DataSource, type FindOptionsWhere, In, MoreThanOrEqual } from 'typeorm';
 import { deriveSecret } from '../../common/app-secret.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { isUUID } from 'class-validator';
+import { USER_SESSIONS_CHANNEL } from '../auth-sms/sessions.js';
 import { User, UserStatus } from '../auth-sms/user.entity.js';
 import type { TaskDto, TaskEventsTokenDto } from './dto/task.dto.js';
 import { ACTIVE_STATUSES, GenerationTask } from './generation-task.entity.js';
@@ -24,6 +26,8 @@ const FRESH_STREAM_RECENT_MS = 60_000;
 
 interface Subscriber {
   userId: string;
+  /** The user's session epoch the stream was opened in: a password change or disabling ends it. */
+  sessionEpoch: number;
   response: Response;
   /** The newest event id sent: the task's updated_at in milliseconds. */
   lastEventId: number;
@@ -68,7 +72,9 @@ export class TaskEventsService implements OnModuleInit, OnApplicationShutdown {
   private async listen(): Promise<void> {
     const { url } = this.dataSource.options as { url?: string };
     const client = new pg.Client({ connectionString: url });
-    client.on('notification', (message) => void this.onNotification(message.payload));
+    client.on('notification', (message) =>
+      void (message.channel === USER_SESSIONS_CHANNEL ? this.onSessionsEnded(message.payload) : this.onNotification(message.payload)),
+    );
     client.on('error', (error) => this.logger.warn(`Task events connection lost: ${error.message}`));
     client.on('end', () => {
       if (this.listener === client) this.listener = null;
@@ -76,6 +82,7 @@ export class TaskEventsService implements OnModuleInit, OnApplicationShutdown {
     });
     await client.connect();
     await client.query(`LISTEN ${TASK_EVENTS_CHANNEL}`);
+    await client.query(`LISTEN ${USER_SESSIONS_CHANNEL}`);
     this.listener = client;
   }
 
@@ -93,32 +100,58 @@ export class TaskEventsService implements OnModuleInit, OnApplicationShutdown {
     this.reconnectTimer.unref();
   }
 
-  /** After the listener was down, every stream catches up on what it may have missed. */
+  /** After the listener was down, every stream catches up on what it may have missed (and ends if its session did). */
   private async replayAll(): Promise<void> {
+    for (const userId of [...this.subscribers.keys()]) await this.onSessionsEnded(userId);
     for (const set of this.subscribers.values()) for (const subscriber of set) await this.replay(subscriber, subscriber.lastEventId);
   }
 
-  createToken(userId: string): TaskEventsTokenDto {
-    const expires = Date.now() + TOKEN_TTL_SECONDS * 1000;
-    const payload = `${userId}.${expires}`;
-    const signature = createHmac('sha256', this.tokenKey).update(payload).digest('base64url');
-    return { token: `${payload}.${signature}`, expiresIn: TOKEN_TTL_SECONDS };
+  /** The token signs the user's session epoch too (without carrying it): a stream outlives no session. */
+  private sign(userId: string, expires: string, sessionEpoch: number): Buffer {
+    return createHmac('sha256', this.tokenKey).update(`${userId}.${expires}.${sessionEpoch}`).digest();
   }
 
-  private async verifyToken(token: string): Promise<string> {
+  createToken(user: Pick<User, 'id' | 'sessionEpoch'>): TaskEventsTokenDto {
+    const expires = String(Date.now() + TOKEN_TTL_SECONDS * 1000);
+    const signature = this.sign(user.id, expires, user.sessionEpoch).toString('base64url');
+    return { token: `${user.id}.${expires}.${signature}`, expiresIn: TOKEN_TTL_SECONDS };
+  }
+
+  private async verifyToken(token: string): Promise<{ userId: string; sessionEpoch: number }> {
+    const invalid = () => new UnauthorizedException('The event stream token is invalid or expired: get a new one from POST /api/v1/tasks/events/token');
     const [userId, expires, signature] = token.split('.');
-    const expected = createHmac('sha256', this.tokenKey).update(`${userId}.${expires}`).digest();
-    const given = Buffer.from(signature ?? '', 'base64url');
-    const valid = expected.length === given.length && timingSafeEqual(expected, given) && Number(expires) > Date.now();
-    if (!valid) throw new UnauthorizedException('The event stream token is invalid or expired: get a new one from POST /api/v1/tasks/events/token');
+    if (!isUUID(userId) || !(Number(expires) > Date.now())) throw invalid();
     const user = await this.dataSource.getRepository(User).findOneBy({ id: userId });
     if (!user || user.status !== UserStatus.Active) throw new UnauthorizedException('This account cannot sign in');
-    return userId;
+    const expected = this.sign(userId, expires, user.sessionEpoch);
+    const given = Buffer.from(signature ?? '', 'base64url');
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw invalid();
+    return { userId, sessionEpoch: user.sessionEpoch };
+  }
+
+  /**
+   * A user's sessions ended (password changed, account disabled): their open streams, which carry
+   * media URLs, close. A stream of the session that changed the password reopens with a new token.
+   */
+  private async onSessionsEnded(userId: string | undefined): Promise<void> {
+    try {
+      const set = userId ? this.subscribers.get(userId) : undefined;
+      if (!set?.size) return;
+      const user = await this.dataSource.getRepository(User).findOneBy({ id: userId });
+      for (const subscriber of set) {
+        if (user?.status === UserStatus.Active && user.sessionEpoch === subscriber.sessionEpoch) continue;
+        set.delete(subscriber);
+        subscriber.response.end();
+      }
+      if (set.size === 0 && this.subscribers.get(userId!) === set) this.subscribers.delete(userId!);
+    } catch (error) {
+      this.logger.warn(`Ended sessions not applied to event streams: ${(error as Error).message}`);
+    }
   }
 
   /** Opens a Server-Sent Events stream of the token holder's task changes. */
   async open(token: string, since: string | undefined, request: Request, response: Response): Promise<void> {
-    const userId = await this.verifyToken(token);
+    const { userId, sessionEpoch } = await this.verifyToken(token);
     response.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -128,17 +161,20 @@ export class TaskEventsService implements OnModuleInit, OnApplicationShutdown {
     });
     response.flushHeaders();
     response.write('retry: 3000\n\n');
-    const subscriber: Subscriber = { userId, response, lastEventId: 0 };
+    const subscriber: Subscriber = { userId, sessionEpoch, response, lastEventId: 0 };
     let set = this.subscribers.get(userId);
     if (!set) this.subscribers.set(userId, (set = new Set()));
     set.add(subscriber);
     const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), HEARTBEAT_MS);
     heartbeat.unref();
-    request.on('close', () => {
+    const cleanUp = () => {
       clearInterval(heartbeat);
       set.delete(subscriber);
       if (set.size === 0 && this.subscribers.get(userId) === set) this.subscribers.delete(userId);
-    });
+    };
+    // The client leaves, or the server ends the stream (its session ended).
+    request.on('close', cleanUp);
+    response.on('close', cleanUp);
     const resumeFrom = since !== undefined && /^\d{1,16}$/.test(since) ? Number(since) : null;
     if (resumeFrom !== null) await this.replay(subscriber, resumeFrom);
     else await this.sendActive(subscriber);

@@ -1,7 +1,9 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, NotFoundException, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, In, IsNull, Not } from 'typeorm';
 import { say } from '../../common/language.js';
+import { CreditsService } from '../credits/credits.service.js';
+import type { LedgerTaskFacts } from '../credits/dto/credits.dto.js';
 import { MediaFile, MediaStatus } from '../storage/media-file.entity.js';
 import { mapTask, type TaskDto } from './dto/task.dto.js';
 import { GenerationTask, TaskStatus } from './generation-task.entity.js';
@@ -26,11 +28,24 @@ export async function notifyTaskChanged(manager: EntityManager, taskId: string, 
 
 /** Tasks as clients see them: with their stored outputs, never the provider's state. */
 @Injectable()
-export class TaskViews {
+export class TaskViews implements OnModuleInit {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly registry: ProviderRegistry,
+    private readonly credits: CreditsService,
   ) {}
+
+  onModuleInit(): void {
+    // The ledger names a charge's model and words a refund's reason from the task's error code.
+    this.credits.describeTasksWith((taskIds) => this.ledgerFacts(taskIds));
+  }
+
+  private async ledgerFacts(taskIds: string[]): Promise<Map<string, LedgerTaskFacts>> {
+    const tasks = await this.dataSource.getRepository(GenerationTask).find({ where: { id: In(taskIds) }, select: { id: true, provider: true, model: true, errorCode: true } });
+    return new Map(
+      tasks.map((task) => [task.id, { provider: task.provider, model: task.model, modelName: this.registry.modelName(task.provider, task.model), errorCode: task.errorCode }]),
+    );
+  }
 
   async outputs(taskIds: string[]): Promise<Map<string, MediaFile[]>> {
     const byTask = new Map<string, MediaFile[]>(taskIds.map((id) => [id, []]));

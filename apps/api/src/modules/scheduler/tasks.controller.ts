@@ -6,7 +6,6 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiProduces,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
@@ -17,6 +16,7 @@ import type { AuthContext } from '../auth-sms/auth.types.js';
 import { Auth, Authenticated } from '../auth-sms/authenticated.decorator.js';
 import {
   CancelResultDto,
+  CancelTaskDto,
   PriceTableDto,
   SavePricesDto,
   TaskDto,
@@ -31,6 +31,8 @@ import { TaskEventsService } from './task-events.service.js';
 import { TaskPreviews } from './task-previews.service.js';
 import { TaskViews } from './task-views.service.js';
 import { TasksService } from './tasks.service.js';
+
+const PICTURE = { schema: { type: 'string' as const, format: 'binary' } };
 
 @ApiTags('Tasks')
 @Controller('tasks')
@@ -48,7 +50,7 @@ export class TasksController {
   @ApiOperation({ summary: 'A short-lived token to open the task event stream (EventSource cannot send headers)' })
   @ApiOkResponse({ type: TaskEventsTokenDto })
   createTaskEventsToken(@Auth() auth: AuthContext): TaskEventsTokenDto {
-    return this.events.createToken(auth.user.id);
+    return this.events.createToken(auth.user);
   }
 
   @Get('events')
@@ -58,8 +60,8 @@ export class TasksController {
       'Each event is `event: task` with the task as JSON; its id resumes the stream (Last-Event-ID header or `since`). ' +
       'Without either, the stream starts with every unfinished task.',
   })
-  @ApiProduces('text/event-stream')
-  @ApiOkResponse({ description: 'An endless text/event-stream' })
+  // The stream's content type on its 200 only: its errors are JSON like every other.
+  @ApiOkResponse({ description: 'An endless text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } })
   @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Missing, invalid or expired stream token' })
   streamTaskEvents(
     @Query() query: TaskEventsQueryDto,
@@ -85,8 +87,10 @@ export class TasksController {
     summary: "A running task's latest preview picture, fetched from the provider now (not stored)",
     description: 'The task says whether it has one in `previewUrl` (this route with a version `v`, which changes with each new preview).',
   })
-  @ApiProduces('image/webp', 'image/png', 'image/jpeg')
-  @ApiOkResponse({ description: 'The picture', content: { 'image/*': { schema: { type: 'string', format: 'binary' } } } })
+  @ApiOkResponse({
+    description: 'The picture, as the provider serves it',
+    content: { 'image/webp': PICTURE, 'image/png': PICTURE, 'image/jpeg': PICTURE, 'image/gif': PICTURE },
+  })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'The id is not a UUID, or v is malformed' })
   @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'No such task of mine, or it has no preview (not running, or none yet)' })
   @ApiBadGatewayResponse({ type: ErrorResponseDto, description: 'The provider did not deliver the picture' })
@@ -100,10 +104,15 @@ export class TasksController {
   @ApiOperation({ summary: 'Cancel a task: at the provider when it can; a task that never started is refunded in full' })
   @ApiOkResponse({ type: CancelResultDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Already finished, too late, or the provider cannot cancel' })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: '`acceptLoss` is not a boolean' })
+  @ApiConflictResponse({
+    type: ErrorResponseDto,
+    description:
+      'Already finished, too late, or the provider cannot cancel; or, with `code: "cancel_not_refunded"`, the task has started and would not be refunded: it keeps running unless `acceptLoss` is true',
+  })
   @ApiBadGatewayResponse({ type: ErrorResponseDto, description: 'The provider did not confirm the cancellation' })
-  cancelTask(@Auth() auth: AuthContext, @Param() { id }: IdParamDto): Promise<CancelResultDto> {
-    return this.tasks.cancel(auth.user.id, id);
+  cancelTask(@Auth() auth: AuthContext, @Param() { id }: IdParamDto, @Body() dto: CancelTaskDto): Promise<CancelResultDto> {
+    return this.tasks.cancel(auth.user.id, id, dto.acceptLoss);
   }
 }
 

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { isUUID } from 'class-validator';
 import { DataSource } from 'typeorm';
-import { FieldValidationException } from '../../common/errors.js';
+import { CodedHttpException, FieldValidationException } from '../../common/errors.js';
 import { hydrate } from '../../common/hydrate.js';
 import { say } from '../../common/language.js';
 import { columnList, PreparedStatement } from '../../database/prepared-statement.js';
@@ -11,7 +11,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { CreditsService } from '../credits/credits.service.js';
 import type { MediaKind } from '../storage/media-file.entity.js';
 import { type CancelResultDto, type TaskDto } from './dto/task.dto.js';
-import { GenerationTask, TaskStatus } from './generation-task.entity.js';
+import { ACTIVE_STATUSES, GenerationTask, TaskStatus } from './generation-task.entity.js';
 import { DEFAULT_DEADLINE_SECONDS, type ProviderAdapter, ProviderError, type ProviderLimits } from './provider-adapter.js';
 import { ProviderRegistry } from './provider-registry.js';
 import { PricesService } from './prices.service.js';
@@ -42,6 +42,21 @@ function refuseEnded(task: GenerationTask): void {
   if (task.status === TaskStatus.Failed) throw new ConflictException(say('The task has already failed', '任务已经失败了'));
 }
 
+/**
+ * 409 `cancel_not_refunded` for a task the provider has started: it bills it whether or not it is
+ * stopped, so the task keeps running unless the caller accepts the loss.
+ */
+function refuseUnrefunded(task: GenerationTask, providerName: string): never {
+  throw new CodedHttpException(
+    409,
+    say(
+      `The task has started at ${providerName}; canceling it will not refund its ${task.cost} credits. It keeps running; send { "acceptLoss": true } to cancel it anyway`,
+      `任务已在 ${providerName} 开始；现在取消不会退还 ${task.cost} 积分。任务继续运行；如仍要取消，请带上 { "acceptLoss": true }`,
+    ),
+    'cancel_not_refunded',
+  );
+}
+
 /** What a provider module asks the engine to run, after validating it with its own DTO. */
 export interface TaskRequest {
   provider: string;
@@ -69,6 +84,9 @@ export class TasksService {
     private readonly transitions: TaskTransitions,
     private readonly views: TaskViews,
   ) {}
+
+  /** Cancels in progress in this instance, by task: parallel cancels of one task wait for the first. */
+  private readonly cancelsInFlight = new Map<string, Promise<unknown>>();
 
   /**
    * Records the task, reserves its price and announces it in one statement (402 leaves nothing
@@ -145,14 +163,38 @@ export class TasksService {
     throw new BadGatewayException(say(`${providerName} refused the request: ${refusal.message}${refunded}`, `${providerName} 拒绝了请求：${refusal.message}${refunded}`));
   }
 
-  async cancel(userId: string, taskId: string): Promise<CancelResultDto> {
+  /**
+   * Cancels a task. One the provider has started is billed by it: unless `acceptLoss`, it is left
+   * running with a 409 `cancel_not_refunded`, decided before the provider is asked to stop it
+   * (from our record, or by the adapter when it can tell).
+   *
+   * Parallel cancels of one task (a double click, a retrying client) go one at a
+   * time: the provider cannot tell a job canceled a moment ago from one that finished, so a second
+   * cancel sent alongside the first would hear "too late" while the task ends canceled. The ones
+   * that waited then find the task ended and say so ("already canceled").
+   */
+  async cancel(userId: string, taskId: string, acceptLoss = false): Promise<CancelResultDto> {
+    for (let inFlight = this.cancelsInFlight.get(taskId); inFlight; inFlight = this.cancelsInFlight.get(taskId)) {
+      await inFlight.catch(() => undefined);
+    }
+    const attempt = this.cancelOnce(userId, taskId, acceptLoss);
+    const settled = attempt.catch(() => undefined);
+    this.cancelsInFlight.set(taskId, settled);
+    try {
+      return await attempt;
+    } finally {
+      if (this.cancelsInFlight.get(taskId) === settled) this.cancelsInFlight.delete(taskId);
+    }
+  }
+
+  private async cancelOnce(userId: string, taskId: string, acceptLoss: boolean): Promise<CancelResultDto> {
     const task = await this.views.own(userId, taskId);
     refuseEnded(task);
     const adapter = this.registry.get(task.provider);
     const atProvider = task.status !== TaskStatus.Pending || Object.keys(task.providerState).length > 0;
     if (!atProvider) {
       const { won, refunded } = await this.transitions.finish(task.id, TaskStatus.Canceled, { refund: true, reason: 'Canceled before it started' });
-      if (!won) return this.cancel(userId, taskId);
+      if (!won) return this.cancelOnce(userId, taskId, acceptLoss);
       return { task: await this.views.view(userId, taskId), refunded, message: say(`Canceled before it started; ${refunded} credits were refunded`, `已在开始前取消，已退还 ${refunded} 积分`) };
     }
     if (!adapter.cancel) {
@@ -160,19 +202,27 @@ export class TasksService {
         say(`${adapter.displayName} cannot stop a job once it has been sent; it will finish and you keep the results`, `${adapter.displayName} 无法停止已提交的任务；任务会完成，结果归你所有`),
       );
     }
+    // A free task loses nothing; otherwise a start our record knows of is enough to ask first.
+    const mayLose = acceptLoss || task.cost === 0;
+    if (!mayLose && (task.status === TaskStatus.Running || task.startedAt !== null)) refuseUnrefunded(task, adapter.displayName);
     let outcome;
     try {
-      outcome = await adapter.cancel(adapterView(task));
+      outcome = await adapter.cancel(adapterView(task), { acceptLoss: mayLose });
     } catch (error) {
       const reason = error instanceof ProviderError ? error.message : say('it could not be reached', '无法连接');
       throw new BadGatewayException(say(`${adapter.displayName} did not confirm the cancellation (${reason}); the task keeps running`, `${adapter.displayName} 未确认取消（${reason}），任务继续运行`));
     }
     // The task as it is now: another request may have ended it, or a poll seen it start, meanwhile.
-    const current = await this.views.own(userId, taskId);
+    let current = await this.views.own(userId, taskId);
     refuseEnded(current);
     if (!outcome.canceled) {
+      // Another instance may be canceling it right now (fal then says "finished" to us): give
+      // that a moment to land, so this answer says what became of the task.
+      current = await this.settled(userId, taskId, current);
+      refuseEnded(current);
       await this.dataSource.query(`UPDATE generation_tasks SET next_poll_at = now() WHERE id = $1 AND status IN ('pending', 'submitted', 'queued', 'running')`, [task.id]);
       this.engine.kick();
+      if ('started' in outcome) refuseUnrefunded(current, adapter.displayName);
       throw new ConflictException(say(`Too late to cancel: ${outcome.reason}`, `来不及取消：${outcome.reason}`));
     }
     // A job that never started costs nothing; one the provider had already started working on is not refunded.
@@ -182,11 +232,21 @@ export class TasksService {
       reason: 'Canceled before it started',
       error: started ? 'Canceled while running' : null,
     });
-    if (!won) return this.cancel(userId, taskId);
+    if (!won) return this.cancelOnce(userId, taskId, acceptLoss);
     const message = started
       ? say(`Canceled at ${adapter.displayName}; it had already started, so the ${task.cost} credits are not refunded`, `已在 ${adapter.displayName} 取消；任务已经开始，${task.cost} 积分不退还`)
       : say(`Canceled at ${adapter.displayName} before it started; ${refunded} credits were refunded`, `已在 ${adapter.displayName} 开始前取消，已退还 ${refunded} 积分`);
     return { task: await this.views.view(userId, taskId), refunded, message };
+  }
+
+  /** The task once it has ended, or as it is after a short wait. */
+  private async settled(userId: string, taskId: string, task: GenerationTask): Promise<GenerationTask> {
+    for (const wait of [50, 100, 200, 400]) {
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      task = await this.views.own(userId, taskId);
+      if (!ACTIVE_STATUSES.includes(task.status)) break;
+    }
+    return task;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { SandboxLocator } from '../system/sandbox-locator.service.js';
 import { GuardedFetcher } from './guarded-fetcher.js';
@@ -19,4 +19,11 @@ import { GuardedFetcher } from './guarded-fetcher.js';
   ],
   exports: [GuardedFetcher],
 })
-export class FetchModule {}
+export class FetchModule implements OnApplicationShutdown {
+  constructor(private readonly fetcher: GuardedFetcher) {}
+
+  /** Its kept-alive connections go with the app. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.fetcher.close();
+  }
+}

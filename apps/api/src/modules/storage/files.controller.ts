@@ -1,6 +1,7 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiBadGatewayResponse,
   ApiBadRequestResponse,
   ApiBody,
   ApiConsumes,
@@ -47,8 +48,10 @@ export class FilesController {
   @Delete('generated/:id')
   @HttpCode(204)
   @Authenticated()
-  @ApiOperation({ summary: 'Delete one of my files (idempotent); the stored object goes with its last record' })
-  @ApiNoContentResponse({ description: 'Deleted, or already gone' })
+  @ApiOperation({ summary: 'Delete one of my files; the stored object goes with its last record' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'No such file of mine (never mine, or already deleted)' })
+  @ApiBadGatewayResponse({ type: ErrorResponseDto, description: 'The storage failed (e.g. COS refused the keys)' })
   deleteMyFile(@Auth() auth: AuthContext, @Param() { id }: IdParamDto): Promise<void> {
     return this.service.delete(auth.user, id);
   }
@@ -57,6 +60,7 @@ export class FilesController {
   @Authenticated()
   @ApiOperation({ summary: 'Upload an image or video (multipart field "file"); the type is decided by the file’s content' })
   @ApiConsumes('multipart/form-data')
+  @ApiBadGatewayResponse({ type: ErrorResponseDto, description: 'The storage failed (e.g. COS refused the keys)' })
   @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' } } } })
   @ApiCreatedResponse({ type: MediaFileDto })
   @ApiPayloadTooLargeResponse({ type: ErrorResponseDto })

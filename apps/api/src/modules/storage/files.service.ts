@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
+import { say } from '../../common/language.js';
 import type { User } from '../auth-sms/user.entity.js';
 import type { ListMediaFilesQueryDto, MediaFileDto, MediaFilePageDto, MigrationJobDto, StartMigrationResultDto } from './dto/storage.dto.js';
 import { IngestService } from './ingest.service.js';
@@ -27,8 +28,9 @@ export class FilesService {
     return this.files.get(user.id, id);
   }
 
-  delete(user: User, id: string): Promise<void> {
-    return this.files.delete(user.id, id);
+  /** 404 for a file that is not the caller's, or no longer exists: as tasks and history answer. */
+  async delete(user: User, id: string): Promise<void> {
+    if (!(await this.files.delete(user.id, id))) throw new NotFoundException(say('File not found', '文件不存在'));
   }
 
   async upload(user: User, request: IncomingMessage): Promise<MediaFileDto> {

@@ -94,6 +94,18 @@ describe('GuardedFetcher', () => {
     expect((await refusal(fetcher().fetch(`${origin}/sandbox/../private/image.png`, limits))).reason).toBe('address');
   });
 
+  it('never lends a connection opened for an allow-listed prefix to another path of that origin', async () => {
+    const port = new URL(origin).port;
+    const loopbackName = async () => [{ address: '127.0.0.1', family: 4 }];
+    const named = new GuardedFetcher(() => [`http://sandbox.test:${port}/sandbox/`], loopbackName);
+    const allowed = await named.fetch(`http://sandbox.test:${port}/sandbox/image.png`, limits);
+    expect((await read(allowed.body)).length).toBe(500);
+    // The kept-alive connection to 127.0.0.1 is idle now; the next URL is not allow-listed, so it
+    // must get a connection of its own, whose lookup refuses the loopback address.
+    expect((await refusal(named.fetch(`http://sandbox.test:${port}/private/image.png`, limits))).reason).toBe('address');
+    await named.close();
+  });
+
   it('checks every redirect again, and stops after 5', async () => {
     expect((await refusal(fetcher().fetch(`${origin}/sandbox/to-private`, limits))).reason).toBe('address');
     const followed = await fetcher().fetch(`${origin}/sandbox/to-sandbox`, limits);

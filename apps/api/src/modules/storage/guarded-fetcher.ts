@@ -1,9 +1,9 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import type { Readable } from 'node:stream';
+import { finished, type Readable } from 'node:stream';
+import { Agent, type Dispatcher, errors as undiciErrors, request } from 'undici';
 import { isPublicAddress } from './address-policy.js';
-import { type ByteSource, sourceReadable } from './byte-source.js';
-import { get, type Http1Body, type Http1Response } from './http1.js';
+import { type ByteSource, readableSource, sourceReadable } from './byte-source.js';
 
 export type FetchRefusal = 'url' | 'address' | 'redirects' | 'status' | 'type' | 'size' | 'timeout' | 'network';
 
@@ -63,6 +63,8 @@ function typeMatches(contentType: string | null, allowed: readonly string[]): bo
  * explicit allow-list, such as the built-in sandbox while sandbox mode is on.
  */
 export class GuardedFetcher {
+  private readonly agents = new Map<string, Agent>();
+
   constructor(
     private readonly allowList: () => readonly string[],
     private readonly resolver: AddressResolver = systemResolver,
@@ -74,43 +76,42 @@ export class GuardedFetcher {
 
   async fetch(input: string, limits: GuardedFetchLimits): Promise<GuardedResponse> {
     let url = this.parse(input);
-    let current: Http1Body | null = null;
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      current?.destroy(new FetchRefusedError('timeout', `No complete answer within ${limits.timeoutMs} ms`));
-    }, limits.timeoutMs);
+    const maxRedirects = limits.maxRedirects ?? 5;
+    const timeout = new FetchRefusedError('timeout', `No complete answer within ${limits.timeoutMs} ms`);
+    // One limit for the whole exchange, redirects and body included: aborting fails the request
+    // (or the body being read) with `timeout`.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(timeout), limits.timeoutMs);
     timer.unref?.();
     try {
       for (let redirects = 0; ; redirects++) {
-        const exchange = this.request(url, limits);
-        current = exchange.body;
-        const response = await exchange.response;
-        if (timedOut) throw new FetchRefusedError('timeout', `No complete answer within ${limits.timeoutMs} ms`);
-        const { status, headers } = response;
-        const location = headers.location;
+        const response = await this.request(url, limits, abort.signal);
+        const { statusCode: status, headers } = response;
+        const location = header(headers, 'location');
         if (status >= 300 && status < 400 && location) {
-          response.body.destroy();
-          if (redirects >= (limits.maxRedirects ?? 5)) throw new FetchRefusedError('redirects', `Too many redirects (more than ${limits.maxRedirects ?? 5})`);
+          discard(response.body);
+          if (redirects >= maxRedirects) throw new FetchRefusedError('redirects', `Too many redirects (more than ${maxRedirects})`);
+          // Followed here, not by undici, so that each target is parsed and checked like the first.
           url = this.parse(new URL(location, url).href);
           continue;
         }
         if (status < 200 || status >= 300) {
-          response.body.destroy();
+          discard(response.body);
           throw new FetchRefusedError('status', `The server answered HTTP ${status}`, status);
         }
-        const contentType = headers['content-type'] ?? null;
+        const contentType = header(headers, 'content-type');
         if (!typeMatches(contentType, limits.allowedTypes)) {
-          response.body.destroy();
+          discard(response.body);
           throw new FetchRefusedError('type', `The content type ${contentType ?? '(none)'} is not allowed (allowed: ${limits.allowedTypes.join(', ')})`);
         }
-        const declared = response.contentLength;
+        const lengthHeader = header(headers, 'content-length');
+        const declared = lengthHeader !== null && /^\d{1,15}$/.test(lengthHeader) ? Number(lengthHeader) : null;
         if (declared !== null && declared > limits.maxBytes) {
-          response.body.destroy();
+          discard(response.body);
           throw new FetchRefusedError('size', `The file is larger than ${limits.maxBytes} bytes`);
         }
-        response.body.onSettled(() => clearTimeout(timer));
-        const source = limitSource(response.body, limits.maxBytes);
+        finished(response.body, () => clearTimeout(timer));
+        const source = limitSource(readableSource(response.body), limits.maxBytes, abort.signal);
         let body: Readable | null = null;
         return {
           url: url.href,
@@ -125,9 +126,7 @@ export class GuardedFetcher {
       }
     } catch (error) {
       clearTimeout(timer);
-      if (error instanceof FetchRefusedError) throw error;
-      if (timedOut) throw new FetchRefusedError('timeout', `No complete answer within ${limits.timeoutMs} ms`);
-      throw new FetchRefusedError('network', `The URL could not be fetched: ${(error as Error).message}`);
+      throw refusalFor(error, abort.signal, limits);
     }
   }
 
@@ -143,10 +142,41 @@ export class GuardedFetcher {
     return url;
   }
 
-  private request(url: URL, limits: GuardedFetchLimits): { body: Http1Body | null; response: Promise<Http1Response> } {
+  private async request(url: URL, limits: GuardedFetchLimits, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
     const allowListed = this.isAllowListed(url);
-    // Checked when the connection is made, so DNS cannot answer differently between check and use.
-    const lookup: LookupFunction = (hostname, options, callback) => {
+    // Literal IP hosts skip the lookup hook (there is nothing to resolve), so they are checked here.
+    const literal = url.hostname.replace(/^\[|\]$/g, '');
+    if (!allowListed && /^[\d.]+$|:/.test(literal) && !isPublicAddress(literal)) {
+      throw new FetchRefusedError('address', `${literal} is not a public address`);
+    }
+    return request(url, {
+      method: 'GET',
+      // Allow-listed URLs get connections of their own: a connection opened for the sandbox's
+      // prefix must never be reused for another path on the same (loopback) origin.
+      dispatcher: this.agent(allowListed, limits.connectTimeoutMs),
+      headers: { 'user-agent': 'Atelier/1 (+media ingest)', accept: '*/*' },
+      signal,
+    });
+  }
+
+  /**
+   * The connection pools, one per kind (public-only or allow-listed) and connect timeout. The
+   * public one checks addresses in `connect`'s lookup, i.e. the address actually connected to,
+   * so DNS cannot answer differently between check and use; its kept-alive connections all
+   * passed that check.
+   */
+  private agent(allowListed: boolean, connectTimeoutMs: number): Agent {
+    const key = `${allowListed}:${connectTimeoutMs}`;
+    let agent = this.agents.get(key);
+    if (!agent) {
+      agent = new Agent({ connect: { timeout: connectTimeoutMs, lookup: this.lookup(allowListed) }, keepAliveTimeout: 4_000 });
+      this.agents.set(key, agent);
+    }
+    return agent;
+  }
+
+  private lookup(allowListed: boolean): LookupFunction {
+    return (hostname, options, callback) => {
       this.resolver(hostname)
         .then((addresses) => {
           const refused = addresses.find((a) => !isPublicAddress(a.address));
@@ -159,26 +189,51 @@ export class GuardedFetcher {
         })
         .catch((error: Error) => callback(error as NodeJS.ErrnoException, '', 0));
     };
-    // Literal IP hosts skip the resolver in Node, so they are checked here.
-    const literal = url.hostname.replace(/^\[|\]$/g, '');
-    if (!allowListed && /^[\d.]+$|:/.test(literal) && !isPublicAddress(literal)) {
-      return { body: null, response: Promise.reject(new FetchRefusedError('address', `${literal} is not a public address`)) };
-    }
-    return get(url, {
-      lookup,
-      headers: { 'User-Agent': 'Atelier/1 (+media ingest)', Accept: '*/*' },
-      connectTimeoutMs: limits.connectTimeoutMs,
-      connectTimeoutError: () => new FetchRefusedError('timeout', `Could not connect within ${limits.connectTimeoutMs} ms`),
-    });
+  }
+
+  /** Closes the kept-alive connections (at shutdown). */
+  async close(): Promise<void> {
+    await Promise.all([...this.agents.values()].map((agent) => agent.close()));
+    this.agents.clear();
   }
 }
 
-/** The body, refused with FetchRefusedError('size') once past `maxBytes` (whatever Content-Length said). */
-function limitSource(body: ByteSource, maxBytes: number): ByteSource {
+/** Drops a body we will not read (and its connection); undici reports that as an error event. */
+function discard(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
+function header(headers: Dispatcher.ResponseData['headers'], name: string): string | null {
+  const value = headers[name];
+  if (value === undefined) return null;
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** What went wrong, as a FetchRefusedError: ours as they are, undici's and the system's in plain words. */
+function refusalFor(error: unknown, signal: AbortSignal, limits: GuardedFetchLimits): FetchRefusedError {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof FetchRefusedError) return cause;
+  }
+  if (signal.aborted) return signal.reason as FetchRefusedError;
+  if (error instanceof undiciErrors.ConnectTimeoutError) return new FetchRefusedError('timeout', `Could not connect within ${limits.connectTimeoutMs} ms`);
+  return new FetchRefusedError('network', `The URL could not be fetched: ${(error as Error).message}`);
+}
+
+/**
+ * The body, refused with FetchRefusedError('size') once past `maxBytes` (whatever Content-Length
+ * said); a failure after the time limit is reported as the timeout.
+ */
+function limitSource(body: ByteSource, maxBytes: number, signal: AbortSignal): ByteSource {
   let received = 0;
   return {
     async read(target) {
-      const length = await body.read(target);
+      let length: number;
+      try {
+        length = await body.read(target);
+      } catch (error) {
+        throw error instanceof FetchRefusedError ? error : signal.aborted ? (signal.reason as FetchRefusedError) : new FetchRefusedError('network', `The download failed: ${(error as Error).message}`);
+      }
       received += length;
       if (received > maxBytes) {
         const error = new FetchRefusedError('size', `The file is larger than ${maxBytes} bytes`);

@@ -12,7 +12,7 @@ import { type ByteSource, prependSource, readableSource, readFully, sourceReadab
 import type { StorageDriver } from './drivers/storage-driver.js';
 import { FetchRefusedError, GuardedFetcher } from './guarded-fetcher.js';
 import { MediaFile, MediaKind, MediaSource, MediaStatus, StorageDriverName } from './media-file.entity.js';
-import { detectMediaType, type DetectedType, mimeAllowed, mp4Duration, SNIFF_BYTES } from './media-type.js';
+import { detectMediaType, type DetectedType, mimeAllowed, mp4Duration, onlyTheseTypes, SNIFF_BYTES } from './media-type.js';
 import { type EffectiveStorageSettings, StorageSettingsService } from './storage-settings.service.js';
 
 export const THUMBNAIL_SIDE = 512;
@@ -300,14 +300,10 @@ export class IngestService {
     }
     const type = detectMediaType(head);
     const allowed = limits.allowedTypes ?? settings.allowedTypes;
-    if (!type) {
+    // Unrecognised bytes (a text file named .png) and a type not taken here get the same answer.
+    if (!type || !mimeAllowed(type.mime, allowed) || !mimeAllowed(type.mime, settings.allowedTypes)) {
       body.destroy();
-      const accepted = limits.allowedTypes ? limits.allowedTypes.join(', ') : 'png, jpeg, webp, gif, mp4, webm, mov';
-      throw new UnsupportedMediaTypeException(say(`The file is not a supported image or video (accepted: ${accepted})`, `不支持此文件，它不是可用的图片或视频（可接受：${accepted}）`));
-    }
-    if (!mimeAllowed(type.mime, allowed) || !mimeAllowed(type.mime, settings.allowedTypes)) {
-      body.destroy();
-      throw new UnsupportedMediaTypeException(say(`Files of type ${type.mime} are not accepted here (accepted: ${allowed.join(', ')})`, `此处不接受 ${type.mime} 类型的文件（可接受：${allowed.join(', ')}）`));
+      throw new UnsupportedMediaTypeException(onlyTheseTypes(allowed, settings.allowedTypes));
     }
 
     const driver = await this.settings.activeDriver(settings);

@@ -79,10 +79,13 @@ export class MediaFilesService {
     return mapMediaFile(file);
   }
 
-  /** Idempotent: deleting a file that is already gone (or not the caller's) changes nothing. */
-  async delete(userId: string, id: string): Promise<void> {
+  /**
+   * Deletes one of the user's files; answers whether there was one to delete. A file that is
+   * already gone (or not the caller's) changes nothing, so a history deletion racing it still ends.
+   */
+  async delete(userId: string, id: string): Promise<boolean> {
     const file = await this.dataSource.getRepository(MediaFile).findOneBy({ id, userId });
-    if (!file) return;
+    if (!file) return false;
     await this.dataSource.transaction(async (manager) => {
       if (file.driver && file.sha256) {
         await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`media-object:${file.driver}:${file.sha256}`]);
@@ -100,6 +103,7 @@ export class MediaFilesService {
         if (used === 0) await this.deleteObject(file.driver, key);
       }
     });
+    return true;
   }
 
   private async deleteObject(driverName: StorageDriverName, key: string): Promise<void> {

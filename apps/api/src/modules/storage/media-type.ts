@@ -1,3 +1,4 @@
+import { say } from '../../common/language.js';
 import { MediaKind } from './media-file.entity.js';
 
 export interface DetectedType {
@@ -57,4 +58,35 @@ export function mp4Duration(head: Buffer): number | null {
   const duration = version === 1 ? Number(head.readBigUInt64BE(durationAt)) : head.readUInt32BE(durationAt);
   if (!timescale || duration === 0xffffffff) return null;
   return Math.round((duration / timescale) * 1000) / 1000;
+}
+
+/** Every type detectMediaType knows, by the names people know them by. */
+const FAMILIAR_NAMES: ReadonlyArray<[mime: string, name: string]> = [
+  ['image/jpeg', 'JPG'],
+  ['image/png', 'PNG'],
+  ['image/webp', 'WebP'],
+  ['image/gif', 'GIF'],
+  ['video/mp4', 'MP4'],
+  ['video/webm', 'WebM'],
+  ['video/quicktime', 'MOV'],
+];
+
+/**
+ * The one refusal of a file whose type a place does not take, whatever it was (unrecognised bytes,
+ * or a type not allowed there): it names only what that place accepts, in file types people know
+ * ("Only JPG, PNG or WebP images can be used"), never MIME types. `allowed` are lists of patterns
+ * that must all match (e.g. an input's own list and the storage settings').
+ */
+export function onlyTheseTypes(...allowed: ReadonlyArray<readonly string[]>): string {
+  const accepted = FAMILIAR_NAMES.filter(([mime]) => allowed.every((patterns) => mimeAllowed(mime, patterns)));
+  const images = accepted.filter(([mime]) => mime.startsWith('image/')).map(([, name]) => name);
+  const videos = accepted.filter(([mime]) => mime.startsWith('video/')).map(([, name]) => name);
+  const en = (names: string[]) => (names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names.join(''));
+  const zh = (names: string[]) => (names.length > 1 ? `${names.slice(0, -1).join('、')} 或 ${names.at(-1)}` : names.join(''));
+  if (images.length && videos.length) {
+    return say(`Only ${en(images)} images or ${en(videos)} videos can be used here`, `只能使用 ${zh(images)} 图片或 ${zh(videos)} 视频`);
+  }
+  if (videos.length) return say(`Only ${en(videos)} videos can be used here`, `只能使用 ${zh(videos)} 视频`);
+  if (images.length) return say(`Only ${en(images)} images can be used here`, `只能使用 ${zh(images)} 图片`);
+  return say('No files can be uploaded here', '此处不能上传文件');
 }

@@ -9,9 +9,9 @@ export class SystemController {
   constructor(private readonly service: SystemService) {}
 
   @Get('info')
-  @ApiOperation({ summary: 'Public facts about this server: version and whether the provider sandbox is on' })
+  @ApiOperation({ summary: 'Public facts about this server: version, whether any account exists yet, and whether the provider sandbox is on' })
   @ApiOkResponse({ type: SystemInfoDto })
-  getSystemInfo(): SystemInfoDto {
+  getSystemInfo(): Promise<SystemInfoDto> {
     return this.service.getInfo();
   }
 }

@@ -15,6 +15,9 @@ export class SystemInfoDto {
   @ApiProperty({ example: '0.1.0' })
   version: string;
 
+  @ApiProperty({ description: 'False on a fresh install: the first account to sign up becomes the administrator' })
+  hasAccounts: boolean;
+
   @ApiProperty({ type: () => SandboxInfoDto })
   sandbox: SandboxInfoDto;
 }

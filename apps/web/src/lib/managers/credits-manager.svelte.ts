@@ -12,6 +12,8 @@ import {
  */
 class CreditsManager {
   balance = $state<number | null>(null);
+  /** How to get credits, in the administrator's words; shown where the balance runs out. */
+  topUpMessage = $state<string | null>(null);
   /** `loading`: the balance is on its way and none is known yet. */
   status = $state<'idle' | 'loading' | 'ready' | 'error'>('idle');
   refreshing = $state(false);
@@ -53,6 +55,7 @@ class CreditsManager {
       return;
     }
     this.balance = result.data.balance;
+    this.topUpMessage = result.data.topUpMessage;
     this.status = 'ready';
   }
 

@@ -100,15 +100,19 @@ class TaskEventsManager {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Cancels a task (the outcome is toasted); resolves to whether it was canceled. */
-  async cancel(task: Task): Promise<boolean> {
+  /**
+   * Cancels a task (the outcome is toasted). Resolves to `canceled`, `failed`, or `started` when
+   * the provider has started it and `acceptLoss` was not given: it keeps running, and the caller
+   * asks the user whether to cancel it anyway, without a refund.
+   */
+  async cancel(task: Task, acceptLoss = false): Promise<'canceled' | 'started' | 'failed'> {
     const owner = this.#owner;
-    const result = await cancelTask(task);
-    if (!result.ok) return false;
+    const result = await cancelTask(task, acceptLoss);
+    if (!result.ok) return result.errorCode === 'cancel_not_refunded' ? 'started' : 'failed';
     if (owner === this.#owner) this.#apply(result.data.task, true);
     // A refund shows in the balance at once.
     this.#refreshCredits(0);
-    return true;
+    return 'canceled';
   }
 
   async #connect(generation: number): Promise<void> {

@@ -41,3 +41,13 @@ export async function updateUser(user: User, changes: { role?: UserRole; status?
   if (updated.id === authManager.user?.id) authManager.setUser(updated);
   return result;
 }
+
+/** Sets a user's password (they are asked to change it); refusals naming the field go to the form. */
+export async function setUserPassword(user: User, newPassword: string): Promise<Result<User>> {
+  const result = await request(
+    () => api.POST('/api/v1/admin/users/{id}/password', { params: { path: { id: user.id } }, body: { newPassword } }),
+    { fields: ['newPassword'] },
+  );
+  if (result.ok) toastManager.success(i18n.format(i18n.m.admin.users.passwordSet, { name: result.data.name }));
+  return result;
+}

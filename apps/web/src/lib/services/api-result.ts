@@ -16,6 +16,8 @@ export type Failure = {
   retryAfter?: number;
   /** The API's own words (`message`), for callers that show the failure themselves. */
   message?: string;
+  /** The API's machine-readable reason, where there is one a caller may act on (e.g. `cancel_not_refunded`). */
+  errorCode?: ApiError['errorCode'];
 };
 export type Result<T> = Success<T> | Failure;
 
@@ -77,7 +79,7 @@ export function isApiError(value: unknown): value is ApiError {
 function reportFailure(response: Response, body: unknown, options: ErrorOptions): Failure {
   const status = response.status;
   const apiError = isApiError(body) ? body : null;
-  const failure: Failure = { ok: false, status, fieldErrors: {}, message: apiError?.message };
+  const failure: Failure = { ok: false, status, fieldErrors: {}, message: apiError?.message, errorCode: apiError?.errorCode };
   const m = i18n.m;
   const quiet = options.background || (options.inline?.includes(status) ?? false);
 

@@ -60,9 +60,9 @@ export function getCreditSettings(): Promise<Result<CreditSettings>> {
   return request(() => api.GET('/api/v1/admin/credits/settings'));
 }
 
-export async function saveCreditSettings(signupGrant: number): Promise<Result<CreditSettings>> {
-  const result = await request(() => api.PUT('/api/v1/admin/credits/settings', { body: { signupGrant } }), {
-    fields: ['signupGrant'],
+export async function saveCreditSettings(signupGrant: number, topUpMessage?: string): Promise<Result<CreditSettings>> {
+  const result = await request(() => api.PUT('/api/v1/admin/credits/settings', { body: { signupGrant, topUpMessage } }), {
+    fields: ['signupGrant', 'topUpMessage'],
   });
   if (result.ok) {
     toastManager.success(
@@ -70,4 +70,23 @@ export async function saveCreditSettings(signupGrant: number): Promise<Result<Cr
     );
   }
   return result;
+}
+
+/**
+ * A ledger entry's reason in the reader's words: a task's charge names its model, a refund says
+ * why the task failed from its error code (the provider's own words stay in the entry's `reason`,
+ * shown as a tooltip); other entries keep the server's reason (an admin's words, or the system's,
+ * already in the request's language).
+ */
+export function ledgerReason(entry: CreditLedgerEntry): string {
+  const task = entry.task;
+  if (!task) return entry.reason || i18n.m.common.none;
+  const m = i18n.m.settings.credits;
+  const model = i18n.locale === 'zh-CN' ? task.modelNameZhCN : task.modelName;
+  if (entry.kind === 'charge') return i18n.format(m.reasonCharge, { model });
+  if (entry.kind === 'refund') {
+    const why = task.errorCode ? i18n.m.tasks.errorCodes[task.errorCode] : entry.reason;
+    return i18n.format(m.reasonRefund, { model, why });
+  }
+  return `${model} · ${entry.reason}`;
 }

@@ -1,5 +1,6 @@
 import type { Schemas } from '@atelier/api-client';
 import { api } from '$lib/api';
+import { extensionOf, promptFileName } from '$lib/utils/file-names';
 import { i18n } from '$lib/managers/i18n-manager.svelte';
 import { toastManager } from '$lib/managers/toast-manager.svelte';
 import { fetchWithUploadProgress } from '$lib/utils/upload-fetch';
@@ -79,9 +80,20 @@ export async function deleteFile(file: MediaFile): Promise<boolean> {
   return gone;
 }
 
-/** The name to show: the name it was uploaded with, else the stored one. */
+/**
+ * The name to show and to download as: the name it was uploaded with; for a generated file, one
+ * made from its prompt and day ("a-cat-on-a-sofa-2026-12-04.jpg") rather than its stored hash.
+ */
 export function displayName(file: MediaFile): string {
-  return file.originalFilename || file.filename;
+  if (file.originalFilename) return file.originalFilename;
+  if (file.prompt) return promptFileName(file.prompt, file.createdAt, extensionOf(file.filename, file.mimeType));
+  return file.filename;
+}
+
+/** Where "use as input" leads for an image I can start an image-to-image generation from. */
+export function fileInputPath(file: MediaFile): string | null {
+  const usable = file.kind === 'image' && file.status === 'stored' && ['image/jpeg', 'image/png', 'image/webp'].includes(file.mimeType ?? '');
+  return usable && file.source !== 'upload' ? `/images?input=${encodeURIComponent(file.id)}` : null;
 }
 
 /** The picture for a card: the thumbnail, or the image itself. */

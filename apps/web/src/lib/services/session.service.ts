@@ -11,6 +11,7 @@ type SignUpBody = Schemas['SignUpDto'];
 type PhoneSignInBody = Schemas['SignInWithPhoneDto'];
 type PhonePasswordSignInBody = Schemas['SignInWithPhonePasswordDto'];
 type PhoneSignUpBody = Schemas['SignUpWithPhoneDto'];
+type ResetPasswordBody = Schemas['ResetPasswordDto'];
 type AuthResponse = Schemas['AuthResponseDto'];
 
 /**
@@ -58,9 +59,11 @@ export function initSession(): Promise<void> {
 async function enter(
   call: () => Promise<{ data?: AuthResponse; error?: unknown; response: Response }>,
   fields: FormFields,
-  greeting: 'welcome' | 'accountCreated',
+  greeting: 'welcome' | 'accountCreated' | 'passwordReset',
+  /** Statuses the form shows itself (a wrong password, next to the fields), not as a toast. */
+  inline?: readonly number[],
 ): Promise<Result<AuthResponse>> {
-  const result = await request(call, { fields, session: false });
+  const result = await request(call, { fields, session: false, inline });
   if (result.ok) {
     startSession(result.data);
     toastManager.success(i18n.format(i18n.m.auth[greeting], { name: result.data.user.name }));
@@ -68,16 +71,25 @@ async function enter(
   return result;
 }
 
-export const signIn = (body: SignInBody, fields: FormFields) => enter(() => api.POST('/api/v1/auths/signin', { body }), fields, 'welcome');
+/** Password sign-ins answer a wrong password (401) to the form, which shows it inline. */
+const SIGN_IN_INLINE = [401] as const;
+
+export const signIn = (body: SignInBody, fields: FormFields) =>
+  enter(() => api.POST('/api/v1/auths/signin', { body }), fields, 'welcome', SIGN_IN_INLINE);
 
 export const signUp = (body: SignUpBody, fields: FormFields) => enter(() => api.POST('/api/v1/auths/signup', { body }), fields, 'accountCreated');
 
 /** Signs in with a code texted for purpose `login`. */
-export const signInWithPhone = (body: PhoneSignInBody, fields: FormFields) => enter(() => api.POST('/api/v1/auths/signin-phone', { body }), fields, 'welcome');
+export const signInWithPhone = (body: PhoneSignInBody, fields: FormFields) =>
+  enter(() => api.POST('/api/v1/auths/signin-phone', { body }), fields, 'welcome', SIGN_IN_INLINE);
 
 /** Signs in with a phone number and the account's password. */
 export const signInWithPhonePassword = (body: PhonePasswordSignInBody, fields: FormFields) =>
-  enter(() => api.POST('/api/v1/auths/signin-phone-password', { body }), fields, 'welcome');
+  enter(() => api.POST('/api/v1/auths/signin-phone-password', { body }), fields, 'welcome', SIGN_IN_INLINE);
+
+/** Sets a new password with a code texted for purpose `reset`, and signs in. */
+export const resetPassword = (body: ResetPasswordBody, fields: FormFields) =>
+  enter(() => api.POST('/api/v1/auths/reset-password', { body }), fields, 'passwordReset', SIGN_IN_INLINE);
 
 /** Creates an account with a code texted for purpose `register`. */
 export const signUpWithPhone = (body: PhoneSignUpBody, fields: FormFields) =>

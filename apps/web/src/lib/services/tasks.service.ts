@@ -2,6 +2,7 @@ import type { Schemas } from '@atelier/api-client';
 import { api } from '$lib/api';
 import { i18n } from '$lib/managers/i18n-manager.svelte';
 import { toastManager } from '$lib/managers/toast-manager.svelte';
+import { extensionOf, promptFileName } from '$lib/utils/file-names';
 import { failureMessage, request, type Result } from './api-result';
 
 export type Task = Schemas['TaskDto'];
@@ -50,13 +51,15 @@ export function getTask(id: string): Promise<Result<Task>> {
 /**
  * Cancels a task. The outcome is toasted: the API's own words, under a line saying how many
  * credits came back; a refusal (already finished, too late, the provider did not confirm) in
- * the API's words too.
+ * the API's words too. A task the provider has started (409 `cancel_not_refunded`) is left
+ * running and not toasted: the caller asks the user, then calls again with `acceptLoss`.
  */
-export async function cancelTask(task: Pick<Task, 'id'>): Promise<Result<CancelResult>> {
+export async function cancelTask(task: Pick<Task, 'id'>, acceptLoss = false): Promise<Result<CancelResult>> {
   const m = i18n.m.tasks;
-  const result = await request(() => api.POST('/api/v1/tasks/{id}/cancel', { params: { path: { id: task.id } } }), {
-    inline: [409, 502],
-  });
+  const result = await request(
+    () => api.POST('/api/v1/tasks/{id}/cancel', { params: { path: { id: task.id } }, body: { acceptLoss } }),
+    { inline: [409, 502] },
+  );
   if (result.ok) {
     const { refunded, task: canceled } = result.data;
     toastManager.success(
@@ -64,6 +67,8 @@ export async function cancelTask(task: Pick<Task, 'id'>): Promise<Result<CancelR
       // Only a task the provider had started is canceled without its refund.
       refunded === 0 && canceled.cost > 0 ? m.canceledWhileRunning : undefined,
     );
+  } else if (result.errorCode === 'cancel_not_refunded') {
+    // Asked by the caller.
   } else if (result.status === 409 || result.status === 502) {
     toastManager.error(m.cancelFailed, failureMessage(result));
   }
@@ -104,12 +109,46 @@ export function isVideoOutput(output: TaskOutput): boolean {
   return output.kind === 'video' || !!output.mimeType?.startsWith('video/');
 }
 
-/** A file name for downloading an output, e.g. "atelier-1a2b3c4d-2.png". */
-export function outputFilename(task: Pick<Task, 'id'>, output: TaskOutput, index: number): string {
-  const fromUrl = /\.([a-z0-9]{2,5})(?:$|[?#])/i.exec(output.url ?? '')?.[1];
-  const fromType = output.mimeType?.split('/')[1]?.replace('jpeg', 'jpg').replace('quicktime', 'mov');
-  const extension = fromUrl ?? fromType ?? 'bin';
-  return `atelier-${task.id.slice(0, 8)}${index > 0 ? `-${index + 1}` : ''}.${extension}`;
+/**
+ * A file name for an output, made from the task's prompt and day, e.g. "a-cat-on-a-sofa-2026-12-04-2.png"
+ * (tasks without a prompt, such as variations, are named "atelier-<day>").
+ */
+export function outputFilename(task: Pick<Task, 'prompt' | 'createdAt'>, output: TaskOutput, index: number): string {
+  return promptFileName(task.prompt ?? '', task.createdAt, extensionOf(output.url, output.mimeType), index);
+}
+
+export interface OutputRow {
+  items: { output: TaskOutput; index: number; ratio: number }[];
+  count: number;
+  /** Width over height of the whole row. */
+  ratio: number;
+}
+
+/**
+ * How a card lays out its outputs: rows of images sized by their own aspect ratios (a row's items
+ * share its height), so side-by-side landscape images are not cropped into squares and three
+ * images leave no empty tile. `ratio` is the width over height of all rows together (gaps aside).
+ */
+export function outputLayout(outputs: readonly TaskOutput[]): { rows: OutputRow[]; ratio: number } {
+  const ratioOf = (output: TaskOutput) =>
+    output.width && output.height ? Math.min(2, Math.max(0.5, output.width / output.height)) : 1;
+  if (outputs.length === 1) {
+    // Alone, the card keeps a familiar shape; the image is cropped at most to 3:4 or 16:9.
+    const ratio = Math.min(16 / 9, Math.max(3 / 4, ratioOf(outputs[0])));
+    return { rows: [{ items: [{ output: outputs[0], index: 0, ratio }], count: 1, ratio }], ratio };
+  }
+  // Up to three in one row; four as two rows of two.
+  const perRow = outputs.length <= 3 ? outputs.length : 2;
+  const rows: OutputRow[] = [];
+  outputs.forEach((output, index) => {
+    if (index % perRow === 0) rows.push({ items: [], count: 0, ratio: 0 });
+    const row = rows[rows.length - 1];
+    const ratio = ratioOf(output);
+    row.items.push({ output, index, ratio });
+    row.count++;
+    row.ratio += ratio;
+  });
+  return { rows, ratio: 1 / rows.reduce((sum, row) => sum + 1 / row.ratio, 0) };
 }
 
 /** Whole seconds the task has run: from creation until it finished, or until `now`. */

@@ -24,7 +24,10 @@ export async function changePassword(body: { currentPassword?: string; newPasswo
     fields: ['currentPassword', 'newPassword'],
   });
   if (result.ok) {
-    authManager.setUser(result.data);
+    // A new password ends every other session, this one's token too: the answer carries its successor.
+    const { token, expiresIn: _expiresIn, ...user } = result.data;
+    if (token) authManager.setSession(token, user);
+    else authManager.setUser(user);
     toastManager.success(i18n.m.settings.password.changed);
   }
   return result;

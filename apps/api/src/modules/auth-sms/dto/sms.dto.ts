@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEnum, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
-import { EmailField, NameField, NewPasswordField } from '../../../common/validation.js';
+import { EmailField, NameField, NewPasswordField, Optional } from '../../../common/validation.js';
 import { PhoneField, SmsCodeField } from './sms-fields.js';
 import { SmsProvider } from '../sms-settings.entity.js';
 import { SmsCodePurpose } from '../verification-code.entity.js';
@@ -13,7 +13,7 @@ export class SendSmsCodeDto {
   @PhoneField()
   phone: string;
 
-  @ApiProperty({ ...purposeProperty, description: 'register and login need no sign-in; bind and change (a new phone for this account) do' })
+  @ApiProperty({ ...purposeProperty, description: 'register, login and reset (a forgotten password) need no sign-in; bind and change (a new phone for this account) do' })
   @IsEnum(SmsCodePurpose, { message: purposeMessage })
   purpose: SmsCodePurpose;
 }
@@ -63,6 +63,17 @@ export class SignInWithPhoneDto {
 
   @SmsCodeField()
   code: string;
+}
+
+export class ResetPasswordDto {
+  @PhoneField()
+  phone: string;
+
+  @SmsCodeField()
+  code: string;
+
+  @NewPasswordField({ name: 'newPassword' })
+  newPassword: string;
 }
 
 export class BindPhoneDto {
@@ -156,20 +167,20 @@ export class SaveSmsConfigDto {
   enabled: boolean;
 
   @ApiPropertyOptional({ maxLength: 100 })
-  @IsOptional()
+  @Optional()
   @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
   @IsString()
   @MaxLength(100)
   username?: string;
 
   @ApiPropertyOptional({ format: 'password', maxLength: 200, description: 'Leave empty to keep the stored password' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(200)
   password?: string;
 
   @ApiPropertyOptional({ example: 'https://api.smsbao.com', description: 'Base URL of the smsbao API' })
-  @IsOptional()
+  @Optional()
   @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, { message: 'baseUrl must be an http(s) URL' })
   @MaxLength(500)
   baseUrl?: string;
@@ -186,21 +197,21 @@ export class SaveSmsConfigDto {
   template: string;
 
   @ApiPropertyOptional({ minimum: 30, maximum: 3600, default: 60 })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(30)
   @Max(3600)
   cooldownSeconds?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 10 })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(1)
   @Max(1000)
   maxPerPhonePerDay?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100000, default: 20 })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(1)
   @Max(100000)

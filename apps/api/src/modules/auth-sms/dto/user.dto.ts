@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsEnum, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { NameField, NewPasswordField } from '../../../common/validation.js';
+import { MAX_PAGE } from '../../../common/page-query.dto.js';
+import { NameField, NewPasswordField, Optional } from '../../../common/validation.js';
 import { User, UserRole, UserStatus } from '../user.entity.js';
 
 export class UserDto {
@@ -26,6 +27,9 @@ export class UserDto {
   @ApiProperty({ description: 'Whether the account can sign in with a password' })
   hasPassword: boolean;
 
+  @ApiProperty({ description: 'An admin set the password: the user should choose a new one' })
+  mustChangePassword: boolean;
+
   @ApiProperty({ format: 'date-time' })
   createdAt: string;
 
@@ -42,6 +46,7 @@ export function mapUser(user: User): UserDto {
     role: user.role,
     status: user.status,
     hasPassword: user.passwordHash !== null,
+    mustChangePassword: user.mustChangePassword,
     createdAt: user.createdAt.toISOString(),
     updatedAt: user.updatedAt.toISOString(),
   };
@@ -52,13 +57,28 @@ export class UpdateMyUserDto {
   name?: string;
 
   @ApiPropertyOptional({ format: 'password', maxLength: 128, description: 'Required to change the password' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(128)
   currentPassword?: string;
 
   @NewPasswordField({ optional: true, name: 'newPassword' })
   newPassword?: string;
+}
+
+export class UpdatedMyUserDto extends UserDto {
+  @ApiPropertyOptional({
+    description: 'Only when the password changed: a new token for this session. Every token issued before (this request’s too) no longer works; API keys do.',
+  })
+  token?: string;
+
+  @ApiPropertyOptional({ description: 'Seconds until the new token expires' })
+  expiresIn?: number;
+}
+
+export class AdminSetPasswordDto {
+  @NewPasswordField({ name: 'newPassword' })
+  newPassword: string;
 }
 
 export class SearchUsersQueryDto {
@@ -68,14 +88,15 @@ export class SearchUsersQueryDto {
   @MaxLength(100)
   search?: string;
 
-  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 1 })
   @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'page must be an integer' })
   @Min(1)
+  @Max(MAX_PAGE)
   page?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'pageSize must be an integer' })
@@ -93,24 +114,24 @@ export class UserPageDto {
   @ApiProperty({ type: () => [AdminUserDto] })
   items: AdminUserDto[];
 
-  @ApiProperty()
+  @ApiProperty({ type: 'integer' })
   total: number;
 
-  @ApiProperty()
+  @ApiProperty({ type: 'integer' })
   page: number;
 
-  @ApiProperty()
+  @ApiProperty({ type: 'integer' })
   pageSize: number;
 }
 
 export class AdminUpdateUserDto {
   @ApiPropertyOptional({ enum: UserRole, enumName: 'UserRole' })
-  @IsOptional()
+  @Optional()
   @IsEnum(UserRole, { message: `role must be one of: ${Object.values(UserRole).join(', ')}` })
   role?: UserRole;
 
   @ApiPropertyOptional({ enum: UserStatus, enumName: 'UserStatus' })
-  @IsOptional()
+  @Optional()
   @IsEnum(UserStatus, { message: `status must be one of: ${Object.values(UserStatus).join(', ')}` })
   status?: UserStatus;
 }

@@ -21,6 +21,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { MediaKind } from '../../storage/media-file.entity.js';
+import { Optional } from '../../../common/validation.js';
 import { ASPECT_RATIOS, CUSTOM_SIZE, FLUX_MODELS, IMAGE_SIZE_PRESETS } from '../flux-models.js';
 
 const TEXT_TO_IMAGE_MODELS = FLUX_MODELS.filter((model) => model.mode === 'text-to-image').map((model) => model.id);
@@ -57,18 +58,18 @@ export class FluxConfigDto {
 
 export class SaveFluxConfigDto {
   @ApiPropertyOptional({ description: 'The fal key (FAL_KEY, or key_id:key_secret); empty keeps the stored one', maxLength: 300 })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(300)
   apiKey?: string;
 
   @ApiPropertyOptional({ description: 'Forgets the stored key; in sandbox mode, with no base URL set, the sandbox is used again' })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   clearApiKey?: boolean;
 
   @ApiPropertyOptional({ description: 'Default https://queue.fal.run; empty returns to it. No query or fragment: model paths are appended to it', maxLength: 300 })
-  @IsOptional()
+  @Optional()
   @ValidateIf((_, value) => value !== '')
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'baseUrl must be an http(s) URL' })
   @Matches(/^[^?#]*$/, { message: 'baseUrl must not have a query (?…) or a fragment (#…): model paths are appended to it' })
@@ -76,26 +77,26 @@ export class SaveFluxConfigDto {
   baseUrl?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   enabled?: boolean;
 
   @ApiPropertyOptional({ type: 'integer', description: 'Seconds one generation may take', minimum: 60, maximum: 7200 })
-  @IsOptional()
+  @Optional()
   @IsInt({ message: 'timeout must be a whole number of seconds' })
   @Min(60)
   @Max(7200)
   timeout?: number;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100 })
-  @IsOptional()
+  @Optional()
   @IsInt({ message: 'maxConcurrentTasks must be a whole number' })
   @Min(1)
   @Max(100)
   maxConcurrentTasks?: number;
 
   @ApiPropertyOptional({ maxLength: 120 })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(120)
   defaultModel?: string;

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsEnum, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsEnum, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { MediaFileDto } from '../../storage/dto/storage.dto.js';
 import { MediaKind, type MediaFile, MediaStatus } from '../../storage/media-file.entity.js';
 import { mapMediaFile } from '../../storage/media-files.service.js';
@@ -204,6 +204,18 @@ export class HistoryQueryDto extends CursorPageQueryDto {
   @IsOptional()
   @IsEnum(TaskStatus, { message: `status must be one of: ${Object.values(TaskStatus).join(', ')}` })
   status?: TaskStatus;
+}
+
+export class CancelTaskDto {
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      'Cancel even when the task has started at the provider, which bills it: its credits are then not refunded. ' +
+      'Without it such a cancel answers 409 with `code: "cancel_not_refunded"` and the task keeps running',
+  })
+  @IsOptional()
+  @IsBoolean()
+  acceptLoss?: boolean;
 }
 
 export class CancelResultDto {

@@ -36,6 +36,8 @@ export class StorageError extends Error {
   constructor(
     readonly reason: 'credentials' | 'bucket' | 'region' | 'network' | 'missing' | 'config' | 'other',
     message: string,
+    /** The storage service's HTTP status, when it answered one. */
+    readonly status?: number,
   ) {
     super(message);
     this.name = 'StorageError';

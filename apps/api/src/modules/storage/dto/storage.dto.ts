@@ -4,6 +4,7 @@ import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsEnum, IsIn, IsInt, Is
 import { MediaKind, MediaSource, MediaStatus } from '../media-file.entity.js';
 import { StorageProvider } from '../storage-settings.entity.js';
 import { CursorPageQueryDto } from '../../../common/page-query.dto.js';
+import { Optional } from '../../../common/validation.js';
 
 const trim = Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
 export const ALLOWED_TYPE_CHOICES = ['image/*', 'video/*'] as const;
@@ -76,38 +77,43 @@ export class SaveStorageConfigDto {
   enabled: boolean;
 
   @ApiPropertyOptional({ description: 'Use the built-in sandbox COS (only in sandbox mode); its credentials are filled in' })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   sandbox?: boolean;
 
   @ApiPropertyOptional({ description: 'Leave empty to keep the stored SecretId', maxLength: 200 })
-  @IsOptional()
+  @Optional()
   @trim
   @IsString()
   @MaxLength(200)
   secretId?: string;
 
   @ApiPropertyOptional({ format: 'password', description: 'Leave empty to keep the stored SecretKey', maxLength: 200 })
-  @IsOptional()
+  @Optional()
   @trim
   @IsString()
   @MaxLength(200)
   secretKey?: string;
 
-  @ApiPropertyOptional({ example: 'ap-guangzhou' })
-  @IsOptional()
+  // Patterns written out: class-validator's are not copied into the document for trimmed fields.
+  @ApiPropertyOptional({ example: 'ap-guangzhou', pattern: '^(?!cos\\.)[a-z\\d-]+$' })
+  @Optional()
   @trim
   @Matches(/^(?!cos\.)[a-z\d-]+$/, { message: 'region must look like ap-guangzhou' })
   region?: string;
 
-  @ApiPropertyOptional({ example: 'media-1250000000', description: 'name-appid' })
-  @IsOptional()
+  @ApiPropertyOptional({ example: 'media-1250000000', description: 'name-appid', pattern: '^[a-z\\d-]+-\\d+$' })
+  @Optional()
   @trim
   @Matches(/^[a-z\d-]+-\d+$/, { message: 'bucket must be name-appid, e.g. media-1250000000' })
   bucket?: string;
 
-  @ApiPropertyOptional({ example: 'static.example.com', description: 'Custom domain bound to the bucket; empty for the default COS domain' })
-  @IsOptional()
+  @ApiPropertyOptional({
+    example: 'static.example.com',
+    description: 'Custom domain bound to the bucket; empty for the default COS domain',
+    pattern: '^$|^[A-Za-z0-9.-]+(:\\d+)?(\\/[A-Za-z0-9._{}\\/-]*)?$',
+  })
+  @Optional()
   @trim
   @IsString()
   @MaxLength(300)
@@ -115,17 +121,17 @@ export class SaveStorageConfigDto {
   domain?: string;
 
   @ApiPropertyOptional({ enum: ['http:', 'https:'] })
-  @IsOptional()
+  @Optional()
   @IsIn(['http:', 'https:'], { message: 'protocol must be http: or https:' })
   protocol?: 'http:' | 'https:';
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   autoUpload?: boolean;
 
   @ApiPropertyOptional({ type: [String], enum: ALLOWED_TYPE_CHOICES })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(2)
@@ -133,28 +139,28 @@ export class SaveStorageConfigDto {
   allowedTypes?: string[];
 
   @ApiPropertyOptional({ minimum: 1024, maximum: 5368709120, description: 'Bytes' })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(1024)
   @Max(5 * 1024 * 1024 * 1024)
   maxFileSize?: number;
 
   @ApiPropertyOptional({ example: 'generated/' })
-  @IsOptional()
+  @Optional()
   @trim
   @MaxLength(200)
   @Matches(PATH_RULE, { message: 'basePath must be folder names each ending with /, e.g. generated/ (or empty)' })
   basePath?: string;
 
   @ApiPropertyOptional({ example: 'images/' })
-  @IsOptional()
+  @Optional()
   @trim
   @MaxLength(200)
   @Matches(PATH_RULE, { message: 'imagePath must be folder names each ending with /, e.g. images/ (or empty)' })
   imagePath?: string;
 
   @ApiPropertyOptional({ example: 'videos/' })
-  @IsOptional()
+  @Optional()
   @trim
   @MaxLength(200)
   @Matches(PATH_RULE, { message: 'videoPath must be folder names each ending with /, e.g. videos/ (or empty)' })
