@@ -11,5 +11,7 @@ import { TaskErrorCodes1795263000000 } from './1795263000000-TaskErrorCodes.js';
 import { TaskSlotsTaken1795264000000 } from './1795264000000-TaskSlotsTaken.js';
 import { AccountSessions1795265000000 } from './1795265000000-AccountSessions.js';
 import { CreditTopUpMessage1795266000000 } from './1795266000000-CreditTopUpMessage.js';
+import { TaskFamilies1796396247564 } from './1796396247564-TaskFamilies.js';
+import { Midjourney1796396247565 } from './1796396247565-Midjourney.js';
 
-export const migrations: Function[] = [Initial1795249822656, SmsAuth1795251165039, Storage1795251766753, Credits1795254758598, TaskEngine1795257565577, MillisecondCursors1795258057393, Flux1795258498266, SubmissionPath1795262000000, TaskErrorCodes1795263000000, TaskSlotsTaken1795264000000, AccountSessions1795265000000, CreditTopUpMessage1795266000000];
+export const migrations: Function[] = [Initial1795249822656, SmsAuth1795251165039, Storage1795251766753, Credits1795254758598, TaskEngine1795257565577, MillisecondCursors1795258057393, Flux1795258498266, SubmissionPath1795262000000, TaskErrorCodes1795263000000, TaskSlotsTaken1795264000000, AccountSessions1795265000000, CreditTopUpMessage1795266000000, TaskFamilies1796396247564, Midjourney1796396247565];

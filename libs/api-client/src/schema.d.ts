@@ -700,6 +700,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tasks/{id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A running task's latest preview picture, fetched from the provider now (not stored)
+         * @description The task says whether it has one in `previewUrl` (this route with a version `v`, which changes with each new preview).
+         */
+        get: operations["getTaskPreview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks/{id}/cancel": {
         parameters: {
             query?: never;
@@ -973,6 +993,184 @@ export interface paths {
         };
         /** My Flux generations, newest first (the unified history item shape) */
         get: operations["getFluxHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/midjourney/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Midjourney settings (the secret is never returned) */
+        get: operations["getMidjourneyConfig"];
+        put?: never;
+        /** Change Midjourney settings; an empty apiSecret keeps the stored one */
+        post: operations["saveMidjourneyConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/midjourney/config/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check a proxy address, flavor and secret before saving them (spends nothing)
+         * @description The same rules as saving: an empty apiSecret means the stored one, an empty baseUrl the default. Nothing is saved.
+         */
+        post: operations["checkMidjourneyConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/midjourney/config/user": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether Midjourney can be used, its flavor and default bot, and whether it is the sandbox */
+        get: operations["getMidjourneyUserConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/midjourney/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everything Midjourney does here (imagine, blend, describe and each button) with labels and prices */
+        get: operations["getMidjourneyActions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/midjourney/imagine": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Draw a 2x2 grid from a prompt (and reference images); answers with the task */
+        post: operations["createMidjourneyImagine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/midjourney/tasks/{taskId}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run one of a finished task's actions (upscale, vary, zoom, pan, ...): answers with the new child task
+         * @description zoom:custom takes `prompt` and `zoom`, vary:region `prompt` and a mask; the form Midjourney opens for them is filled from this one request.
+         */
+        post: operations["createMidjourneyAction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/midjourney/blend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Blend 2 to 5 images into a 2x2 grid (portrait, square or landscape) */
+        post: operations["createMidjourneyBlend"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/midjourney/describe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Four prompts for one image; the finished task carries them in `result.prompts` */
+        post: operations["createMidjourneyDescribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/midjourney/task/{taskId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of my Midjourney tasks, with the actions it offers now */
+        get: operations["getMidjourneyTask"];
+        put?: never;
+        post?: never;
+        /** Cancel one of my Midjourney tasks (a novicezk proxy cannot stop a job once sent) */
+        delete: operations["cancelMidjourneyTask"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/midjourney/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My Midjourney generations, newest first (the unified history item shape, with families) */
+        get: operations["getMidjourneyHistory"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1748,6 +1946,14 @@ export interface components {
             /** @description In our storage. False only with auto-upload off: `url` is then the provider's link (it expires within hours to days) until an admin's migration copies the file */
             stored: boolean;
         };
+        TaskActionDto: {
+            /** @description The action's key, to send back to the provider's action route, e.g. `upscale:2` */
+            key: string;
+            /** @description Label, English */
+            label: string;
+            /** @description Label, Chinese */
+            labelZhCN: string;
+        };
         TaskDto: {
             /** Format: uuid */
             id: string;
@@ -1781,7 +1987,23 @@ export interface components {
              * @enum {string|null}
              */
             errorCode: "rejected" | "refused" | "content_flagged" | "failed" | "no_output" | "not_started" | "timed_out" | "storage" | null;
+            /** @description Stored results; a role in each metadata (`grid`, `image`) when a task makes several kinds */
             outputs: components["schemas"]["TaskOutputDto"][];
+            /** @description A small structured result beside or instead of outputs, e.g. `{ prompts: string[] }` of a Midjourney describe */
+            result: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Format: uuid
+             * @description The task this one was made from (e.g. the grid an upscale came from)
+             */
+            parentTaskId: string | null;
+            /** @description Tasks made from this one, oldest first */
+            childTaskIds: string[];
+            /** @description What can be done with it now (a succeeded task whose provider offers actions); empty otherwise */
+            actions: components["schemas"]["TaskActionDto"][];
+            /** @description While running, our URL of the provider's latest preview (GET /api/v1/tasks/{id}/preview, signed in; `v` changes with each new preview); null otherwise */
+            previewUrl: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -2035,6 +2257,198 @@ export interface components {
             fileId?: string;
             /** @description Multi-image models */
             fileIds?: string[];
+        };
+        /**
+         * @description trueai (buttons, modal, cancel) or novicezk (imagine, U/V/R, blend, describe)
+         * @enum {string}
+         */
+        MidjourneyFlavor: "trueai" | "novicezk";
+        /**
+         * @description Speed mode (trueai only: the /mj-{mode} prefix)
+         * @enum {string}
+         */
+        MidjourneyMode: "fast" | "relax" | "turbo";
+        /** @enum {string} */
+        MidjourneyBotType: "MID_JOURNEY" | "NIJI_JOURNEY";
+        MidjourneyConfigDto: {
+            /** @description Whether a secret is stored (it is never returned) */
+            apiSecretSet: boolean;
+            /** @description The midjourney-proxy in use (its routes are under /mj) */
+            baseUrl: string;
+            /** @description trueai (buttons, modal, cancel) or novicezk (imagine, U/V/R, blend, describe) */
+            flavor: components["schemas"]["MidjourneyFlavor"];
+            /** @description Speed mode (trueai only: the /mj-{mode} prefix) */
+            mode: components["schemas"]["MidjourneyMode"];
+            defaultBotType: components["schemas"]["MidjourneyBotType"];
+            enabled: boolean;
+            /** @description Jobs at the proxy at once; more wait their turn */
+            maxConcurrentTasks: number;
+            /** @description Seconds one generation may take before it fails and is refunded */
+            timeout: number;
+            /** @description Generations go to the built-in sandbox */
+            usesSandbox: boolean;
+            /** @description The sandbox is mounted on this server */
+            sandboxAvailable: boolean;
+            /** @description An admin has saved settings */
+            saved: boolean;
+        };
+        SaveMidjourneyConfigDto: {
+            /** @description The proxy's secret (novicezk mj-api-secret, trueai user token); empty keeps the stored one */
+            apiSecret?: string;
+            /** @description Forgets the stored secret; in sandbox mode, with no base URL set, the sandbox is used again */
+            clearApiSecret?: boolean;
+            /** @description The proxy, e.g. http://mj-proxy:8080; empty returns to the default (the sandbox in sandbox mode) */
+            baseUrl?: string;
+            flavor?: components["schemas"]["MidjourneyFlavor"];
+            mode?: components["schemas"]["MidjourneyMode"];
+            defaultBotType?: components["schemas"]["MidjourneyBotType"];
+            enabled?: boolean;
+            maxConcurrentTasks?: number;
+            /** @description Seconds one generation may take */
+            timeout?: number;
+        };
+        CheckMidjourneyConfigDto: {
+            /** @description The proxy's secret (novicezk mj-api-secret, trueai user token); empty keeps the stored one */
+            apiSecret?: string;
+            /** @description Forgets the stored secret; in sandbox mode, with no base URL set, the sandbox is used again */
+            clearApiSecret?: boolean;
+            /** @description The proxy, e.g. http://mj-proxy:8080; empty returns to the default (the sandbox in sandbox mode) */
+            baseUrl?: string;
+            flavor?: components["schemas"]["MidjourneyFlavor"];
+            mode?: components["schemas"]["MidjourneyMode"];
+        };
+        MidjourneyHealthDto: {
+            ok: boolean;
+            /**
+             * @description Why the check failed (null when it passed)
+             * @enum {string|null}
+             */
+            reason: "no_secret" | "secret_refused" | "unreachable" | null;
+            /** @description What was found, in the request's language (the proxy's own words quoted) */
+            message: string;
+            latencyMs: number | null;
+            usesSandbox: boolean;
+        };
+        MidjourneyUserConfigDto: {
+            /** @description Midjourney can be used */
+            enabled: boolean;
+            /** @description novicezk offers only upscale, vary and reroll of a grid, and no cancel once sent */
+            flavor: components["schemas"]["MidjourneyFlavor"];
+            mode: components["schemas"]["MidjourneyMode"];
+            defaultBotType: components["schemas"]["MidjourneyBotType"];
+            /** @description Generations go to the built-in sandbox */
+            sandbox: boolean;
+        };
+        MidjourneyActionDto: {
+            /** @description `imagine`, `blend`, `describe`, or a button key such as `upscale:2`, `zoom:custom` */
+            key: string;
+            /**
+             * @description `start`: a route of its own; `action`: POST /midjourney/tasks/{taskId}/actions on a finished task that offers it
+             * @enum {string}
+             */
+            type: "start" | "action";
+            label: string;
+            labelZhCN: string;
+            /** @description Its price model in Admin › Prices (several actions share one) */
+            model: string;
+            /** @description Credits now */
+            price: number;
+            /** @description The catalogue price */
+            defaultPrice: number;
+            /**
+             * @description What the request must carry: a prompt (imagine, custom zoom: `zoom` too), a mask (vary region)
+             * @enum {string}
+             */
+            needs: "none" | "prompt" | "mask";
+            /** @description Midjourney asks for a form; the server fills it from the same request */
+            modal: boolean;
+            /**
+             * @description A 2x2 grid (stored with its four images), one image, or text (describe)
+             * @enum {string}
+             */
+            result: "grid" | "image" | "text";
+            /** @description The configured proxy can do it (novicezk: only upscale, vary 1–4 and reroll among the buttons) */
+            available: boolean;
+        };
+        MidjourneyActionsDto: {
+            actions: components["schemas"]["MidjourneyActionDto"][];
+        };
+        MidjourneyImagineDto: {
+            /** @description What to draw; --flags in it win over the parameter fields */
+            prompt: string;
+            /** @description Reference images. One of my files (its id) or an http(s) URL (copied in through the guarded fetcher) */
+            referenceImages?: string[];
+            /** @description Default: the admin’s choice */
+            botType?: components["schemas"]["MidjourneyBotType"];
+            /**
+             * @description --ar, e.g. 16:9
+             * @example 16:9
+             */
+            aspectRatio?: string;
+            /**
+             * @description --v, e.g. 6.1 or 7
+             * @example 7
+             */
+            version?: string;
+            /** @description --stylize */
+            stylize?: number;
+            /** @description --chaos */
+            chaos?: number;
+            /** @description --weird */
+            weird?: number;
+            /**
+             * @description --quality
+             * @enum {number}
+             */
+            quality?: 0.25 | 0.5 | 1 | 2 | 4;
+            /** @description --seed */
+            seed?: number;
+            /** @description --no: what to leave out, e.g. "text, people" */
+            no?: string;
+            /** @description --style raw */
+            rawStyle?: boolean;
+            /** @description --tile */
+            tile?: boolean;
+        };
+        /**
+         * @description One of the actions the task offers (its `actions`)
+         * @enum {string}
+         */
+        MidjourneyActionKey: "upscale:1" | "upscale:2" | "upscale:3" | "upscale:4" | "vary:1" | "vary:2" | "vary:3" | "vary:4" | "reroll" | "upscale:subtle" | "upscale:creative" | "vary:subtle" | "vary:strong" | "vary:region" | "zoom:2" | "zoom:1.5" | "zoom:custom" | "pan:left" | "pan:right" | "pan:up" | "pan:down";
+        MidjourneyTaskActionDto: {
+            /** @description One of the actions the task offers (its `actions`) */
+            action: components["schemas"]["MidjourneyActionKey"];
+            /** @description zoom:custom and vary:region: the prompt for the new picture (default: the parent's prompt) */
+            prompt?: string;
+            /** @description zoom:custom: how far to zoom out (--zoom), default 2 */
+            zoom?: number;
+            /**
+             * Format: uuid
+             * @description vary:region: the mask as one of my files (white = redraw); or maskDataUrl
+             */
+            maskFileId?: string;
+            /** @description vary:region: the mask as a data URL (data:image/png;base64,...); or maskFileId */
+            maskDataUrl?: string;
+        };
+        /**
+         * @description portrait 2:3, square 1:1, landscape 3:2
+         * @enum {string}
+         */
+        MidjourneyBlendDimensions: "portrait" | "square" | "landscape";
+        MidjourneyBlendDto: {
+            /** @description 2 to 5 images. One of my files (its id) or an http(s) URL (copied in through the guarded fetcher) */
+            images: string[];
+            /**
+             * @description portrait 2:3, square 1:1, landscape 3:2
+             * @default square
+             */
+            dimensions: components["schemas"]["MidjourneyBlendDimensions"];
+            botType?: components["schemas"]["MidjourneyBotType"];
+        };
+        MidjourneyDescribeDto: {
+            /** @description The image to describe. One of my files (its id) or an http(s) URL (copied in through the guarded fetcher) */
+            image: string;
+            botType?: components["schemas"]["MidjourneyBotType"];
         };
         SandboxInfoDto: {
             /** @description Whether the built-in provider sandbox is mounted on this server */
@@ -4936,6 +5350,82 @@ export interface operations {
             };
         };
     };
+    getTaskPreview: {
+        parameters: {
+            query?: {
+                /** @description The preview version from `previewUrl`; only makes each new preview a new URL */
+                v?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The picture */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": string;
+                };
+            };
+            /** @description A field is missing, malformed, out of range or unknown (`details` names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": components["schemas"]["ErrorResponseDto"];
+                    "image/png": components["schemas"]["ErrorResponseDto"];
+                    "image/jpeg": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No such task of mine, or it has no preview (not running, or none yet) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": components["schemas"]["ErrorResponseDto"];
+                    "image/png": components["schemas"]["ErrorResponseDto"];
+                    "image/jpeg": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The provider did not deliver the picture */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": components["schemas"]["ErrorResponseDto"];
+                    "image/png": components["schemas"]["ErrorResponseDto"];
+                    "image/jpeg": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
     cancelTask: {
         parameters: {
             query?: never;
@@ -6129,6 +6619,889 @@ export interface operations {
         };
     };
     getFluxHistory: {
+        parameters: {
+            query?: {
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
+                kind?: components["schemas"]["MediaKind"];
+                status?: components["schemas"]["TaskStatus"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskPageDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getMidjourneyConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MidjourneyConfigDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The caller is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    saveMidjourneyConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SaveMidjourneyConfigDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MidjourneyConfigDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The caller is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The body is not JSON (or multipart/form-data for uploads) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    checkMidjourneyConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckMidjourneyConfigDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MidjourneyHealthDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The caller is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The body is not JSON (or multipart/form-data for uploads) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getMidjourneyUserConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MidjourneyUserConfigDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getMidjourneyActions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MidjourneyActionsDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    createMidjourneyImagine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MidjourneyImagineDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDto"];
+                };
+            };
+            /** @description A field is wrong (details name it), or Midjourney refused the request (a banned word is named; refunded) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not enough credits; nothing was sent */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The body is not JSON (or multipart/form-data for uploads) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The proxy could not take the request for another reason (refunded) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Midjourney is turned off or not set up */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    createMidjourneyAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MidjourneyTaskActionDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDto"];
+                };
+            };
+            /** @description A field is wrong (details name it), or Midjourney refused the request (a banned word is named; refunded) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not enough credits; nothing was sent */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No such Midjourney task of mine */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The task has not succeeded, or does not offer this action (the message says why) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The body is not JSON (or multipart/form-data for uploads) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The proxy could not take the request for another reason (refunded) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Midjourney is turned off or not set up */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    createMidjourneyBlend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MidjourneyBlendDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDto"];
+                };
+            };
+            /** @description A field is wrong (details name it), or Midjourney refused the request (a banned word is named; refunded) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not enough credits; nothing was sent */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The body is not JSON (or multipart/form-data for uploads) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The proxy could not take the request for another reason (refunded) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Midjourney is turned off or not set up */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    createMidjourneyDescribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MidjourneyDescribeDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDto"];
+                };
+            };
+            /** @description A field is wrong (details name it), or Midjourney refused the request (a banned word is named; refunded) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not enough credits; nothing was sent */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The body is not JSON (or multipart/form-data for uploads) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The proxy could not take the request for another reason (refunded) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Midjourney is turned off or not set up */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getMidjourneyTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    cancelMidjourneyTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CancelResultDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Already finished, too late, or the proxy cannot cancel */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The proxy did not confirm the cancellation */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getMidjourneyHistory: {
         parameters: {
             query?: {
                 /** @description nextCursor of the previous page */

@@ -45,6 +45,7 @@ const ACTIVE_SQL = `"status" IN ('pending', 'submitted', 'queued', 'running')`;
 @Index('IDX_generation_tasks_due', ['nextPollAt'], { where: ACTIVE_SQL })
 @Index('IDX_generation_tasks_deadline', ['deadlineAt'], { where: ACTIVE_SQL })
 @Index('IDX_generation_tasks_provider_active', ['provider', 'status'], { where: ACTIVE_SQL })
+@Index('IDX_generation_tasks_parent', ['parentTaskId'], { where: `"parent_task_id" IS NOT NULL` })
 export class GenerationTask {
   @PrimaryColumn({ type: 'uuid' })
   id: string;
@@ -83,6 +84,21 @@ export class GenerationTask {
 
   @Column({ type: 'text', nullable: true })
   prompt: string | null;
+
+  /**
+   * The task this one was made from (an upscale of a grid, ...): families are shown together.
+   * Deleting the parent keeps its children.
+   */
+  @Column({ name: 'parent_task_id', type: 'uuid', nullable: true })
+  parentTaskId: string | null;
+
+  @ManyToOne(() => GenerationTask, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'parent_task_id', foreignKeyConstraintName: 'FK_generation_tasks_parent_task_id' })
+  parent?: GenerationTask;
+
+  /** A small structured result beside (or instead of) media outputs, e.g. `{ prompts }` of a describe. */
+  @Column({ type: 'jsonb', nullable: true })
+  result: Record<string, unknown> | null;
 
   /** The request as validated by the provider module's DTO. */
   @Column({ type: 'jsonb' })

@@ -10,13 +10,31 @@ export interface AdapterTask {
   input: Record<string, unknown>;
   providerState: Record<string, unknown>;
   attempts: number;
+  /** The task this one was made from (a Midjourney upscale of a grid, ...), or null. */
+  parentTaskId?: string | null;
 }
 
 export interface TaskOutput {
-  /** Where the result can be downloaded now (it is copied into our storage through the guarded fetcher). */
+  /**
+   * Where the result can be downloaded now (it is copied into our storage through the guarded
+   * fetcher). For a derived output: the link of the output it is cut from.
+   */
   url: string;
+  /** What this output is among its task's (`grid`, `image`, ...), kept in its metadata as `role`. */
+  role?: string;
   /** Kept on the media file (seed, nsfw flag, ...). */
   metadata?: Record<string, unknown>;
+  /**
+   * A derived output: cut from output `from` (an earlier index) instead of downloaded, the region
+   * in fractions of its width and height (Midjourney's four images out of their 2x2 grid).
+   */
+  derive?: { from: number; region: { left: number; top: number; width: number; height: number } };
+}
+
+/** An action a finished task offers (a Midjourney button), in our own words: never the provider's ids. */
+export interface TaskAction {
+  key: string;
+  label: { en: string; zhCN: string };
 }
 
 /** The provider's answer, mapped to our statuses. */
@@ -34,6 +52,13 @@ export interface ProviderUpdate {
   contentFlagged?: boolean;
   /** When the provider says when to ask again. */
   retryAfterMs?: number;
+  /** With `succeeded`: a small structured result (describe's `{ prompts }`), beside or instead of outputs. */
+  result?: Record<string, unknown>;
+  /**
+   * While running: the provider's preview picture (kept in the provider state, shown to clients
+   * only through GET /tasks/{id}/preview, never as the provider's link); null clears it.
+   */
+  previewUrl?: string | null;
 }
 
 export type ProviderErrorKind =
@@ -48,7 +73,7 @@ export class ProviderError extends Error {
   constructor(
     readonly kind: ProviderErrorKind,
     message: string,
-    readonly options: { fields?: FieldError[]; retryAfterMs?: number } = {},
+    readonly options: { fields?: FieldError[]; retryAfterMs?: number; contentFlagged?: boolean } = {},
   ) {
     super(message);
     this.name = 'ProviderError';
@@ -114,6 +139,14 @@ export interface ProviderAdapter {
   limits(): Promise<ProviderLimits>;
   submit(task: AdapterTask, context: SubmitContext): Promise<ProviderUpdate>;
   poll(task: AdapterTask): Promise<ProviderUpdate>;
+  /**
+   * Optional batched polling: the answers for many in-flight tasks in one provider call (the
+   * engine calls it once per tick for the tasks of this provider it holds). A task missing from
+   * the map, or mapped to an Error, is treated like a failed poll of that task alone.
+   */
+  pollMany?(tasks: AdapterTask[]): Promise<Map<string, ProviderUpdate | Error>>;
+  /** Optional: the actions a succeeded task offers now, derived from its provider state. */
+  actions?(task: AdapterTask): TaskAction[];
   cancel?(task: AdapterTask, options: CancelOptions): Promise<CancelOutcome>;
   /**
    * Whether a webhook call is worth acting on. Either way it only makes the task due: the engine

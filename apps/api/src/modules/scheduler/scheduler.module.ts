@@ -6,6 +6,7 @@ import { PricesService } from './prices.service.js';
 import { ProviderRegistry } from './provider-registry.js';
 import { TaskEngine } from './task-engine.service.js';
 import { TaskEventsService } from './task-events.service.js';
+import { TaskPreviews } from './task-previews.service.js';
 import { TaskTransitions } from './task-transitions.service.js';
 import { TaskViews } from './task-views.service.js';
 import { PricesController, TasksController, WebhooksController } from './tasks.controller.js';
@@ -20,7 +21,7 @@ import { TasksService } from './tasks.service.js';
 @Module({
   imports: [TypeOrmModule.forFeature([GenerationTask, ModelPrice])],
   controllers: [TasksController, WebhooksController, PricesController],
-  providers: [ProviderRegistry, PricesService, TaskViews, TaskTransitions, TaskEngine, TasksService, TaskEventsService],
+  providers: [ProviderRegistry, PricesService, TaskViews, TaskTransitions, TaskEngine, TasksService, TaskEventsService, TaskPreviews],
   exports: [ProviderRegistry, PricesService, TaskViews, TasksService, TaskEngine],
 })
 export class SchedulerModule {}

@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { buffer } from 'node:stream/consumers';
+import sharp from 'sharp';
 import { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { deriveSecret } from '../../common/app-secret.js';
@@ -10,11 +12,13 @@ import { hydrate } from '../../common/hydrate.js';
 import { columnList, PreparedStatement } from '../../database/prepared-statement.js';
 import { formatDuration } from '../../common/format.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { GuardedFetcher } from '../storage/guarded-fetcher.js';
 import { IngestService } from '../storage/ingest.service.js';
 import { MediaFile, MediaStatus } from '../storage/media-file.entity.js';
 import { MediaFilesService } from '../storage/media-files.service.js';
 import { StorageSettingsService } from '../storage/storage-settings.service.js';
 import { pollDelayMs } from './backoff.js';
+import type { TaskPreviewState } from './dto/task.dto.js';
 import { GenerationTask, TaskErrorCode, TaskStatus } from './generation-task.entity.js';
 import { type AdapterTask, type ProviderAdapter, ProviderError, type ProviderUpdate, type TaskOutput } from './provider-adapter.js';
 import { ProviderRegistry } from './provider-registry.js';
@@ -25,6 +29,21 @@ const TICK = 'task-engine';
 /** Tasks one instance works on at once (provider calls and downloads are I/O, not CPU). */
 const MAX_IN_FLIGHT = 32;
 const SWEEP_BATCH = 50;
+/** Tasks one pollMany call answers for at most (midjourney-proxy's list-by-condition takes any number). */
+const BATCH_LIMIT = 200;
+/** Answers of one batch applied at once (each may store results). */
+const BATCH_APPLY_CONCURRENCY = 16;
+
+const batchKey = (adapter: ProviderAdapter) => `batch:${adapter.provider}`;
+
+/** Runs `work` on every item, at most `limit` at a time. */
+async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]);
+  });
+  await Promise.all(lanes);
+}
 const LEASE_TASK_SLOT = new PreparedStatement<{ leased: boolean }>('lease-task-slot', 'SELECT lease_task_slot($1, $2, $3, $4) AS leased');
 
 /** A step of an active task this instance leases: its new state, announced when clients can see a change. */
@@ -52,8 +71,23 @@ interface PendingOutputs {
   storageAttempts?: number;
 }
 
+/** The preview kept in the provider state: the provider's link and a version that changes with it. */
+function previewState(url: string | null): TaskPreviewState | null {
+  if (!url) return null;
+  return { url, version: createHash('sha256').update(url).digest('base64url').slice(0, 12) };
+}
+
 export function adapterView(task: GenerationTask): AdapterTask {
-  return { id: task.id, userId: task.userId, model: task.model, action: task.action, input: task.input, providerState: task.providerState, attempts: task.attempts };
+  return {
+    id: task.id,
+    userId: task.userId,
+    model: task.model,
+    action: task.action,
+    input: task.input,
+    providerState: task.providerState,
+    attempts: task.attempts,
+    parentTaskId: task.parentTaskId,
+  };
 }
 
 /**
@@ -86,6 +120,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly mediaFiles: MediaFilesService,
     private readonly storageSettings: StorageSettingsService,
     private readonly scheduler: SchedulerRegistry,
+    private readonly fetcher: GuardedFetcher,
   ) {
     this.webhookKey = deriveSecret(config.appSecret, 'task-webhook');
   }
@@ -152,15 +187,25 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     if (providers.length === 0) return;
     let room = MAX_IN_FLIGHT - this.inFlight.size;
     this.waitingForSlots = false;
-    if (room > 0) {
-      const claimed = await this.claimActive(providers, room);
+    // Providers that answer for many tasks in one call (pollMany) are polled first, one call each.
+    for (const adapter of this.registry.all()) {
+      if (!adapter.pollMany || room <= 0 || this.inFlight.has(batchKey(adapter))) continue;
+      const batch = await this.claimBatch(adapter.provider);
+      if (batch.length) {
+        this.startBatch(adapter, batch);
+        room--;
+      }
+    }
+    const perTask = providers.filter((provider) => !this.registry.find(provider)?.pollMany);
+    if (room > 0 && perTask.length) {
+      const claimed = await this.claimActive(perTask, room);
       room -= claimed.length;
       for (const task of claimed) this.start(task);
-      if (room > 0) {
-        const pending = await this.claimPending(room);
-        room -= pending.length;
-        for (const task of pending) this.start(task);
-      }
+    }
+    if (room > 0) {
+      const pending = await this.claimPending(room);
+      room -= pending.length;
+      for (const task of pending) this.start(task);
     }
     this.saturated = room <= 0;
     await this.wakeForNextDue();
@@ -192,6 +237,56 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
         if (this.saturated || this.waitingForSlots) this.kick();
       });
     this.inFlight.set(task.id, work);
+  }
+
+  /**
+   * A batch-polling provider's tasks at the provider that fall due within the next tick (asking a
+   * little early costs nothing when one call answers for all), up to BATCH_LIMIT; tasks whose
+   * results are being stored are left to the per-task path.
+   */
+  private async claimBatch(provider: string): Promise<GenerationTask[]> {
+    return this.claim(
+      this.dataSource.manager,
+      `status IN ('submitted', 'queued', 'running') AND next_poll_at <= now() + make_interval(secs => $5::double precision / 1000)
+       AND deadline_at > now() AND provider = $4`,
+      'next_poll_at',
+      BATCH_LIMIT,
+      [provider, this.config.tasks.tickMs],
+    );
+  }
+
+  /**
+   * Polls a batch with one pollMany call, then applies each answer as a per-task poll would; a task
+   * the answer leaves out (or whose results are waiting to be stored) goes through `process` alone.
+   */
+  private startBatch(adapter: ProviderAdapter, tasks: GenerationTask[]): void {
+    const key = batchKey(adapter);
+    const work = (async () => {
+      const polled = tasks.filter((task) => !task.providerState.pendingOutputs);
+      let answers: Map<string, ProviderUpdate | Error>;
+      try {
+        answers = polled.length ? await adapter.pollMany!(polled.map(adapterView)) : new Map();
+      } catch (error) {
+        answers = new Map(polled.map((task) => [task.id, error as Error]));
+      }
+      await eachLimited(tasks, BATCH_APPLY_CONCURRENCY, async (task) => {
+        try {
+          const answer = answers.get(task.id);
+          if (answer === undefined) await this.process(task);
+          else if (answer instanceof Error) await this.providerFailed(task, adapter, answer);
+          else await this.apply(task, adapter, answer);
+        } catch (error) {
+          this.logger.error(`Task ${task.id}: ${(error as Error).stack ?? error}`);
+        }
+      });
+    })()
+      .catch((error) => this.logger.error(`Batch poll of ${adapter.provider} failed: ${(error as Error).stack ?? error}`))
+      .finally(() => {
+        this.inFlight.delete(key);
+        // Tasks that fell due while this call was out wait for the next one: look now.
+        this.kick();
+      });
+    this.inFlight.set(key, work);
   }
 
   /** Submitted tasks whose next poll is due and whose lease (if any) ran out. */
@@ -318,7 +413,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     if (error instanceof ProviderError && error.kind !== 'transient' && task.status === TaskStatus.Pending) {
       const { won } = await this.transitions.finish(task.id, TaskStatus.Failed, {
         error: `${adapter.displayName}: ${error.message}`,
-        code: error.kind === 'rejected' ? TaskErrorCode.Rejected : TaskErrorCode.Refused,
+        code: error.options.contentFlagged ? TaskErrorCode.ContentFlagged : error.kind === 'rejected' ? TaskErrorCode.Rejected : TaskErrorCode.Refused,
         refund: true,
       });
       return won ? error : null;
@@ -340,9 +435,18 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     }
     if (update.status === 'succeeded') {
       const outputs = update.outputs ?? [];
-      if (outputs.length === 0) {
+      if (outputs.length === 0 && !update.result) {
         await this.transitions.finish(task.id, TaskStatus.Failed, { error: `${adapter.displayName} finished without returning any result`, code: TaskErrorCode.NoOutput, refund: true });
         return null;
+      }
+      if (update.result) {
+        // A text result (describe's prompts) is recorded with the state it came with; with no media it is the whole result.
+        const recorded = await this.saveResult(task, update.result, update.providerState ?? {});
+        if (!recorded) return null;
+        if (outputs.length === 0) {
+          await this.transitions.finish(task.id, TaskStatus.Succeeded, { refund: false });
+          return null;
+        }
       }
       const pending: PendingOutputs = { outputs };
       const saved = await this.save(task, { status: TaskStatus.Running, progress: 100, queuePosition: null, providerState: { ...update.providerState, pendingOutputs: pending }, keepLease: true });
@@ -350,13 +454,14 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
       return null;
     }
     const status = { submitted: TaskStatus.Submitted, queued: TaskStatus.Queued, running: TaskStatus.Running }[update.status];
+    const providerState = update.previewUrl === undefined ? update.providerState : { ...update.providerState, preview: previewState(update.previewUrl) };
     // Attempts count the submission too; the first poll after it waits the shortest time.
     const polls = task.status === TaskStatus.Pending ? 0 : Math.max(0, task.attempts - 1);
     const saved = await this.save(task, {
       status,
       progress: update.progress,
       queuePosition: update.queuePosition ?? null,
-      providerState: update.providerState,
+      providerState,
       delayMs: pollDelayMs({
         ...this.pollBounds(),
         polls,
@@ -401,7 +506,10 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     const status = change.status ?? task.status;
     const progress = Math.max(0, Math.min(100, Math.round(change.progress ?? task.progress)));
     const queuePosition = change.queuePosition === undefined ? task.queuePosition : change.queuePosition;
-    const visible = status !== task.status || progress !== task.progress || queuePosition !== task.queuePosition;
+    // A new preview is news too: clients fetch it again (its version is in the task's previewUrl).
+    const preview = change.providerState?.preview;
+    const newPreview = preview !== undefined && (preview as { version?: string } | null)?.version !== (task.providerState.preview as { version?: string } | null | undefined)?.version;
+    const visible = status !== task.status || progress !== task.progress || queuePosition !== task.queuePosition || newPreview;
     // One statement (its own transaction): polls are the engine's most frequent write.
     const rows = await SAVE_TASK.rows(this.dataSource, [
       task.id,
@@ -417,6 +525,16 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     ]);
     if (rows.length === 0) return null;
     return hydrate(this.dataSource, GenerationTask, rows[0]);
+  }
+
+  /** Records a task's structured result (and provider state) while this instance holds its lease; false when it no longer does. */
+  private async saveResult(task: GenerationTask, result: Record<string, unknown>, providerState: Record<string, unknown>): Promise<boolean> {
+    const [, changed] = await this.dataSource.query(
+      `UPDATE generation_tasks SET result = $3::jsonb, provider_state = provider_state || $4::jsonb
+        WHERE id = $1 AND lease_owner = $2 AND status IN ('pending', 'submitted', 'queued', 'running')`,
+      [task.id, this.owner, JSON.stringify(result), JSON.stringify(providerState)],
+    );
+    return changed > 0;
   }
 
   private async reschedule(task: GenerationTask, options: { delayMs?: number; retryAfterMs?: number; problem?: string }): Promise<void> {
@@ -438,7 +556,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     }, Math.max(1000, (this.config.tasks.leaseSeconds * 1000) / 3));
     const stored: MediaFile[] = [];
     try {
-      for (const [index, output] of pending.outputs.entries()) stored.push(await this.storeOutput(task, index, output));
+      for (const [index, output] of pending.outputs.entries()) stored.push(await this.storeOutput(task, index, output, stored));
     } catch (error) {
       const message = (error as Error).message;
       this.logger.warn(`Task ${task.id}: storing output failed, will retry: ${message}`);
@@ -461,7 +579,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     for (const file of stored) await this.mediaFiles.delete(task.userId, file.id);
   }
 
-  private async storeOutput(task: GenerationTask, index: number, output: TaskOutput): Promise<MediaFile> {
+  private async storeOutput(task: GenerationTask, index: number, output: TaskOutput, earlier: MediaFile[] = []): Promise<MediaFile> {
     const repository = this.dataSource.getRepository(MediaFile);
     const adapter = this.registry.get(task.provider);
     const inserted = await repository
@@ -476,7 +594,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
         kind: task.kind,
         sourceUrl: output.url,
         status: MediaStatus.Pending,
-        metadata: { ...output.metadata, prompt: task.prompt, model: task.model, provider: task.provider },
+        metadata: { ...output.metadata, ...(output.role ? { role: output.role } : {}), prompt: task.prompt, model: task.model, provider: task.provider },
       } as QueryDeepPartialEntity<MediaFile>)
       .orIgnore()
       .returning('*')
@@ -489,6 +607,14 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     // asked for again, so one that expires before the copy succeeds ends as a storage failure.
     record.sourceUrl = output.url;
     const settings = await this.storageSettings.recent();
+    if (output.derive) {
+      // Cut from an output stored just before it (or, with auto-upload off, from its link): it has
+      // no link of its own, so it is stored whatever auto-upload says.
+      const source = earlier[output.derive.from];
+      if (!source) throw new Error(`output ${index} is derived from output ${output.derive.from}, which comes before it`);
+      await this.ingest.storeBytes(record, await this.derive(source, output.derive.region), settings);
+      return record;
+    }
     if (!settings.autoUpload) {
       // Auto-upload off: the output keeps the provider's link (shown as "not stored yet") until the
       // admin's migration copies it; such links expire within hours to days.
@@ -497,6 +623,23 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     }
     await this.ingest.copyIntoStorage(record, settings, {});
     return record;
+  }
+
+  /** The region of a stored output (or of its provider link while it is not stored), as PNG bytes. */
+  private async derive(source: MediaFile, region: NonNullable<TaskOutput['derive']>['region']): Promise<Buffer> {
+    let bytes: Buffer;
+    if (source.status === MediaStatus.Stored && source.driver && source.key) {
+      bytes = await buffer(await (await this.storageSettings.driverFor(source.driver)).read(source.key));
+    } else {
+      const response = await this.fetcher.fetch(source.sourceUrl ?? '', { maxBytes: 64 * 1024 * 1024, allowedTypes: ['image/*'], timeoutMs: 120_000, connectTimeoutMs: 15_000 });
+      bytes = await buffer(response.body);
+    }
+    const image = sharp(bytes);
+    const { width = 0, height = 0 } = await image.metadata();
+    const left = Math.round(region.left * width);
+    const top = Math.round(region.top * height);
+    const area = { left, top, width: Math.max(1, Math.min(width - left, Math.round(region.width * width))), height: Math.max(1, Math.min(height - top, Math.round(region.height * height))) };
+    return image.extract(area).png().toBuffer();
   }
 
   /** Fails and refunds tasks past their deadline, unless an instance is still working on them. */

@@ -7,6 +7,7 @@ import type { LedgerTaskFacts } from '../credits/dto/credits.dto.js';
 import { MediaFile, MediaStatus } from '../storage/media-file.entity.js';
 import { mapTask, type TaskDto } from './dto/task.dto.js';
 import { GenerationTask, TaskStatus } from './generation-task.entity.js';
+import type { TaskAction } from './provider-adapter.js';
 import { ProviderRegistry } from './provider-registry.js';
 
 export const TASK_EVENTS_CHANNEL = 'task_events';
@@ -58,14 +59,44 @@ export class TaskViews implements OnModuleInit {
     return byTask;
   }
 
+  /** Each task's children (tasks made from it), oldest first; served by IDX_generation_tasks_parent. */
+  async children(taskIds: string[]): Promise<Map<string, string[]>> {
+    const byParent = new Map<string, string[]>(taskIds.map((id) => [id, []]));
+    if (taskIds.length === 0) return byParent;
+    const rows: Array<{ id: string; parent_task_id: string }> = await this.dataSource.query(
+      `SELECT id, parent_task_id FROM generation_tasks WHERE parent_task_id = ANY($1::uuid[]) ORDER BY created_at, id`,
+      [taskIds],
+    );
+    for (const row of rows) byParent.get(row.parent_task_id)?.push(row.id);
+    return byParent;
+  }
+
+  /** The actions a succeeded task offers now, from its provider's adapter (none when it has no such notion). */
+  actions(task: GenerationTask): TaskAction[] {
+    if (task.status !== TaskStatus.Succeeded) return [];
+    const adapter = this.registry.find(task.provider);
+    if (!adapter?.actions) return [];
+    return adapter.actions({
+      id: task.id,
+      userId: task.userId,
+      model: task.model,
+      action: task.action,
+      input: task.input,
+      providerState: task.providerState,
+      attempts: task.attempts,
+      parentTaskId: task.parentTaskId,
+    });
+  }
+
   async views(tasks: GenerationTask[]): Promise<TaskDto[]> {
     const ids = tasks.map((task) => task.id);
     const ended = tasks.filter((task) => task.status === TaskStatus.Failed || task.status === TaskStatus.Canceled).map((task) => task.id);
-    const [outputs, refunds] = await Promise.all([
+    const [outputs, refunds, children] = await Promise.all([
       this.outputs(ids),
       ended.length
         ? this.dataSource.query(`SELECT task_id FROM credit_ledger WHERE kind = 'refund' AND task_id = ANY($1::uuid[])`, [ended])
         : Promise.resolve([]),
+      this.children(ids),
     ]);
     const refunded = new Set((refunds as Array<{ task_id: string }>).map((row) => row.task_id));
     return tasks.map((task) =>
@@ -74,6 +105,8 @@ export class TaskViews implements OnModuleInit {
         outputs: (outputs.get(task.id) ?? []).filter((file) => file.status === MediaStatus.Stored || task.status === TaskStatus.Succeeded),
         modelName: this.registry.modelName(task.provider, task.model),
         refunded: refunded.has(task.id),
+        childTaskIds: children.get(task.id) ?? [],
+        actions: this.actions(task),
       }),
     );
   }

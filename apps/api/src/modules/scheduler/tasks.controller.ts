@@ -6,6 +6,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiProduces,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
@@ -22,11 +23,13 @@ import {
   TaskDto,
   TaskEventsQueryDto,
   TaskEventsTokenDto,
+  TaskPreviewQueryDto,
   WebhookAcceptedDto,
   WebhookQueryDto,
 } from './dto/task.dto.js';
 import { PricesService } from './prices.service.js';
 import { TaskEventsService } from './task-events.service.js';
+import { TaskPreviews } from './task-previews.service.js';
 import { TaskViews } from './task-views.service.js';
 import { TasksService } from './tasks.service.js';
 
@@ -37,6 +40,7 @@ export class TasksController {
     private readonly tasks: TasksService,
     private readonly views: TaskViews,
     private readonly events: TaskEventsService,
+    private readonly previews: TaskPreviews,
   ) {}
 
   @Post('events/token')
@@ -74,6 +78,20 @@ export class TasksController {
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   getTask(@Auth() auth: AuthContext, @Param() { id }: IdParamDto): Promise<TaskDto> {
     return this.views.view(auth.user.id, id);
+  }
+
+  @Get(':id/preview')
+  @Authenticated()
+  @ApiOperation({
+    summary: "A running task's latest preview picture, fetched from the provider now (not stored)",
+    description: 'The task says whether it has one in `previewUrl` (this route with a version `v`, which changes with each new preview).',
+  })
+  @ApiProduces('image/webp', 'image/png', 'image/jpeg')
+  @ApiOkResponse({ description: 'The picture', content: { 'image/*': { schema: { type: 'string', format: 'binary' } } } })
+  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'No such task of mine, or it has no preview (not running, or none yet)' })
+  @ApiBadGatewayResponse({ type: ErrorResponseDto, description: 'The provider did not deliver the picture' })
+  getTaskPreview(@Auth() auth: AuthContext, @Param() { id }: IdParamDto, @Query() _query: TaskPreviewQueryDto, @Res() response: Response): Promise<void> {
+    return this.previews.send(auth.user.id, id, response);
   }
 
   @Post(':id/cancel')

@@ -26,9 +26,9 @@ import { notifyTaskSql, TaskViews } from './task-views.service.js';
 const RECORD_TASK = new PreparedStatement('record-task', (dataSource) =>
   `WITH ${CreditsService.chargeInStatement({ user: '$2', amount: '$9', task: '$1', reason: '$12' })},
    task AS (
-     INSERT INTO generation_tasks (id, user_id, provider, model, kind, action, prompt, input, cost, deadline_at, next_poll_at, lease_owner, lease_until)
+     INSERT INTO generation_tasks (id, user_id, provider, model, kind, action, prompt, input, cost, deadline_at, next_poll_at, lease_owner, lease_until, parent_task_id)
      SELECT $1, $2, $3, $4, $5::media_kind, $6, $7, $8::jsonb, $9,
-            now() + make_interval(secs => $10::integer), now(), $13, now() + make_interval(secs => $11::integer)
+            now() + make_interval(secs => $10::integer), now(), $13, now() + make_interval(secs => $11::integer), $14::uuid
       WHERE $9::integer = 0 OR EXISTS (SELECT 1 FROM charge)
      RETURNING ${columnList(dataSource, GenerationTask)})
    SELECT ${columnList(dataSource, GenerationTask, 'task')}, ${notifyTaskSql('task.id', 'task.user_id')} AS notified
@@ -67,6 +67,8 @@ export interface TaskRequest {
   input: Record<string, unknown>;
   /** How many times the model's price is charged, e.g. the number of images asked for. */
   units?: number;
+  /** The task this one is made from (the provider module checked it is the user's own). */
+  parentTaskId?: string | null;
 }
 
 /** Submission, cancellation and webhooks: the task engine's doors for requests. */
@@ -115,6 +117,7 @@ export class TasksService {
       this.config.tasks.leaseSeconds,
       `${adapter.displayName} · ${request.model}`,
       this.engine.owner,
+      request.parentTaskId ?? null,
     ]);
     if (rows.length === 0) return this.credits.notEnough(userId, price);
     const task = hydrate(this.dataSource, GenerationTask, rows[0]);

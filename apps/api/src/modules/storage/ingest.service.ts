@@ -226,6 +226,25 @@ export class IngestService {
     }
   }
 
+  /**
+   * Stores bytes made here (a picture cut from a task's output) into a record already made for
+   * them, like copyIntoStorage does for a download.
+   */
+  async storeBytes(record: MediaFile, bytes: Buffer, settings?: EffectiveStorageSettings): Promise<void> {
+    const current = settings ?? (await this.settings.effective());
+    await this.writeObject(
+      readableSource(Readable.from([bytes])),
+      current,
+      {},
+      async (transaction, stored) => {
+        const fields = { ...this.recordFields(stored), filename: this.filenameFor(stored), sourceUrl: null, error: null };
+        await transaction.update(MediaFile, { id: record.id }, fields as QueryDeepPartialEntity<MediaFile>);
+        return Object.assign(record, fields);
+      },
+      bytes.length,
+    );
+  }
+
   private recordFields(stored: StoredObject): Partial<MediaFile> {
     return {
       kind: stored.type.kind,

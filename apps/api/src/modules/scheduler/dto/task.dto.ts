@@ -19,6 +19,18 @@ export class TaskOutputDto extends PickType(MediaFileDto, ['id', 'url', 'thumbna
   stored: boolean;
 }
 
+/** An action a finished task offers, as our own key with labels (never the provider's ids). */
+export class TaskActionDto {
+  @ApiProperty({ description: "The action's key, to send back to the provider's action route, e.g. `upscale:2`" })
+  key: string;
+
+  @ApiProperty({ description: 'Label, English' })
+  label: string;
+
+  @ApiProperty({ description: 'Label, Chinese' })
+  labelZhCN: string;
+}
+
 export class TaskDto {
   @ApiProperty({ format: 'uuid' })
   id: string;
@@ -68,8 +80,32 @@ export class TaskDto {
   @ApiProperty({ enum: TaskErrorCode, enumName: 'TaskErrorCode', nullable: true, description: 'Why it failed, as a code to word in the reader’s language' })
   errorCode: TaskErrorCode | null;
 
-  @ApiProperty({ type: () => [TaskOutputDto] })
+  @ApiProperty({ type: () => [TaskOutputDto], description: 'Stored results; a role in each metadata (`grid`, `image`) when a task makes several kinds' })
   outputs: TaskOutputDto[];
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description: 'A small structured result beside or instead of outputs, e.g. `{ prompts: string[] }` of a Midjourney describe',
+  })
+  result: Record<string, unknown> | null;
+
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The task this one was made from (e.g. the grid an upscale came from)' })
+  parentTaskId: string | null;
+
+  @ApiProperty({ type: [String], description: 'Tasks made from this one, oldest first' })
+  childTaskIds: string[];
+
+  @ApiProperty({ type: () => [TaskActionDto], description: 'What can be done with it now (a succeeded task whose provider offers actions); empty otherwise' })
+  actions: TaskActionDto[];
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'While running, our URL of the provider\'s latest preview (GET /api/v1/tasks/{id}/preview, signed in; `v` changes with each new preview); null otherwise',
+  })
+  previewUrl: string | null;
 
   @ApiProperty({ format: 'date-time' })
   createdAt: string;
@@ -95,9 +131,25 @@ export interface TaskViewParts {
   outputs: MediaFile[];
   modelName: { en: string; zhCN: string } | null;
   refunded: boolean;
+  childTaskIds?: string[];
+  actions?: Array<{ key: string; label: { en: string; zhCN: string } }>;
 }
 
-export function mapTask(task: GenerationTask, { outputs, modelName, refunded }: TaskViewParts): TaskDto {
+/** The provider's current preview as the engine keeps it in the provider state. */
+export interface TaskPreviewState {
+  url: string;
+  /** Changes with every new preview, so clients fetch it again. */
+  version: string;
+}
+
+/** Our route to a running task's preview, or null when it has none (or is no longer running). */
+export function previewUrlOf(task: GenerationTask): string | null {
+  const preview = task.providerState?.preview as TaskPreviewState | undefined;
+  if (!preview?.url || !['submitted', 'queued', 'running'].includes(task.status)) return null;
+  return `/api/v1/tasks/${task.id}/preview?v=${encodeURIComponent(preview.version)}`;
+}
+
+export function mapTask(task: GenerationTask, { outputs, modelName, refunded, childTaskIds = [], actions = [] }: TaskViewParts): TaskDto {
   return {
     id: task.id,
     provider: task.provider,
@@ -116,6 +168,11 @@ export function mapTask(task: GenerationTask, { outputs, modelName, refunded }: 
     error: task.error,
     errorCode: task.errorCode,
     outputs: outputs.map(mapOutput),
+    result: task.result ?? null,
+    parentTaskId: task.parentTaskId ?? null,
+    childTaskIds,
+    actions: task.status === TaskStatus.Succeeded ? actions.map((action) => ({ key: action.key, label: action.label.en, labelZhCN: action.label.zhCN })) : [],
+    previewUrl: previewUrlOf(task),
     createdAt: task.createdAt.toISOString(),
     updatedAt: task.updatedAt.toISOString(),
     startedAt: task.startedAt?.toISOString() ?? null,
@@ -191,6 +248,14 @@ export class TaskEventsQueryDto {
   @IsString()
   @Matches(/^\d{1,16}$/, { message: 'since must be an event id' })
   since?: string;
+}
+
+export class TaskPreviewQueryDto {
+  @ApiPropertyOptional({ description: 'The preview version from `previewUrl`; only makes each new preview a new URL' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  v?: string;
 }
 
 export class WebhookQueryDto {
