@@ -30,7 +30,14 @@ const config: Config = {
       moduleNameMapper: { ...esm.moduleNameMapper, '^@apidevtools/json-schema-ref-parser$': '<rootDir>/apps/api/test/ref-parser-stub.cjs' },
     },
     { ...esm, displayName: 'contract', roots: ['<rootDir>/apps/sandbox/test'], testMatch: ['**/*.contract-spec.ts'] },
-    { ...esm, displayName: 'browser', roots: ['<rootDir>/apps/web/test'], testMatch: ['**/*.browser-spec.ts'] },
+    {
+      ...esm,
+      displayName: 'browser',
+      roots: ['<rootDir>/apps/web/test'],
+      testMatch: ['**/*.browser-spec.ts'],
+      // Browser tests boot the app through the API tests' helpers, contract check included.
+      moduleNameMapper: { ...esm.moduleNameMapper, '^@apidevtools/json-schema-ref-parser$': '<rootDir>/apps/api/test/ref-parser-stub.cjs' },
+    },
   ],
 };
 

@@ -33,7 +33,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(requestLogOptions(config)),
         TypeOrmModule.forRoot({
-          ...dataSourceOptions(databaseUrl ?? 'postgres://localhost/unused'),
+          ...dataSourceOptions(databaseUrl ?? 'postgres://localhost/unused', config.databaseTimeouts),
           manualInitialization: databaseUrl === undefined,
         }),
         ScheduleModule.forRoot(),

@@ -28,7 +28,8 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const database = await openDatabase(config);
+  // What Atelier does to its embedded PostgreSQL (a left-over server stopped, restarts) is worth a line in the log.
+  const database = await openDatabase(config, (msg) => console.log(JSON.stringify({ level: 'warn', msg })));
   try {
     const applied = await runMigrations(database.url);
     if (applied.length) console.log(JSON.stringify({ level: 'info', msg: 'applied migrations', migrations: applied }));

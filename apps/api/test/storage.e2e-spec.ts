@@ -376,7 +376,7 @@ describe('storage', () => {
         expect(refused.body).toMatchObject({ statusCode: 502, error: 'Bad Gateway' });
         expect(refused.body.message).toMatch(/^Storage failed: COS answered 200 \(text\/plain; charset=utf-8\) with "ok", which is not a COS answer/);
         const chinese = await upload(alice.token, await png('#445567', 30, 30)).set('Accept-Language', 'zh-CN').expect(502);
-        expect(chinese.body.message).toMatch(/^存储失败：COS answered 200/);
+        expect(chinese.body.message).toMatch(/^存储失败：COS 返回了 200/);
         const test = await t.http.post('/api/v1/storage/test').set(bearer(admin.token)).expect(200);
         expect(test.body).toMatchObject({ ok: false, provider: 'cos', reason: 'other', message: expect.stringContaining('not a COS answer') });
         expect((await sql(`SELECT count(*)::int AS n FROM media_files WHERE user_id = $1 AND status = 'stored' AND driver = 'cos'`, [alice.id]))[0].n).toBe(0);

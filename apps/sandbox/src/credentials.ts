@@ -13,4 +13,6 @@ export const SANDBOX_CREDENTIALS = {
   },
   /** midjourney-proxy: novicezk's `mj-api-secret`, or trueai's raw `Authorization` token. */
   midjourney: { secret: 'sandbox-mj-secret' },
+  /** Kling: the AccessKey (the JWT's `iss`) and SecretKey (its HS256 key). */
+  kling: { accessKey: 'sandbox-kling-access-key', secretKey: 'sandbox-kling-secret-key' },
 } as const;

@@ -4,6 +4,7 @@ import { SandboxContext, type SandboxOptions } from './context.js';
 import { cosRouter } from './cos/cos.router.js';
 import { falMediaRouter, falRouter } from './fal/fal.router.js';
 import { FaultRegistry } from './faults.js';
+import { klingRouters } from './kling/kling.router.js';
 import { mjRouters } from './mj/mj.router.js';
 import { smsbaoRouter } from './smsbao/smsbao.router.js';
 
@@ -35,5 +36,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   const mj = mjRouters(context, faults);
   router.use('/mj-cdn', mj.cdn);
   router.use('/mj', mj.api);
+  const kling = klingRouters(context, faults);
+  router.use('/kling-cdn', kling.cdn);
+  router.use('/kling', kling.api);
   return { router, context, faults, close: () => context.close() };
 }

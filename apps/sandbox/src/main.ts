@@ -49,6 +49,7 @@ const server = app.listen(port, values.host, () => {
         fal: { baseUrl: `${base}/fal`, key: SANDBOX_CREDENTIALS.fal.key },
         smsbao: { baseUrl: `${base}/smsbao`, ...SANDBOX_CREDENTIALS.smsbao },
         midjourney: { trueai: `${base}/mj/trueai`, novicezk: `${base}/mj/novicezk`, ...SANDBOX_CREDENTIALS.midjourney },
+        kling: { baseUrl: `${base}/kling`, ...SANDBOX_CREDENTIALS.kling },
         cos: { domain: `${values.host}:${actual}/sandbox/cos/{Bucket}`, protocol: 'http:', ...SANDBOX_CREDENTIALS.cos },
         control: `${base}/_control`,
       },

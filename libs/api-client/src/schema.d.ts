@@ -1280,7 +1280,30 @@ export interface components {
             /** @description Why: the admin's words, or the system's in the request's language */
             reason: string;
             /** @description The task a charge or refund belongs to */
-            task: components["schemas"]["LedgerTaskDto"] | null;
+            task: {
+                /** @example flux */
+                provider: string;
+                /**
+                 * @description The model's id
+                 * @example fal-ai/flux-1/schnell
+                 */
+                model: string;
+                /**
+                 * @description The model's name in English (its id when unknown)
+                 * @example FLUX.1 [schnell]
+                 */
+                modelName: string;
+                /**
+                 * @description The model's name in Chinese (its id when unknown)
+                 * @example FLUX.1 [schnell] 极速
+                 */
+                modelNameZhCN: string;
+                /**
+                 * @description Why the task failed, for clients to word a refund's reason in their language (the entry's `reason` keeps the provider's words)
+                 * @enum {string|null}
+                 */
+                errorCode: "rejected" | "refused" | "content_flagged" | "failed" | "no_output" | "not_started" | "timed_out" | "storage" | null;
+            } | null;
             /** Format: date-time */
             createdAt: string;
         };

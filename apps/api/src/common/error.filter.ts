@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { STATUS_CODES } from 'node:http';
 import type { Request, Response } from 'express';
 import { QueryFailedError } from 'typeorm';
+import { databaseUnavailableMessage, isDatabaseUnavailable } from '../database/availability.js';
 import { type ErrorCode, ErrorBody, FieldValidationException, RateLimitedException } from './errors.js';
 import { say } from './language.js';
 import { requestIdOf } from './request-id.js';
@@ -43,6 +44,10 @@ export function toErrorBody(exception: unknown): { body: ErrorBody; headers: Rec
   // Storage failures (wrong keys, unreachable bucket) are an outside service failing, said plainly.
   if (exception instanceof Error && exception.name === 'StorageError') {
     return { body: errorBody(502, say(`Storage failed: ${exception.message}`, `存储失败：${exception.message}`)), headers };
+  }
+  // A database that is down, restarting or not answering is a 503 to retry, not a bug.
+  if (isDatabaseUnavailable(exception)) {
+    return { body: errorBody(503, databaseUnavailableMessage()), headers: { ...headers, 'Retry-After': '5' } };
   }
   if (exception instanceof QueryFailedError) {
     const code = (exception as QueryFailedError & { driverError?: { code?: string } }).driverError?.code;

@@ -197,18 +197,24 @@ function queryClasses(app: INestApplication, document: OpenAPIObject): Array<{ o
 }
 
 /**
- * `{ nullable, allOf: [{ $ref: Enum }] }` → the enum inlined with null among its values; and a
+ * `{ nullable, allOf: [{ $ref: Enum }] }` → the enum inlined with null among its values (an object
+ * reference: its schema copied in); and a
  * nullable enum lists null itself (OAS 3.0.3: `nullable` does not widen an `enum`).
  */
 function inlineNullableRefs(node: unknown, schemas: Record<string, SchemaObject>): void {
   if (!node || typeof node !== 'object') return;
   const schema = node as SchemaObject;
   if (schema.nullable && schema.enum && !schema.enum.includes(null)) schema.enum = [...schema.enum, null];
-  if (schema.nullable && !schema.type && schema.allOf?.length === 1 && '$ref' in schema.allOf[0]) {
+  if (schema.nullable && (!schema.type || schema.type === 'object') && schema.allOf?.length === 1 && '$ref' in schema.allOf[0]) {
     const target = schemas[refName((schema.allOf[0] as ReferenceObject).$ref)];
     if (target?.enum) {
       delete schema.allOf;
       Object.assign(schema, { type: target.type, enum: [...target.enum, null] });
+    } else if (target?.type === 'object') {
+      // An object that may be null: its schema copied in beside `nullable`, the one form OAS 3.0
+      // validators honour (an `allOf` member would still have to match null).
+      delete schema.allOf;
+      Object.assign(schema, structuredClone({ ...target, ...schema, nullable: true }));
     } else {
       throw new Error(`A nullable reference to ${JSON.stringify(schema.allOf[0])} has no OAS 3.0 form here: add one`);
     }

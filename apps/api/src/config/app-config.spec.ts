@@ -71,4 +71,15 @@ describe('loadConfig', () => {
     ]);
     expect((error as Error).message).toContain('Invalid configuration:');
   });
+
+  it('reads how long requests wait on the database, with defaults', () => {
+    expect(loadConfig({ DATA_DIR: dataDir }).databaseTimeouts).toEqual({ connectMs: 10_000, queryMs: 60_000 });
+    expect(loadConfig({ DATA_DIR: dataDir, DATABASE_CONNECT_TIMEOUT_MS: '1500', DATABASE_QUERY_TIMEOUT_MS: '0' }).databaseTimeouts).toEqual({
+      connectMs: 1500,
+      queryMs: 0,
+    });
+    expect(() => loadConfig({ DATA_DIR: dataDir, DATABASE_CONNECT_TIMEOUT_MS: '0' })).toThrow(
+      'DATABASE_CONNECT_TIMEOUT_MS must be an integer between 100 and 600000 (got "0")',
+    );
+  });
 });

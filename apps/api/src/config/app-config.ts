@@ -15,6 +15,8 @@ export interface AppConfig {
   /** Set when an external PostgreSQL is used; otherwise the embedded one is started. */
   databaseUrl?: string;
   embeddedPostgresPort: number;
+  /** How long requests wait on the database before answering 503. */
+  databaseTimeouts: { connectMs: number; queryMs: number };
   appSecret: string;
   jwtExpiresInSeconds: number;
   /** `true` reflects any origin, an empty list disables CORS. */
@@ -130,6 +132,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     }
   }
   const embeddedPostgresPort = int('EMBEDDED_POSTGRES_PORT', 54329, 1, 65535);
+  const databaseTimeouts = {
+    connectMs: int('DATABASE_CONNECT_TIMEOUT_MS', 10_000, 100, 600_000),
+    queryMs: int('DATABASE_QUERY_TIMEOUT_MS', 60_000, 0, 24 * 3600_000),
+  };
 
   const appSecretRaw = env.APP_SECRET?.trim();
   if (appSecretRaw !== undefined && appSecretRaw !== '' && appSecretRaw.length < 32) {
@@ -222,6 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir,
     databaseUrl,
     embeddedPostgresPort,
+    databaseTimeouts,
     appSecret: appSecretRaw || loadOrCreateAppSecret(dataDir),
     jwtExpiresInSeconds,
     corsOrigins,

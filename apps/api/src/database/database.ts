@@ -9,10 +9,18 @@ export interface Database {
   embedded: boolean;
 }
 
-/** Uses DATABASE_URL when set; otherwise starts the embedded PostgreSQL under DATA_DIR. */
-export async function openDatabase(config: AppConfig, log: (message: string) => void = () => {}): Promise<Database> {
+/**
+ * Uses DATABASE_URL when set; otherwise starts the embedded PostgreSQL under DATA_DIR (and keeps
+ * it running: see startEmbeddedPostgres). `report` hears what is done to the embedded server.
+ */
+export async function openDatabase(config: AppConfig, report: (message: string) => void = () => {}): Promise<Database> {
   if (config.databaseUrl) return { url: config.databaseUrl, close: async () => {}, embedded: false };
-  const server = await startEmbeddedPostgres({ dir: join(config.dataDir, 'postgres'), port: config.embeddedPostgresPort, log });
-  await ensureDatabase(server.adminUrl, 'atelier');
+  const server = await startEmbeddedPostgres({ dir: join(config.dataDir, 'postgres'), port: config.embeddedPostgresPort, report });
+  try {
+    await ensureDatabase(server.adminUrl, 'atelier');
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
   return { url: server.urlFor('atelier'), close: () => server.stop(), embedded: true };
 }

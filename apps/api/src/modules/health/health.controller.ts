@@ -1,9 +1,16 @@
-import { Controller, Get, Inject, ServiceUnavailableException, VERSION_NEUTRAL } from '@nestjs/common';
+import { Controller, Get, Inject, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { ErrorResponseDto } from '../../common/error-response.dto.js';
+import { DatabaseUnavailableException } from '../../database/availability.js';
+
+/**
+ * A database that does not answer within this time counts as down: health checks (Docker,
+ * load balancers) must get an answer, not a hanging request.
+ */
+const DATABASE_CHECK_TIMEOUT_MS = 1500;
 
 export class HealthDto {
   @ApiProperty({ enum: ['ok'] })
@@ -32,10 +39,16 @@ export class HealthController {
   @ApiOkResponse({ type: HealthDto })
   @ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'The database is unreachable' })
   async getHealth(): Promise<HealthDto> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('timed out')), DATABASE_CHECK_TIMEOUT_MS);
+    });
     try {
-      await this.dataSource.query('SELECT 1');
+      await Promise.race([this.dataSource.query('SELECT 1'), timeout]);
     } catch {
-      throw new ServiceUnavailableException('The database is unreachable');
+      throw new DatabaseUnavailableException();
+    } finally {
+      clearTimeout(timer);
     }
     return { status: 'ok', database: 'up', version: this.config.version, uptimeSeconds: Math.round(process.uptime()) };
   }
