@@ -183,6 +183,8 @@ describe('midjourney', () => {
       expect(early.body.message).toMatch(/has not succeeded/);
     } finally {
       await setTiming({ queueMs: 20 });
+      // Frees the sandbox's slot (it runs three jobs at once) for the tests after this one.
+      if (waiting) await t.http.delete(`/api/v1/midjourney/task/${waiting.id}`).set(bearer(user.token));
     }
     const grid = await waitForTask(user.token, (await imagine(user.token, { prompt: 'a bridge' })).id);
     await act(other.token, grid.id, { action: 'upscale:1' }).expect(404);
@@ -221,5 +223,224 @@ describe('midjourney', () => {
     for (const prompt of described.result.prompts) expect(prompt).toEqual(expect.any(String));
     const history = await t.http.get('/api/v1/history?source=midjourney').set(bearer(user.token)).expect(200);
     expect(history.body.items.find((item: any) => item.id === describe.body.id).result.prompts).toEqual(described.result.prompts);
+  });
+
+  const saveConfig = (body: object) => t.http.post('/api/v1/midjourney/config').set(bearer(admin.token)).send(body).expect(200);
+  const mjRequests = async (app: TestApp = t) => (await app.http.get('/sandbox/_control/requests?provider=midjourney').expect(200)).body as Array<{ method: string; path: string }>;
+
+  it('answers the proxy codes: 22 queue position, 23 try later, 24 banned word, 3 missing parent', async () => {
+    const user = await signUp(t.http);
+    await grant(user.id, 1000);
+    await saveConfig({ maxConcurrentTasks: 10 });
+    await setTiming({ queueMs: 60_000 });
+    const held: string[] = [];
+    try {
+      // The sandbox runs three at once and queues the rest: the fifth and sixth wait behind others (code 22).
+      for (let i = 0; i < 6; i++) held.push((await imagine(user.token, { prompt: `queued ${i}` })).id);
+      const fifth = await t.http.get(`/api/v1/midjourney/task/${held[4]}`).set(bearer(user.token)).expect(200);
+      const sixth = await t.http.get(`/api/v1/midjourney/task/${held[5]}`).set(bearer(user.token)).expect(200);
+      expect([fifth.body.status, fifth.body.queuePosition, sixth.body.queuePosition]).toEqual(['queued', 1, 2]);
+    } finally {
+      await setTiming({ queueMs: 20 });
+      for (const id of held) await t.http.delete(`/api/v1/midjourney/task/${id}`).set(bearer(user.token));
+      await saveConfig({ maxConcurrentTasks: 3 });
+    }
+
+    // 23: the proxy's queue is full; the task waits (charged) and is asked again later, never failed for it.
+    const busy = await imagine(user.token, { prompt: 'sandbox:queue-full please' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const waiting = await t.http.get(`/api/v1/midjourney/task/${busy.id}`).set(bearer(user.token)).expect(200);
+    expect(waiting.body).toMatchObject({ status: 'pending', error: null });
+    const submits = (await mjRequests()).filter((r) => r.path.endsWith('/submit/imagine')).length;
+    expect(submits).toBeGreaterThan(6 + 1);
+    const canceled = await t.http.delete(`/api/v1/midjourney/task/${busy.id}`).set(bearer(user.token)).expect(200);
+    expect(canceled.body).toMatchObject({ refunded: 8, task: { status: 'canceled' } });
+
+    // 24: a banned prompt is refused with the word, refunded, and flagged.
+    const before = await balance(user.token);
+    const banned = await t.http.post('/api/v1/midjourney/imagine').set(bearer(user.token)).send({ prompt: 'a sandbox:banned cat' }).expect(400);
+    expect(banned.body.details[0]).toMatchObject({ field: 'prompt', messages: [expect.stringMatching(/banned word: sandbox:banned \(the 8 credits were refunded\)/)] });
+    expect(await balance(user.token)).toBe(before);
+    const history = await t.http.get('/api/v1/midjourney/history?limit=1').set(bearer(user.token)).expect(200);
+    expect(history.body.items[0]).toMatchObject({ status: 'failed', errorCode: 'content_flagged', refunded: true });
+
+    // 3: the proxy no longer knows the parent (its store was lost): the action is refused, refunded.
+    const grid = await waitForTask(user.token, (await imagine(user.token, { prompt: 'before the reset' })).id);
+    await t.http.post('/sandbox/_control/reset').expect(200);
+    const lost = await act(user.token, grid.id, { action: 'upscale:1' }).expect(400);
+    expect(lost.body.message).toMatch(/no longer exists at the proxy.*refunded/);
+  });
+
+  it('answers code 4 (validation) with 400 and code 9 (failure) with 502, both refunded; an empty fetch is a lost task', async () => {
+    const { createServer } = await import('node:http');
+    const stub = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        res.setHeader('Content-Type', 'application/json');
+        const prompt = req.url?.endsWith('/submit/imagine') ? String(JSON.parse(body).prompt) : '';
+        if (prompt.startsWith('code4')) return res.end(JSON.stringify({ code: 4, description: 'prompt不合法', result: null }));
+        if (prompt.startsWith('code9')) return res.end(JSON.stringify({ code: 9, description: '提交失败，系统异常', result: null }));
+        if (prompt.startsWith('lost')) return res.end(JSON.stringify({ code: 1, description: '提交成功', result: '1730000000000001' }));
+        // fetch and list of an unknown task: an empty body.
+        res.end(req.url?.includes('list-by-condition') ? '[]' : '');
+      });
+    });
+    await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
+    const user = await signUp(t.http);
+    try {
+      await saveConfig({ baseUrl: `http://127.0.0.1:${(stub.address() as { port: number }).port}`, apiSecret: 'stub-secret' });
+      const four = await t.http.post('/api/v1/midjourney/imagine').set(bearer(user.token)).send({ prompt: 'code4 x' }).expect(400);
+      expect(four.body.message).toBe('Midjourney rejected the request: prompt不合法 (the 8 credits were refunded)');
+      const nine = await t.http.post('/api/v1/midjourney/imagine').set(bearer(user.token)).send({ prompt: 'code9 x' }).expect(502);
+      expect(nine.body.message).toMatch(/refused the request: 提交失败，系统异常/);
+      const lost = await imagine(user.token, { prompt: 'lost x' });
+      const failed = await waitForTask(user.token, lost.id);
+      expect(failed).toMatchObject({ status: 'failed', refunded: true, error: 'Midjourney: the midjourney-proxy no longer knows this task' });
+      expect(await balance(user.token)).toBe(100);
+    } finally {
+      await saveConfig({ baseUrl: '', clearApiSecret: true });
+      stub.close();
+    }
+    expect((await t.http.get('/api/v1/midjourney/config').set(bearer(admin.token)).expect(200)).body).toMatchObject({ usesSandbox: true, apiSecretSet: false });
+  });
+
+  it('polls all in-flight tasks with one list-by-condition call per tick, never one fetch per task', async () => {
+    const user = await signUp(t.http);
+    await grant(user.id, 1000);
+    await saveConfig({ maxConcurrentTasks: 10 });
+    const callsBefore = (await mjRequests()).length;
+    await setTiming({ runMinMs: 400, runMaxMs: 800 });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 8; i++) ids.push((await imagine(user.token, { prompt: `batch ${i}` })).id);
+      for (const id of ids) expect((await waitForTask(user.token, id)).status).toBe('succeeded');
+      const calls = (await mjRequests()).slice(callsBefore);
+      const lists = calls.filter((r) => r.path.endsWith('/task/list-by-condition')).length;
+      const fetches = calls.filter((r) => r.path.endsWith('/fetch')).length;
+      const [{ polls }] = await queryDatabase(t.database, `SELECT sum(attempts - 1)::int AS polls FROM generation_tasks WHERE id = ANY($1::uuid[])`, [ids]);
+      expect(fetches).toBe(0);
+      expect(lists).toBeGreaterThan(0);
+      // Each call answered for several tasks at once.
+      expect(lists * 2).toBeLessThanOrEqual(polls);
+    } finally {
+      await setTiming({ runMinMs: 20, runMaxMs: 40 });
+      await saveConfig({ maxConcurrentTasks: 3 });
+    }
+  });
+
+  it('finishes through notifyHook when PUBLIC_URL is set, without waiting for a poll', async () => {
+    const port = await freePort();
+    // Polls are a minute apart here: only the proxy's callback can make the task due.
+    const hooked = await startTestApp({ listen: true, port, env: { PUBLIC_URL: `http://127.0.0.1:${port}`, TASK_TICK_MS: '30', TASK_POLL_MIN_MS: '60000', TASK_POLL_MAX_MS: '600000' } });
+    try {
+      const user = await signUp(hooked.http);
+      const task = await imagine(user.token, { prompt: 'called back sandbox:hook-reorder' }, hooked);
+      const done = await waitForTask(user.token, task.id, undefined, hooked);
+      expect(done.status).toBe('succeeded');
+      expect(done.outputs).toHaveLength(5);
+      const calls = await mjRequests(hooked);
+      expect(calls.filter((r) => r.path.endsWith('/fetch') || r.path.endsWith('/list-by-condition')).length).toBeGreaterThan(0);
+      // A forged callback (wrong token) changes nothing.
+      await hooked.http.post(`/api/v1/webhooks/midjourney/${task.id}?token=wrong`).send({ id: '1', status: 'SUCCESS' }).expect(404);
+    } finally {
+      await hooked.close();
+    }
+  });
+
+  it('cancels in each state: before the proxy has it, queued there, running, and not once finished', async () => {
+    const user = await signUp(t.http);
+    await grant(user.id, 1000);
+    await saveConfig({ maxConcurrentTasks: 1 });
+    await setTiming({ queueMs: 60_000 });
+    try {
+      const first = await imagine(user.token, { prompt: 'first in line' });
+      const second = await imagine(user.token, { prompt: 'waiting for a slot' });
+      expect(second.status).toBe('pending');
+      const notSent = await t.http.delete(`/api/v1/midjourney/task/${second.id}`).set(bearer(user.token)).expect(200);
+      expect(notSent.body).toMatchObject({ refunded: 8, task: { status: 'canceled', refunded: true } });
+      expect(notSent.body.message).toMatch(/before it started/);
+      await waitForTask(user.token, first.id, (task) => task.status === 'queued' || task.status === 'submitted');
+      const queued = await t.http.delete(`/api/v1/midjourney/task/${first.id}`).set(bearer(user.token));
+      expect([queued.status, queued.body.message]).toEqual([200, expect.any(String)]);
+      expect(queued.body).toMatchObject({ refunded: 8, task: { status: 'canceled' } });
+      expect(queued.body.message).toMatch(/Canceled at Midjourney before it started/);
+    } finally {
+      await setTiming({ queueMs: 20 });
+    }
+    await setTiming({ runMinMs: 60_000, runMaxMs: 60_000 });
+    try {
+      const running = await imagine(user.token, { prompt: 'running long' });
+      await waitForTask(user.token, running.id, (task) => task.status === 'running');
+      const stopped = await t.http.delete(`/api/v1/midjourney/task/${running.id}`).set(bearer(user.token)).expect(200);
+      expect(stopped.body).toMatchObject({ refunded: 0, task: { status: 'canceled', refunded: false } });
+      expect(stopped.body.message).toMatch(/had already started/);
+    } finally {
+      await setTiming({ runMinMs: 20, runMaxMs: 40 });
+      await saveConfig({ maxConcurrentTasks: 3 });
+    }
+    const done = await waitForTask(user.token, (await imagine(user.token, { prompt: 'finished' })).id);
+    const late = await t.http.delete(`/api/v1/midjourney/task/${done.id}`).set(bearer(user.token)).expect(409);
+    expect(late.body.message).toMatch(/already succeeded/);
+    const failed = await waitForTask(user.token, (await imagine(user.token, { prompt: 'sandbox:fail here' })).id);
+    expect(failed).toMatchObject({ status: 'failed', errorCode: 'failed', refunded: true });
+    await t.http.delete(`/api/v1/midjourney/task/${failed.id}`).set(bearer(user.token)).expect(409);
+  });
+
+  it('serves a running task’s preview through our route (own tasks only), and none once it is done', async () => {
+    const user = await signUp(t.http);
+    const other = await signUp(t.http);
+    await setTiming({ runMinMs: 4000, runMaxMs: 4000 });
+    let task;
+    try {
+      task = await imagine(user.token, { prompt: 'slowly revealed' });
+      const running = await waitForTask(user.token, task.id, (current) => current.previewUrl !== null || TERMINAL.includes(current.status));
+      expect(running.previewUrl).toMatch(new RegExp(`^/api/v1/tasks/${task.id}/preview\\?v=[\\w-]+$`));
+      const picture = await t.http.get(running.previewUrl).set(bearer(user.token)).expect(200);
+      expect(picture.headers['content-type']).toMatch(/^image\/webp/);
+      expect((await sharp(picture.body).metadata()).width).toBeGreaterThan(0);
+      await t.http.get(running.previewUrl).set(bearer(other.token)).expect(404);
+      await t.http.get(running.previewUrl).expect(401);
+    } finally {
+      await setTiming({ runMinMs: 20, runMaxMs: 40 });
+    }
+    const done = await waitForTask(user.token, task.id);
+    expect(done.previewUrl).toBeNull();
+    await t.http.get(`/api/v1/tasks/${task.id}/preview`).set(bearer(user.token)).expect(404);
+  });
+
+  it('works with the novicezk flavor: U/V/R through /submit/change, a repeated change (code 21), no cancel once sent', async () => {
+    const user = await signUp(t.http);
+    await grant(user.id, 1000);
+    await saveConfig({ flavor: 'novicezk' });
+    try {
+      expect((await t.http.get('/api/v1/midjourney/config').set(bearer(admin.token)).expect(200)).body.baseUrl).toMatch(/\/sandbox\/mj\/novicezk$/);
+      const catalogue = await t.http.get('/api/v1/midjourney/actions').set(bearer(user.token)).expect(200);
+      expect(catalogue.body.actions.filter((a: any) => !a.available).map((a: any) => a.key)).toContain('zoom:custom');
+      const grid = await waitForTask(user.token, (await imagine(user.token, { prompt: 'an old mill' })).id);
+      expect(grid.outputs).toHaveLength(5);
+      expect(grid.actions.map((a: any) => a.key)).toEqual(['upscale:1', 'upscale:2', 'upscale:3', 'upscale:4', 'vary:1', 'vary:2', 'vary:3', 'vary:4', 'reroll']);
+      const first = await waitForTask(user.token, (await act(user.token, grid.id, { action: 'upscale:2' }).expect(201)).body.id);
+      expect(first.outputs).toHaveLength(1);
+      // The proxy answers the same change with code 21 and the task that made it.
+      const again = await waitForTask(user.token, (await act(user.token, grid.id, { action: 'upscale:2' }).expect(201)).body.id);
+      expect(again.status).toBe('succeeded');
+      expect(again.outputs[0].url).toBe(first.outputs[0].url);
+      expect(first.actions).toEqual([]);
+      const zoom = await act(user.token, first.id, { action: 'zoom:2' }).expect(409);
+      expect(zoom.body.message).toMatch(/needs the trueai midjourney-proxy/);
+      await setTiming({ queueMs: 60_000 });
+      try {
+        const sent = await imagine(user.token, { prompt: 'cannot stop me' });
+        const refused = await t.http.delete(`/api/v1/midjourney/task/${sent.id}`).set(bearer(user.token)).expect(409);
+        expect(refused.body.message).toMatch(/novicezk midjourney-proxy cannot cancel/);
+      } finally {
+        await setTiming({ queueMs: 20 });
+      }
+      const described = await waitForTask(user.token, (await t.http.post('/api/v1/midjourney/describe').set(bearer(user.token)).send({ image: grid.outputs[1].id }).expect(201)).body.id);
+      expect(described.result.prompts).toHaveLength(4);
+    } finally {
+      await saveConfig({ flavor: 'trueai' });
+    }
   });
 });

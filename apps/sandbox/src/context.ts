@@ -13,6 +13,9 @@ export interface SandboxTiming {
   runMaxMs: number;
   /** Run time of a job whose prompt contains `sandbox:slow`. */
   slowMs: number;
+  /** midjourney-proxy: jobs one account runs at once, and how many may wait (more answer code 23); benchmarks raise them. */
+  mjConcurrency: number;
+  mjQueueSize: number;
 }
 
 export interface SandboxOptions {
@@ -36,7 +39,7 @@ export interface SmsMessage {
   sentAt: string;
 }
 
-export const DEFAULT_TIMING: SandboxTiming = { queueMs: 1000, runMinMs: 2000, runMaxMs: 4000, slowMs: 30_000 };
+export const DEFAULT_TIMING: SandboxTiming = { queueMs: 1000, runMinMs: 2000, runMaxMs: 4000, slowMs: 30_000, mjConcurrency: 3, mjQueueSize: 10 };
 
 /** State shared by the provider stand-ins and the control API. */
 export class SandboxContext {

@@ -207,7 +207,7 @@ class MjProxy {
 
   /** Queues a job: code 1, 22 with the number ahead, or 23 when the queue is full. */
   private enqueue(job: Job, prompt: string): SubmitAnswer {
-    if (prompt.includes(QUEUE_FULL_TRIGGER) || this.waiting.length >= QUEUE_SIZE) {
+    if (prompt.includes(QUEUE_FULL_TRIGGER) || this.waiting.length >= (this.context.timing.mjQueueSize ?? QUEUE_SIZE)) {
       this.jobs.delete(job.wire.id);
       return { code: 23, description: '队列已满，请稍后尝试', result: null, properties: { discordInstanceId: DISCORD_INSTANCE_ID } };
     }
@@ -223,7 +223,7 @@ class MjProxy {
   }
 
   private pump(): void {
-    while (this.running < CONCURRENCY && this.waiting.length) {
+    while (this.running < (this.context.timing.mjConcurrency ?? CONCURRENCY) && this.waiting.length) {
       const job = this.waiting.shift()!;
       this.running++;
       this.start(job);

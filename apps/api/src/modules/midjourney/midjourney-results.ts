@@ -16,6 +16,8 @@ export interface MjState {
   buttons?: MjButton[];
   /** The action keys it offers, worked out when it finished. */
   offers?: MjActionKey[];
+  /** The place in the proxy's queue it was given (code 22); the task object does not say it again. */
+  queuePosition?: number | null;
 }
 
 /** The grid's quadrants in Midjourney's order: 1 top left, 2 top right, 3 bottom left, 4 bottom right. */
@@ -57,11 +59,12 @@ export function offersOf(task: MjTask, flavor: 'trueai' | 'novicezk', result: 'g
 const FLAGGED = /banned|sensitive|moderat|flagged|敏感|违规|屏蔽/i;
 
 /** Our status for the proxy's task; `action` is our catalogue key of the task (imagine, upscale:2, ...). */
-export function updateFromTask(task: MjTask, action: string, flavor: 'trueai' | 'novicezk'): ProviderUpdate {
+export function updateFromTask(task: MjTask, action: string, flavor: 'trueai' | 'novicezk', queuePosition: number | null = null): ProviderUpdate {
   switch (task.phase) {
     case 'queued':
     case 'modal':
-      return { status: 'queued', progress: 0 };
+      // Still waiting in the proxy's own queue: the place it was given at submission is the best known.
+      return { status: 'queued', progress: 0, queuePosition: task.status === 'NOT_START' ? queuePosition : null };
     case 'running':
       return { status: 'running', progress: task.progress ?? undefined, previewUrl: task.imageUrl };
     case 'canceled':

@@ -35,6 +35,9 @@ import { MidjourneySettingsService } from './midjourney-settings.service.js';
 
 /** How long to wait after the proxy's "queue full" (code 23) before trying again. */
 const BUSY_RETRY_MS = 5000;
+/** A cancel of ours shows at the proxy before we record it; polls leave such a task alone this long. */
+const CANCEL_GRACE_MS = 60_000;
+const CANCEL_IN_PROGRESS = () => new ProviderError('transient', 'our cancel of this task is being recorded', { retryAfterMs: 1000 });
 
 /** The proxy's refusals in the engine's terms (midjourney-proxy.md §2.1). */
 export function translateMjError(error: unknown): ProviderError {
@@ -122,7 +125,7 @@ export class MidjourneyAdapter implements ProviderAdapter {
     } catch (error) {
       throw error instanceof ProviderError ? error : translateMjError(error);
     }
-    const state: MjState = { mjId: submitted.taskId, flavor: client.flavor };
+    const state: MjState = { mjId: submitted.taskId, flavor: client.flavor, queuePosition: submitted.queuePosition };
     if (submitted.outcome === 'queued') return { status: 'queued', queuePosition: submitted.queuePosition, providerState: state as Record<string, unknown> };
     return { status: 'submitted', providerState: state as Record<string, unknown> };
   }
@@ -146,7 +149,7 @@ export class MidjourneyAdapter implements ProviderAdapter {
   }
 
   async poll(task: AdapterTask): Promise<ProviderUpdate> {
-    const { mjId, flavor } = task.providerState as MjState;
+    const { mjId, flavor, queuePosition } = task.providerState as MjState;
     if (!mjId) throw new ProviderError('transient', 'the task has no proxy task yet');
     const client = await this.client();
     let found: MjTask | null;
@@ -157,7 +160,17 @@ export class MidjourneyAdapter implements ProviderAdapter {
     }
     // An empty answer: the proxy does not know the task (lost with its store, or expired).
     if (!found) return { status: 'failed', error: 'the midjourney-proxy no longer knows this task' };
-    return updateFromTask(found, task.action, flavor ?? client.flavor);
+    if (found.phase === 'canceled' && (await this.cancelingHere(task.id))) throw CANCEL_IN_PROGRESS();
+    return updateFromTask(found, task.action, flavor ?? client.flavor, queuePosition ?? null);
+  }
+
+  /**
+   * Whether our own cancel of the task is under way: trueai shows it as FAILURE "取消任务" at once,
+   * and a poll must not end the task as failed before the cancel records it (with its refund rules).
+   */
+  private async cancelingHere(taskId: string): Promise<boolean> {
+    const [row] = await this.dataSource.query(`SELECT provider_state->>'cancelRequestedAt' AS at FROM generation_tasks WHERE id = $1`, [taskId]);
+    return !!row?.at && Date.now() - Number(row.at) < CANCEL_GRACE_MS;
   }
 
   /** One list-by-condition call for every task of this tick; ids the proxy leaves out are polled alone by the engine. */
@@ -181,7 +194,10 @@ export class MidjourneyAdapter implements ProviderAdapter {
     }
     for (const mj of found) {
       const task = byMjId.get(mj.id);
-      if (task) answers.set(task.id, updateFromTask(mj, task.action, (task.providerState as MjState).flavor ?? client.flavor));
+      const state = task?.providerState as MjState | undefined;
+      if (!task) continue;
+      if (mj.phase === 'canceled' && (await this.cancelingHere(task.id))) answers.set(task.id, CANCEL_IN_PROGRESS());
+      else answers.set(task.id, updateFromTask(mj, task.action, state?.flavor ?? client.flavor, state?.queuePosition ?? null));
     }
     return answers;
   }
@@ -200,6 +216,7 @@ export class MidjourneyAdapter implements ProviderAdapter {
       if (before.phase === 'succeeded') return { canceled: false, reason: finished };
       if (before.phase === 'canceled') return { canceled: true, started: before.startTime !== null };
       if (before.phase === 'failed') return { canceled: false, reason: say('it has already failed', '它已经失败了') };
+      await this.dataSource.query(`UPDATE generation_tasks SET provider_state = provider_state || jsonb_build_object('cancelRequestedAt', $2::bigint) WHERE id = $1`, [task.id, Date.now()]);
       await client.cancel(mjId);
       const after = await client.fetchTask(mjId);
       if (after?.phase === 'canceled') return { canceled: true, started: before.phase === 'running' };

@@ -31,19 +31,9 @@ const MAX_IN_FLIGHT = 32;
 const SWEEP_BATCH = 50;
 /** Tasks one pollMany call answers for at most (midjourney-proxy's list-by-condition takes any number). */
 const BATCH_LIMIT = 200;
-/** Answers of one batch applied at once (each may store results). */
-const BATCH_APPLY_CONCURRENCY = 16;
 
 const batchKey = (adapter: ProviderAdapter) => `batch:${adapter.provider}`;
 
-/** Runs `work` on every item, at most `limit` at a time. */
-async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]);
-  });
-  await Promise.all(lanes);
-}
 const LEASE_TASK_SLOT = new PreparedStatement<{ leased: boolean }>('lease-task-slot', 'SELECT lease_task_slot($1, $2, $3, $4) AS leased');
 
 /** A step of an active task this instance leases: its new state, announced when clients can see a change. */
@@ -227,8 +217,8 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     this.wakeTimer.unref?.();
   }
 
-  private start(task: GenerationTask): void {
-    const work = this.process(task)
+  private start(task: GenerationTask, step: () => Promise<unknown> = () => this.process(task)): void {
+    const work = step()
       .then(() => undefined)
       .catch((error) => this.logger.error(`Task ${task.id}: ${(error as Error).stack ?? error}`))
       .finally(() => {
@@ -256,8 +246,9 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   /**
-   * Polls a batch with one pollMany call, then applies each answer as a per-task poll would; a task
-   * the answer leaves out (or whose results are waiting to be stored) goes through `process` alone.
+   * Polls a batch with one pollMany call, then hands each answer on as a per-task poll would (each
+   * task then works on its own, so storing one task's results holds up no later call); a task the
+   * answer leaves out (or whose results are waiting to be stored) goes through `process` alone.
    */
   private startBatch(adapter: ProviderAdapter, tasks: GenerationTask[]): void {
     const key = batchKey(adapter);
@@ -269,16 +260,12 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
       } catch (error) {
         answers = new Map(polled.map((task) => [task.id, error as Error]));
       }
-      await eachLimited(tasks, BATCH_APPLY_CONCURRENCY, async (task) => {
-        try {
-          const answer = answers.get(task.id);
-          if (answer === undefined) await this.process(task);
-          else if (answer instanceof Error) await this.providerFailed(task, adapter, answer);
-          else await this.apply(task, adapter, answer);
-        } catch (error) {
-          this.logger.error(`Task ${task.id}: ${(error as Error).stack ?? error}`);
-        }
-      });
+      for (const task of tasks) {
+        const answer = answers.get(task.id);
+        if (answer === undefined) this.start(task);
+        else if (answer instanceof Error) this.start(task, () => this.providerFailed(task, adapter, answer));
+        else this.start(task, () => this.apply(task, adapter, answer));
+      }
     })()
       .catch((error) => this.logger.error(`Batch poll of ${adapter.provider} failed: ${(error as Error).stack ?? error}`))
       .finally(() => {
