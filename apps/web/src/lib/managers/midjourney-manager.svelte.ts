@@ -376,6 +376,9 @@ class MidjourneyManager {
   async act(task: Task, body: MidjourneyTaskAction, fields: Readonly<Record<string, string>> = {}): Promise<Task | null> {
     const result = await runAction(task.id, body, fields);
     if (!result.ok) return null;
+    // The parent is finished, so no event will bring its new child: its copy learns it here.
+    const parent = taskEventsManager.get(task.id) ?? task;
+    if (!parent.childTaskIds.includes(result.data.id)) taskEventsManager.put({ ...parent, childTaskIds: [...parent.childTaskIds, result.data.id] });
     this.#show(result.data);
     void creditsManager.refresh();
     return result.data;
