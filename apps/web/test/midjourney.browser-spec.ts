@@ -148,6 +148,13 @@ describe('web app: the Midjourney studio', () => {
     await card(upscale).locator(`[data-testid=task-child][data-task-id="${region}"]`).waitFor();
     await card(grid).locator(`[data-testid=task-child][data-task-id="${upscale}"] img`).waitFor();
     expect(await card(grid).locator('[data-testid=task-parent]').count()).toBe(0);
+    // The viewer says it too.
+    await card(upscale).locator('[data-testid=task-output]').click();
+    const viewer = page.locator('[data-testid=task-viewer]');
+    expect(await viewer.locator('[data-testid=task-parent]').getAttribute('data-task-id')).toBe(grid);
+    await viewer.locator(`[data-testid=task-child][data-task-id="${region}"]`).waitFor();
+    await page.keyboard.press('Escape');
+    await viewer.waitFor({ state: 'detached' });
 
     // A parent's link shows it on top of the studio's jobs.
     await card(region).locator('[data-testid=task-parent]').click();

@@ -235,6 +235,7 @@ const en: Messages = {
     useAsInput: 'Use as input',
     useAsInputLabel: 'Start an image-to-image generation from this picture',
     previewAlt: 'Preview while it runs',
+    family: 'Family',
     imagineThis: 'Imagine this',
     fromParent: 'From {id} {action}',
     children: 'Made from it:',

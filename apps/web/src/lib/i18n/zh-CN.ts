@@ -237,6 +237,7 @@ const zhCN = {
     useAsInput: '用作输入',
     useAsInputLabel: '用这张图片开始图生图',
     previewAlt: '生成中的预览',
+    family: '来源与衍生',
     imagineThis: '用它生成',
     fromParent: '来自 {id} {action}',
     children: '衍生：',
