@@ -138,6 +138,20 @@ describe('web app: the Midjourney studio', () => {
     expect(at(0.5, 0.9)).toBeLessThan(50);
   });
 
+  it('zooms out by a custom factor with a new prompt', async () => {
+    await jobCard(upscale).locator('[data-action="zoom:custom"]').click();
+    const dialog = page.locator('[data-testid=mj-zoom-dialog]');
+    await dialog.locator('[data-testid=mj-zoom-prompt]').fill('a wider harbour');
+    await dialog.locator('[data-testid=mj-zoom-factor]').fill('1.5');
+    expect(await dialog.locator('[data-testid=mj-zoom-value]').textContent()).toBe('1.5×');
+    const before = await newestJob();
+    await dialog.locator('[data-testid=mj-zoom-submit]').click();
+    const zoomed = await newestJob(before);
+    await dialog.waitFor({ state: 'detached' });
+    await succeeded(zoomed);
+    expect(await task(zoomed)).toMatchObject({ parentTaskId: upscale, action: 'zoom:custom', parameters: { prompt: 'a wider harbour', zoom: 1.5 } });
+  });
+
   it('shows the family in the history: where each task came from and what was made from it', async () => {
     await page.click('[data-testid=nav-history]');
     await page.waitForURL(`${t.baseUrl}/history`);
@@ -183,6 +197,51 @@ describe('web app: the Midjourney studio', () => {
     await page.waitForURL(`${t.baseUrl}/midjourney`);
     await page.waitForSelector('[data-testid=mj-tab-imagine][aria-pressed=true]');
     await page.waitForFunction((text) => (document.querySelector('[data-testid=mj-prompt]') as HTMLTextAreaElement | null)?.value === text, result.prompts[1]);
+  });
+
+  it('blends two earlier results in portrait', async () => {
+    await page.click('[data-testid=mj-tab-blend]');
+    await page.waitForSelector('[data-testid=studio-price][data-price="8"]');
+    await page.click('[data-testid=studio-submit]');
+    expect(await page.textContent('[data-testid=field-error-images]')).toBe('请添加 2 到 5 张图片');
+    for (const index of [0, 1]) {
+      await page.click('[data-testid=studio-use-previous]');
+      await page.locator('[data-testid=studio-previous-output]').nth(index).click();
+      await page.locator('[data-testid=studio-previous]').waitFor({ state: 'detached' });
+    }
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=studio-input-image][data-status=ready]').length === 2);
+    await page.click('[data-testid=mj-blend-dimensions] label:has(input[value=portrait])');
+    const before = await newestJob();
+    await page.click('[data-testid=studio-submit]');
+    const blended = await newestJob(before);
+    await succeeded(blended);
+    const made = await task(blended);
+    expect(made).toMatchObject({ action: 'blend', parameters: { dimensions: 'portrait' } });
+    expect(made.parameters.fileIds).toHaveLength(2);
+    expect(made.outputs[0].height).toBeGreaterThan(made.outputs[0].width);
+  });
+
+  it('paints a region with a finger on a phone', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+    try {
+      const tab = await phone.newPage();
+      await tab.goto(`${t.baseUrl}/signin`);
+      await tab.evaluate((token) => localStorage.setItem('atelier.token', token), user.token);
+      await tab.goto(`${t.baseUrl}/midjourney?task=${upscale}`);
+      await tab.locator(`[data-testid=studio-jobs] [data-task-id="${upscale}"] [data-action="vary:region"]`).tap();
+      const dialog = tab.locator('[data-testid=mj-region-dialog]');
+      const canvas = dialog.locator('[data-testid=mask-canvas]');
+      await canvas.waitFor();
+      const box = (await canvas.boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(390);
+      await tab.touchscreen.tap(box.x + box.width / 2, box.y + box.height / 2);
+      await dialog.locator('[data-testid=mask-painter][data-painted=true]').waitFor();
+      expect(await dialog.locator('[data-testid=mj-region-submit]').isDisabled()).toBe(false);
+      expect(await tab.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    } finally {
+      await phone.close();
+    }
   });
 
   it('works on a phone: the buttons wrap inside the card', async () => {
