@@ -372,7 +372,11 @@ describe('midjourney', () => {
     try {
       const running = await imagine(user.token, { prompt: 'running long' });
       await waitForTask(user.token, running.id, (task) => task.status === 'running');
-      const stopped = await t.http.delete(`/api/v1/midjourney/task/${running.id}`).set(bearer(user.token)).expect(200);
+      // Midjourney bills a started job: the cancel asks first, and the task keeps running.
+      const asked = await t.http.delete(`/api/v1/midjourney/task/${running.id}`).set(bearer(user.token)).expect(409);
+      expect(asked.body).toMatchObject({ errorCode: 'cancel_not_refunded', message: expect.stringMatching(/will not refund its 8 credits/) });
+      expect((await t.http.get(`/api/v1/midjourney/task/${running.id}`).set(bearer(user.token)).expect(200)).body.status).toBe('running');
+      const stopped = await t.http.delete(`/api/v1/midjourney/task/${running.id}`).set(bearer(user.token)).send({ acceptLoss: true }).expect(200);
       expect(stopped.body).toMatchObject({ refunded: 0, task: { status: 'canceled', refunded: false } });
       expect(stopped.body.message).toMatch(/had already started/);
     } finally {

@@ -5387,16 +5387,19 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The picture */
+            /** @description The picture, as the provider serves it */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "image/*": string;
+                    "image/webp": string;
+                    "image/png": string;
+                    "image/jpeg": string;
+                    "image/gif": string;
                 };
             };
-            /** @description A field is missing, malformed, out of range or unknown (`details` names it) */
+            /** @description The id is not a UUID, or v is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5411,9 +5414,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "image/webp": components["schemas"]["ErrorResponseDto"];
-                    "image/png": components["schemas"]["ErrorResponseDto"];
-                    "image/jpeg": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description No such task of mine, or it has no preview (not running, or none yet) */
@@ -5422,9 +5423,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "image/webp": components["schemas"]["ErrorResponseDto"];
-                    "image/png": components["schemas"]["ErrorResponseDto"];
-                    "image/jpeg": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Internal server error */
@@ -5442,9 +5441,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "image/webp": components["schemas"]["ErrorResponseDto"];
-                    "image/png": components["schemas"]["ErrorResponseDto"];
-                    "image/jpeg": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -7459,7 +7456,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancelTaskDto"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -7495,8 +7496,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Already finished, too late, or the proxy cannot cancel */
+            /** @description Already finished, too late, or the proxy cannot cancel (novicezk); or, with `code: "cancel_not_refunded"`, Midjourney has started the job and bills it: it keeps running unless `acceptLoss` is true */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The body is not JSON (or multipart/form-data for uploads) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -18,6 +18,7 @@ import { say } from '../../common/language.js';
 import { GenerationTask } from '../scheduler/generation-task.entity.js';
 import {
   type AdapterTask,
+  type CancelOptions,
   type CancelOutcome,
   type ProviderAdapter,
   ProviderError,
@@ -202,7 +203,7 @@ export class MidjourneyAdapter implements ProviderAdapter {
     return answers;
   }
 
-  async cancel(task: AdapterTask): Promise<CancelOutcome> {
+  async cancel(task: AdapterTask, options: CancelOptions): Promise<CancelOutcome> {
     const { mjId } = task.providerState as MjState;
     if (!mjId) return { canceled: true };
     const client = await this.client();
@@ -216,6 +217,8 @@ export class MidjourneyAdapter implements ProviderAdapter {
       if (before.phase === 'succeeded') return { canceled: false, reason: finished };
       if (before.phase === 'canceled') return { canceled: true, started: before.startTime !== null };
       if (before.phase === 'failed') return { canceled: false, reason: say('it has already failed', '它已经失败了') };
+      // Midjourney bills a job it has started: stopped only when the caller accepts the loss.
+      if (before.phase === 'running' && !options.acceptLoss) return { canceled: false, started: true };
       await this.dataSource.query(`UPDATE generation_tasks SET provider_state = provider_state || jsonb_build_object('cancelRequestedAt', $2::bigint) WHERE id = $1`, [task.id, Date.now()]);
       await client.cancel(mjId);
       const after = await client.fetchTask(mjId);

@@ -15,7 +15,7 @@ import {
 import { ErrorResponseDto } from '../../common/error-response.dto.js';
 import type { AuthContext } from '../auth-sms/auth.types.js';
 import { Auth, Authenticated } from '../auth-sms/authenticated.decorator.js';
-import { CancelResultDto, TaskDto, TaskPageDto } from '../scheduler/dto/task.dto.js';
+import { CancelResultDto, CancelTaskDto, TaskDto, TaskPageDto } from '../scheduler/dto/task.dto.js';
 import {
   CheckMidjourneyConfigDto,
   MidjourneyActionsDto,
@@ -170,10 +170,14 @@ export class MidjourneyController {
   @ApiOperation({ summary: 'Cancel one of my Midjourney tasks (a novicezk proxy cannot stop a job once sent)' })
   @ApiOkResponse({ type: CancelResultDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Already finished, too late, or the proxy cannot cancel' })
+  @ApiConflictResponse({
+    type: ErrorResponseDto,
+    description:
+      'Already finished, too late, or the proxy cannot cancel (novicezk); or, with `code: "cancel_not_refunded"`, Midjourney has started the job and bills it: it keeps running unless `acceptLoss` is true',
+  })
   @ApiBadGatewayResponse({ type: ErrorResponseDto, description: 'The proxy did not confirm the cancellation' })
-  cancelMidjourneyTask(@Auth() auth: AuthContext, @Param() { taskId }: MidjourneyTaskIdParamDto): Promise<CancelResultDto> {
-    return this.midjourney.cancel(auth.user.id, taskId);
+  cancelMidjourneyTask(@Auth() auth: AuthContext, @Param() { taskId }: MidjourneyTaskIdParamDto, @Body() dto: CancelTaskDto): Promise<CancelResultDto> {
+    return this.midjourney.cancel(auth.user.id, taskId, dto.acceptLoss);
   }
 
   @Get('history')

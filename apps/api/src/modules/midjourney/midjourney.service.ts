@@ -275,7 +275,7 @@ export class MidjourneyService {
   }
 
   /** The engine's cancel, except that a novicezk proxy cannot stop a job it has been sent (409). */
-  async cancel(userId: string, taskId: string): Promise<CancelResultDto> {
+  async cancel(userId: string, taskId: string, acceptLoss?: boolean): Promise<CancelResultDto> {
     const task = await this.midjourneyTask(userId, taskId);
     const state = task.providerState as MjState;
     const active = ![TaskStatus.Succeeded, TaskStatus.Failed, TaskStatus.Canceled].includes(task.status);
@@ -287,7 +287,7 @@ export class MidjourneyService {
         ),
       );
     }
-    return this.tasks.cancel(userId, taskId);
+    return this.tasks.cancel(userId, taskId, acceptLoss);
   }
 
   listHistory(userId: string, query: MidjourneyHistoryQueryDto): Promise<TaskPageDto> {

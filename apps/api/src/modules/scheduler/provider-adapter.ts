@@ -142,7 +142,7 @@ export interface ProviderAdapter {
   /**
    * Optional batched polling: the answers for many in-flight tasks in one provider call (the
    * engine calls it once per tick for the tasks of this provider it holds). A task missing from
-   * the map, or mapped to an Error, is treated like a failed poll of that task alone.
+   * the map is polled alone with `poll`; one mapped to an Error is treated like a failed poll.
    */
   pollMany?(tasks: AdapterTask[]): Promise<Map<string, ProviderUpdate | Error>>;
   /** Optional: the actions a succeeded task offers now, derived from its provider state. */

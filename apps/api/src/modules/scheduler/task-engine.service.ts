@@ -36,13 +36,20 @@ const batchKey = (adapter: ProviderAdapter) => `batch:${adapter.provider}`;
 
 const LEASE_TASK_SLOT = new PreparedStatement<{ leased: boolean }>('lease-task-slot', 'SELECT lease_task_slot($1, $2, $3, $4) AS leased');
 
+/**
+ * A webhook marks a task due with `next_poll_at = 'epoch'` (1970-01-01, never a real poll time):
+ * claiming turns it into now(), so a call that arrives while a step is running survives that
+ * step's save (which would otherwise push the next poll back) and the task is asked again at once.
+ */
+
 /** A step of an active task this instance leases: its new state, announced when clients can see a change. */
 const SAVE_TASK = new PreparedStatement('save-task', (dataSource) =>
   `WITH changed AS (
      UPDATE generation_tasks
         SET status = $3::task_status, progress = $4, queue_position = $5,
             provider_state = provider_state || $6::jsonb,
-            next_poll_at = now() + make_interval(secs => $7::double precision / 1000),
+            -- Poked by a webhook while this step ran (POKED): due again at once, the call is not lost.
+            next_poll_at = CASE WHEN next_poll_at = 'epoch' THEN now() ELSE now() + make_interval(secs => $7::double precision / 1000) END,
             lease_owner = CASE WHEN $8 THEN lease_owner END,
             lease_until = CASE WHEN $8 THEN now() + make_interval(secs => $9) END,
             submitted_at = CASE WHEN $3::task_status <> 'pending' THEN coalesce(submitted_at, now()) END,
@@ -65,6 +72,16 @@ interface PendingOutputs {
 function previewState(url: string | null): TaskPreviewState | null {
   if (!url) return null;
   return { url, version: createHash('sha256').update(url).digest('base64url').slice(0, 12) };
+}
+
+/** A region of a picture, in fractions of its size, as PNG bytes. */
+export async function cutRegion(bytes: Buffer, region: NonNullable<TaskOutput['derive']>['region']): Promise<Buffer> {
+  const image = sharp(bytes);
+  const { width = 0, height = 0 } = await image.metadata();
+  const left = Math.round(region.left * width);
+  const top = Math.round(region.top * height);
+  const area = { left, top, width: Math.max(1, Math.min(width - left, Math.round(region.width * width))), height: Math.max(1, Math.min(height - top, Math.round(region.height * height))) };
+  return image.extract(area).png().toBuffer();
 }
 
 export function adapterView(task: GenerationTask): AdapterTask {
@@ -97,6 +114,8 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
   /** The last tick filled every in-flight place, or found tasks waiting for a provider slot. */
   private saturated = false;
   private waitingForSlots = false;
+  /** A tick passed a batch-polling provider by because its call was still out. */
+  private batchSkipped = false;
   private stopped = false;
   private sweptAt = 0;
   private readonly webhookKey: Buffer;
@@ -179,7 +198,12 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     this.waitingForSlots = false;
     // Providers that answer for many tasks in one call (pollMany) are polled first, one call each.
     for (const adapter of this.registry.all()) {
-      if (!adapter.pollMany || room <= 0 || this.inFlight.has(batchKey(adapter))) continue;
+      if (!adapter.pollMany || room <= 0) continue;
+      if (this.inFlight.has(batchKey(adapter))) {
+        // Its call is out: whatever fell due meanwhile (a webhook) goes in the next one, right after.
+        this.batchSkipped = true;
+        continue;
+      }
       const batch = await this.claimBatch(adapter.provider);
       if (batch.length) {
         this.startBatch(adapter, batch);
@@ -230,9 +254,9 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   /**
-   * A batch-polling provider's tasks at the provider that fall due within the next tick (asking a
-   * little early costs nothing when one call answers for all), up to BATCH_LIMIT; tasks whose
-   * results are being stored are left to the per-task path.
+   * A batch-polling provider's tasks at the provider that are due, or fall due within half the
+   * shortest poll interval (asking a little early costs nothing when one call answers for all, and
+   * less than one interval early never asks a task twice in a row), up to BATCH_LIMIT.
    */
   private async claimBatch(provider: string): Promise<GenerationTask[]> {
     return this.claim(
@@ -241,7 +265,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
        AND deadline_at > now() AND provider = $4`,
       'next_poll_at',
       BATCH_LIMIT,
-      [provider, this.config.tasks.tickMs],
+      [provider, Math.min(this.config.tasks.tickMs, this.config.tasks.pollMinMs) / 2],
     );
   }
 
@@ -271,7 +295,10 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
       .finally(() => {
         this.inFlight.delete(key);
         // Tasks that fell due while this call was out wait for the next one: look now.
-        this.kick();
+        if (this.batchSkipped) {
+          this.batchSkipped = false;
+          this.kick();
+        }
       });
     this.inFlight.set(key, work);
   }
@@ -294,7 +321,8 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
   private async claim(manager: DataSource['manager'], condition: string, order: string, limit: number, parameters: unknown[]): Promise<GenerationTask[]> {
     const [rows]: [Array<Record<string, unknown>>, number] = await manager.query(
       `UPDATE generation_tasks t
-          SET lease_owner = $1, lease_until = now() + make_interval(secs => $2), attempts = attempts + 1
+          SET lease_owner = $1, lease_until = now() + make_interval(secs => $2), attempts = attempts + 1,
+              next_poll_at = CASE WHEN t.next_poll_at = 'epoch' THEN now() ELSE t.next_poll_at END
          FROM (SELECT id FROM generation_tasks
                 WHERE ${condition} AND (lease_until IS NULL OR lease_until < now())
                 ORDER BY ${order} LIMIT $3 FOR UPDATE SKIP LOCKED) due
@@ -543,7 +571,9 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     }, Math.max(1000, (this.config.tasks.leaseSeconds * 1000) / 3));
     const stored: MediaFile[] = [];
     try {
-      for (const [index, output] of pending.outputs.entries()) stored.push(await this.storeOutput(task, index, output, stored));
+      // Derived outputs of one source share its bytes, read once.
+      const sources = new Map<number, Promise<Buffer>>();
+      for (const [index, output] of pending.outputs.entries()) stored.push(await this.storeOutput(task, index, output, stored, sources));
     } catch (error) {
       const message = (error as Error).message;
       this.logger.warn(`Task ${task.id}: storing output failed, will retry: ${message}`);
@@ -566,7 +596,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     for (const file of stored) await this.mediaFiles.delete(task.userId, file.id);
   }
 
-  private async storeOutput(task: GenerationTask, index: number, output: TaskOutput, earlier: MediaFile[] = []): Promise<MediaFile> {
+  private async storeOutput(task: GenerationTask, index: number, output: TaskOutput, earlier: MediaFile[] = [], sources = new Map<number, Promise<Buffer>>()): Promise<MediaFile> {
     const repository = this.dataSource.getRepository(MediaFile);
     const adapter = this.registry.get(task.provider);
     const inserted = await repository
@@ -599,7 +629,8 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
       // no link of its own, so it is stored whatever auto-upload says.
       const source = earlier[output.derive.from];
       if (!source) throw new Error(`output ${index} is derived from output ${output.derive.from}, which comes before it`);
-      await this.ingest.storeBytes(record, await this.derive(source, output.derive.region), settings);
+      if (!sources.has(output.derive.from)) sources.set(output.derive.from, this.sourceBytes(source));
+      await this.ingest.storeBytes(record, await cutRegion(await sources.get(output.derive.from)!, output.derive.region), settings);
       return record;
     }
     if (!settings.autoUpload) {
@@ -612,21 +643,13 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     return record;
   }
 
-  /** The region of a stored output (or of its provider link while it is not stored), as PNG bytes. */
-  private async derive(source: MediaFile, region: NonNullable<TaskOutput['derive']>['region']): Promise<Buffer> {
-    let bytes: Buffer;
+  /** The bytes of a stored output, or of its provider link while it is not stored. */
+  private async sourceBytes(source: MediaFile): Promise<Buffer> {
     if (source.status === MediaStatus.Stored && source.driver && source.key) {
-      bytes = await buffer(await (await this.storageSettings.driverFor(source.driver)).read(source.key));
-    } else {
-      const response = await this.fetcher.fetch(source.sourceUrl ?? '', { maxBytes: 64 * 1024 * 1024, allowedTypes: ['image/*'], timeoutMs: 120_000, connectTimeoutMs: 15_000 });
-      bytes = await buffer(response.body);
+      return buffer(await (await this.storageSettings.driverFor(source.driver)).read(source.key));
     }
-    const image = sharp(bytes);
-    const { width = 0, height = 0 } = await image.metadata();
-    const left = Math.round(region.left * width);
-    const top = Math.round(region.top * height);
-    const area = { left, top, width: Math.max(1, Math.min(width - left, Math.round(region.width * width))), height: Math.max(1, Math.min(height - top, Math.round(region.height * height))) };
-    return image.extract(area).png().toBuffer();
+    const response = await this.fetcher.fetch(source.sourceUrl ?? '', { maxBytes: 64 * 1024 * 1024, allowedTypes: ['image/*'], timeoutMs: 120_000, connectTimeoutMs: 15_000 });
+    return buffer(response.body);
   }
 
   /** Fails and refunds tasks past their deadline, unless an instance is still working on them. */

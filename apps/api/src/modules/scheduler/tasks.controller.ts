@@ -33,6 +33,8 @@ import { TaskPreviews } from './task-previews.service.js';
 import { TaskViews } from './task-views.service.js';
 import { TasksService } from './tasks.service.js';
 
+const PICTURE = { schema: { type: 'string' as const, format: 'binary' } };
+
 @ApiTags('Tasks')
 @Controller('tasks')
 export class TasksController {
@@ -86,8 +88,11 @@ export class TasksController {
     summary: "A running task's latest preview picture, fetched from the provider now (not stored)",
     description: 'The task says whether it has one in `previewUrl` (this route with a version `v`, which changes with each new preview).',
   })
-  @ApiProduces('image/webp', 'image/png', 'image/jpeg')
-  @ApiOkResponse({ description: 'The picture', content: { 'image/*': { schema: { type: 'string', format: 'binary' } } } })
+  @ApiOkResponse({
+    description: 'The picture, as the provider serves it',
+    content: { 'image/webp': PICTURE, 'image/png': PICTURE, 'image/jpeg': PICTURE, 'image/gif': PICTURE },
+  })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'The id is not a UUID, or v is malformed' })
   @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'No such task of mine, or it has no preview (not running, or none yet)' })
   @ApiBadGatewayResponse({ type: ErrorResponseDto, description: 'The provider did not deliver the picture' })
   getTaskPreview(@Auth() auth: AuthContext, @Param() { id }: IdParamDto, @Query() _query: TaskPreviewQueryDto, @Res() response: Response): Promise<void> {

@@ -262,7 +262,8 @@ export class TasksService {
     // One statement in the common case; only a call that changes nothing looks further.
     const [rows] = acceptable
       ? await this.dataSource.query(
-          `UPDATE generation_tasks SET next_poll_at = now() WHERE id = $1 AND provider = $2 AND status IN ('submitted', 'queued', 'running') RETURNING id`,
+          // 'epoch' marks it poked (see TaskEngine): due now, and still due after a step running now.
+          `UPDATE generation_tasks SET next_poll_at = 'epoch' WHERE id = $1 AND provider = $2 AND status IN ('submitted', 'queued', 'running') RETURNING id`,
           [taskId, provider],
         )
       : [[]];
