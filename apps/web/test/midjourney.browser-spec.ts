@@ -66,6 +66,8 @@ describe('web app: the Midjourney studio', () => {
     await page.fill('[data-testid=mj-prompt]', 'a harbour at dusk');
     await page.click('[data-testid=mj-param-aspectRatio] label:has(input[value="3:2"])');
     await page.click('[data-testid=mj-param-rawStyle]');
+    await page.click('[data-testid=mj-more-params]');
+    await page.fill('[data-testid=mj-param-stylize]', '250');
     await page.press('[data-testid=mj-prompt]', 'Control+Enter');
     grid = await newestJob();
     await jobCard(grid).locator('[data-testid=task-preview]').waitFor();
@@ -74,7 +76,9 @@ describe('web app: the Midjourney studio', () => {
     await page.waitForSelector('[data-testid=credit-balance][data-balance="92"]');
 
     const sent = await task(grid);
-    expect(sent).toMatchObject({ provider: 'midjourney', action: 'imagine', prompt: 'a harbour at dusk --ar 3:2 --style raw', cost: 8 });
+    expect(sent).toMatchObject({ provider: 'midjourney', action: 'imagine', cost: 8, parameters: { aspectRatio: '3:2', stylize: 250, rawStyle: true } });
+    expect(sent.prompt).toMatch(/^a harbour at dusk /);
+    for (const flag of ['--ar 3:2', '--stylize 250', '--style raw']) expect(sent.prompt).toContain(flag);
     // The card shows the grid (its four images are in the viewer).
     expect(await jobCard(grid).locator('[data-testid=task-output]').count()).toBe(1);
     const rows = jobCard(grid).locator('[data-testid=mj-actions] .mj-action-row');

@@ -331,15 +331,17 @@ class MidjourneyManager {
         ['weird', 3000],
       ];
       for (const [name, max] of ranges) {
-        const text = this[name].trim();
+        // A number input's binding may hold a number rather than its text.
+        const text = String(this[name] ?? '').trim();
         if (text === '') continue;
         const value = Number(text);
         if (!Number.isInteger(value) || value < 0 || value > max) problems[name] = () => i18n.format(i18n.m.studio.valueRange, { min: 0, max });
         else body[name] = value;
       }
       if (this.quality) body.quality = Number(this.quality) as MidjourneyImagine['quality'];
-      if (this.seed.trim() !== '') {
-        const seed = Number(this.seed.trim());
+      const seedText = String(this.seed ?? '').trim();
+      if (seedText !== '') {
+        const seed = Number(seedText);
         if (!Number.isInteger(seed) || seed < 0 || seed > 4294967295) problems.seed = () => i18n.format(i18n.m.studio.valueRange, { min: 0, max: 4294967295 });
         else body.seed = seed;
       }
