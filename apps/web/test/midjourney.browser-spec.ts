@@ -192,6 +192,8 @@ describe('web app: the Midjourney studio', () => {
     await succeeded(described);
     const prompts = jobCard(described).locator('[data-testid=task-described] li');
     expect(await prompts.count()).toBe(4);
+    // Its result is the text: the card does not say it made nothing.
+    expect(await jobCard(described).locator('[data-testid=task-no-outputs]').count()).toBe(0);
     const { result } = await task(described);
     expect(result.prompts).toHaveLength(4);
 
