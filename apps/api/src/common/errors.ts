@@ -66,7 +66,7 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
       // A required field left out fails every rule, and so does null where no rule allows it; saying
       // so once is clearer than listing them.
       const messages =
-        error.value === undefined ? [`${field} is required`] : error.value === null ? [`${field} must not be null (leave it out instead)`] : Object.values(error.constraints);
+        error.value === undefined ? [`${field} is required`] : error.value === null ? [`${field} must not be null (leave out an optional field instead)`] : Object.values(error.constraints);
       result.push({ field, messages });
     }
     if (error.children?.length) result.push(...flattenValidationErrors(error.children, field));
