@@ -56,8 +56,8 @@ describe('web app: the image studio (Flux)', () => {
     await page.waitForSelector('[data-testid=studio-model]');
     await page.waitForSelector('[data-testid=credit-balance][data-balance="100"]');
     expect(await page.getAttribute('[data-testid=studio-mode-text]', 'aria-pressed')).toBe('true');
-    // Flux works; the others are coming.
-    expect(await page.isDisabled('[data-testid=studio-provider] input[value=midjourney]')).toBe(true);
+    // Flux works; Midjourney has a studio of its own; Jimeng is coming.
+    expect(await page.getAttribute('[data-testid=studio-provider] [data-testid=studio-provider-midjourney]', 'href')).toBe('/midjourney');
     expect(await page.isDisabled('[data-testid=studio-provider] input[value=jimeng]')).toBe(true);
 
     // The steps slider takes its range from the catalogue: dev goes to 50, schnell to 12.

@@ -10,6 +10,7 @@ import UsersPage from './admin/UsersPage.svelte';
 import FilesPage from './FilesPage.svelte';
 import HistoryPage from './HistoryPage.svelte';
 import ImagesPage from './ImagesPage.svelte';
+import MidjourneyPage from './MidjourneyPage.svelte';
 import NotAvailablePage from './NotAvailablePage.svelte';
 import ResetPasswordPage from './ResetPasswordPage.svelte';
 import SettingsPage from './SettingsPage.svelte';
@@ -33,6 +34,7 @@ export const routes: RouteDefinition[] = [
   { path: '/signup', access: 'guest', title: (m) => m.auth.signUpTitle, component: SignUpPage },
   { path: '/forgot-password', access: 'guest', title: (m) => m.auth.resetTitle, component: ResetPasswordPage },
   { path: '/images', access: 'user', title: (m) => m.studio.title, component: ImagesPage },
+  { path: '/midjourney', access: 'user', title: (m) => m.midjourney.title, component: MidjourneyPage },
   { path: '/videos', access: 'user', title: (m) => m.nav.videos, component: NotAvailablePage, props: { feature: 'videos' } },
   { path: '/history', access: 'user', title: (m) => m.history.title, component: HistoryPage },
   { path: '/files', access: 'user', title: (m) => m.files.title, component: FilesPage },

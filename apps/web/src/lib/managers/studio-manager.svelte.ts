@@ -121,6 +121,11 @@ class StudioManager {
     return (this.model?.price ?? 0) * this.count;
   }
 
+  /** How many input images the chosen model takes. */
+  get maxImages(): number {
+    return this.model?.maxImages ?? 0;
+  }
+
   get uploading(): boolean {
     return this.inputs.some((input) => input.status === 'uploading');
   }

@@ -43,9 +43,23 @@ export function supersedes(next: Task, current: Task): boolean {
   return !isTerminal(current.status) || next.status === current.status;
 }
 
-/** One of my tasks, with its outputs. */
-export function getTask(id: string): Promise<Result<Task>> {
-  return request(() => api.GET('/api/v1/tasks/{id}', { params: { path: { id } } }));
+/** One of my tasks, with its outputs; `background` toasts no failure (e.g. a card filling in a child). */
+export function getTask(id: string, options: { background?: boolean } = {}): Promise<Result<Task>> {
+  return request(() => api.GET('/api/v1/tasks/{id}', { params: { path: { id } } }), options);
+}
+
+/**
+ * A running task's latest preview (`previewUrl`) as an object URL: the route needs the session's
+ * token, which an <img> cannot send. Null when there is none (any more). The caller revokes it.
+ */
+export async function loadPreview(task: Pick<Task, 'id' | 'previewUrl'>): Promise<string | null> {
+  if (!task.previewUrl) return null;
+  const v = new URL(task.previewUrl, location.origin).searchParams.get('v') ?? undefined;
+  const result = await request(
+    () => api.GET('/api/v1/tasks/{id}/preview', { params: { path: { id: task.id }, query: { v } }, parseAs: 'blob' }),
+    { background: true },
+  );
+  return result.ok && result.data instanceof Blob ? URL.createObjectURL(result.data) : null;
 }
 
 /**
@@ -90,9 +104,19 @@ export function taskEventsUrl(token: string, since: string | null): string {
   return `/api/v1/tasks/events?${query}`;
 }
 
-/** Where "reuse settings" leads: the studio of the task's kind, which reads `reuse`. */
-export function reusePath(task: Pick<Task, 'id' | 'kind'>): string {
-  return `${task.kind === 'video' ? '/videos' : '/images'}?reuse=${encodeURIComponent(task.id)}`;
+/** Where "reuse settings" leads: the studio of the task (Midjourney's, or the one of its kind), which reads `reuse`. */
+export function reusePath(task: Pick<Task, 'id' | 'kind' | 'provider'>): string {
+  const studio = task.provider === 'midjourney' ? '/midjourney' : task.kind === 'video' ? '/videos' : '/images';
+  return `${studio}?reuse=${encodeURIComponent(task.id)}`;
+}
+
+/**
+ * The outputs a card shows: a task that stores a grid with its single images (Midjourney) shows
+ * the grid, as Midjourney does; the viewer has them all.
+ */
+export function cardOutputs(outputs: readonly TaskOutput[]): TaskOutput[] {
+  const grids = outputs.filter((output) => output.metadata?.role === 'grid');
+  return grids.length > 0 ? grids : [...outputs];
 }
 
 /** Where "use as input" leads: the image studio, in image-to-image, starting from this output. */
