@@ -120,12 +120,12 @@ describe('web app: accounts, API keys and admin', () => {
       const notice = other.locator('[data-testid=account-disabled-notice]');
       await notice.waitFor();
       expect(await notice.textContent()).toContain('你的账户已被管理员停用');
-      // Signing in again is refused with the same words.
+      // Signing in again is refused with the same words, on the form (as any refused sign-in).
       await other.fill('input[name=identifier]', 'bob@example.com');
       await other.waitForSelector('input[name=password]');
       await other.fill('input[name=password]', 'another password');
       await other.click('button[type=submit]');
-      await toastWith(other, '该账户已被停用');
+      await other.waitForSelector('[data-testid=signin-error]:has-text("该账户已被停用")');
     } finally {
       await other.close();
     }
