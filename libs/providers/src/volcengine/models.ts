@@ -155,7 +155,8 @@ export function checkVolcInput(model: VolcModel, input: VolcTaskInput, images: V
     return { field: imageField, message: spec.images.max === 0 ? `${model} takes no input image` : `${model} takes ${wanted} input image(s)` };
   }
   for (let i = 0; i < count; i++) {
-    const facts: VolcImageFacts = { bytes: base64 ? base64Bytes(base64[i]) : 0, ...images[i] };
+    // The size of a base64 image is known here; its dimensions only when the caller read them.
+    const facts: VolcImageFacts = { ...images[i], bytes: base64 ? base64Bytes(base64[i]) : (images[i]?.bytes ?? 0) };
     const problem = checkVolcImage(`${imageField}[${i}]`, facts);
     if (problem) return problem;
   }
