@@ -59,13 +59,26 @@ describe('Volcengine (Jimeng) sandbox', () => {
     return probeVideo(file);
   };
 
+  it('a task is in_queue, then generating, then done', async () => {
+    await control('timing', { queueMs: 400, runMinMs: 400, runMaxMs: 400 });
+    try {
+      for (const [model, input] of [['jimeng-video-3.0-720p-t2v', { prompt: 'slow boat' }], ['jimeng-image-t2i-3.1', { prompt: 'slow kite' }]] as const) {
+        const { seen } = await run(model, input);
+        expect([model, seen]).toEqual([model, ['in_queue', 'generating', 'done']]);
+      }
+    } finally {
+      await control('timing', { queueMs: 60, runMinMs: 60, runMaxMs: 120 });
+    }
+  });
+
   it.each([
     ['jimeng-video-3.0-720p-t2v', { prompt: 'a lighthouse at dusk', aspect_ratio: '16:9' }, 5, 16 / 9],
     ['jimeng-video-3.0-1080p-t2v', { prompt: 'rain on a window', frames: 241, aspect_ratio: '9:16' }, 10, 9 / 16],
     ['jimeng-video-3.0-pro', { prompt: 'a paper boat', aspect_ratio: '1:1' }, 5, 1],
   ] as const)('%s: in_queue → generating → done with a real MP4 (ffprobe)', async (model, input, seconds, ratio) => {
     const { result, seen } = await run(model, input);
-    expect(seen).toEqual(['in_queue', 'generating', 'done']);
+    // On a loaded machine a short phase may pass between two polls: only the order is certain here.
+    expect(seen.join(' > ')).toMatch(/^(in_queue > )?(generating > )?done$/);
     expect(result.videoUrl).toContain('/volcengine-cdn/');
     const video = await probe(result.videoUrl!);
     expect(video.videoCodec).toBe('h264');
@@ -92,7 +105,8 @@ describe('Volcengine (Jimeng) sandbox', () => {
     ['jimeng-image-seedream-4.0', { prompt: 'a red kite', width: 1024, height: 2048, scale: 0.5 }, 512, 1024],
   ] as const)('%s: done with a real JPEG behind an expiring URL (sharp)', async (model, input, width, height) => {
     const { result, seen } = await run(model, input);
-    expect(seen).toEqual(['in_queue', 'generating', 'done']);
+    // On a loaded machine a short phase may pass between two polls: only the order is certain here.
+    expect(seen.join(' > ')).toMatch(/^(in_queue > )?(generating > )?done$/);
     expect(result.imagesBase64).toEqual([]);
     expect(result.imageUrls).toHaveLength(1);
     const meta = await sharp(await download(result.imageUrls[0], 'image/jpeg')).metadata();
@@ -140,6 +154,15 @@ describe('Volcengine (Jimeng) sandbox', () => {
       const error = await refusal(options as Partial<VolcClientOptions>);
       expect(error).toMatchObject({ kind: 'auth', details: { status, gatewayCode: code, code: codeN, requestId: expect.any(String) } });
       expect(error.retryable).toBe(false);
+    });
+
+    it('accepts the SDK’s signed-header set (content-type unsigned): the gateway recomputes from SignedHeaders', async () => {
+      const url = new URL(`${base()}/`);
+      const body = JSON.stringify({ req_key: 'jimeng_t2i_v31', prompt: 'a cat' });
+      const headers = signVolcRequest({ method: 'POST', path: url.pathname, query: { Action: 'CVSync2AsyncSubmitTask', Version: '2022-08-31' }, headers: { Host: url.host, 'Content-Type': 'application/json' }, body }, { accessKeyId, secretAccessKey }, new Date(), { unsigned: ['content-type'] });
+      expect(headers.Authorization).toContain('SignedHeaders=host;x-content-sha256;x-date,');
+      const answer = await axios.post(`${url.href}?Action=CVSync2AsyncSubmitTask&Version=2022-08-31`, body, { headers, validateStatus: () => true, transformRequest: [(d: unknown) => d] });
+      expect([answer.status, answer.data.code]).toEqual([200, 10000]);
     });
 
     it('refuses a body other than the one signed, and a request without Authorization', async () => {
