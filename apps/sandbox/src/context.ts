@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Every provider the sandbox stands in for; later provider issues add theirs here. */
-export const PROVIDERS = ['fal', 'smsbao', 'cos', 'midjourney', 'kling'] as const;
+export const PROVIDERS = ['fal', 'smsbao', 'cos', 'midjourney', 'kling', 'volcengine'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
 export interface SandboxTiming {

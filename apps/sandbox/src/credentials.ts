@@ -15,4 +15,6 @@ export const SANDBOX_CREDENTIALS = {
   midjourney: { secret: 'sandbox-mj-secret' },
   /** Kling: the AccessKey (the JWT's `iss`) and SecretKey (its HS256 key). */
   kling: { accessKey: 'sandbox-kling-access-key', secretKey: 'sandbox-kling-secret-key' },
+  /** Volcengine (Jimeng visual API): the AccessKeyId and SecretAccessKey of the V4 signature. */
+  volcengine: { accessKeyId: 'AKLTsandboxAtelierVolcengine000000', secretAccessKey: 'c2FuZGJveEF0ZWxpZXJWb2xjZW5naW5lU2VjcmV0S2V5MDA=' },
 } as const;

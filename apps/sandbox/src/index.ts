@@ -7,6 +7,7 @@ import { FaultRegistry } from './faults.js';
 import { klingRouters } from './kling/kling.router.js';
 import { mjRouters } from './mj/mj.router.js';
 import { smsbaoRouter } from './smsbao/smsbao.router.js';
+import { volcengineRouters } from './volcengine/volcengine.router.js';
 
 export { SANDBOX_CREDENTIALS } from './credentials.js';
 export { DEFAULT_TIMING, type SandboxOptions, type SandboxTiming, type SmsMessage } from './context.js';
@@ -39,5 +40,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   const kling = klingRouters(context, faults);
   router.use('/kling-cdn', kling.cdn);
   router.use('/kling', kling.api);
+  const volcengine = volcengineRouters(context, faults);
+  router.use('/volcengine-cdn', volcengine.cdn);
+  router.use('/volcengine', volcengine.api);
   return { router, context, faults, close: () => context.close() };
 }

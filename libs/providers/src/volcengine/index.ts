@@ -1,0 +1,3 @@
+export * from './client.js';
+export * from './models.js';
+export * from './sign.js';
