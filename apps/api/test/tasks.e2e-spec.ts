@@ -213,7 +213,9 @@ describe('task engine', () => {
     const user = await signUp(t.http);
     adapter.settings.maxConcurrentTasks = 2;
     provider.stats.maxActive = 0;
-    const tasks = await Promise.all([1, 2, 3, 4, 5].map((n) => submit(user.id, `limited ${n}`)));
+    // Jobs of 4 s: the first two are still running when the last of the five is submitted, even on
+    // a loaded machine (with the default 60 ms, a freed slot could go to a later submission).
+    const tasks = await Promise.all([1, 2, 3, 4, 5].map((n) => submit(user.id, `limited ${n} fake:run=4000`)));
     expect(tasks.filter((task) => task.status === 'pending')).toHaveLength(3);
     for (const task of tasks) expect((await waitForTask(user.token, task.id)).status).toBe('succeeded');
     expect(provider.stats.maxActive).toBe(2);
