@@ -182,6 +182,9 @@ describe('kling', () => {
     await setTiming({ queueMs: 60_000 });
     try {
       const first = (await textToVideo(user.token, { model: 'kling-v1', prompt: 'slow queue' }).expect(201)).body;
+      // A video is polled 5 times less often than TASK_POLL_MIN_MS (20 ms here) at first.
+      const [{ wait }] = await queryDatabase(t.database, `SELECT extract(epoch FROM next_poll_at - now()) * 1000 AS wait FROM generation_tasks WHERE id = $1`, [first.id]);
+      expect(Number(wait)).toBeGreaterThan(50);
       const second = (await textToVideo(user.token, { model: 'kling-v1', prompt: 'waiting for a slot' }).expect(201)).body;
       expect(second.status).toBe('pending');
       const notSent = await t.http.delete(`/api/v1/kling/task/${second.id}`).set(bearer(user.token)).expect(200);
