@@ -79,7 +79,7 @@ describe('Kling sandbox', () => {
     expect(task.videos[0]).toMatchObject({ duration: '5.0', durationSeconds: 5, id: expect.stringMatching(/^\d+$/) });
     expect(task.finalUnitDeduction).toBe('1');
     const video = await probe(task.videos[0].url);
-    expect(video).toMatchObject({ width: 320, height: 180, videoCodec: 'h264', hasAudio: false });
+    expect(video).toMatchObject({ width: 568, height: 320, videoCodec: 'h264', hasAudio: false });
     expect(video.formatName).toContain('mp4');
     expect(video.durationSeconds).toBeCloseTo(5, 1);
 
@@ -89,7 +89,7 @@ describe('Kling sandbox', () => {
 
     const tall = await succeed('text2video', kling.text2video({ prompt: 'a red fox', aspect_ratio: '9:16', duration: '10', model_name: 'kling-v2-6', mode: 'pro', sound: 'on' }));
     const tallVideo = await probe(tall.videos[0].url);
-    expect(tallVideo).toMatchObject({ width: 180, height: 320, hasAudio: true });
+    expect(tallVideo).toMatchObject({ width: 320, height: 568, hasAudio: true });
     expect(tallVideo.durationSeconds).toBeCloseTo(10, 1);
     // Another prompt, other pictures.
     expect(await frameColor(tallVideo.file, 2)).not.toEqual(await frameColor(video.file, 2));
@@ -98,7 +98,7 @@ describe('Kling sandbox', () => {
   it('image2video: the start frame opens the video, the end frame closes it, the size follows the image', async () => {
     const task = await succeed('image2video', kling.image2video({ image: await png(600, 450, '#ff0000'), image_tail: await png(600, 450, '#0000ff'), mode: 'pro', prompt: 'from red to blue' }));
     const video = await probe(task.videos[0].url);
-    expect(video).toMatchObject({ width: 320, height: 240 });
+    expect(video).toMatchObject({ width: 426, height: 320 });
     const [r0, g0, b0] = await frameColor(video.file, 0.2);
     expect(r0).toBeGreaterThan(200);
     expect(g0 + b0).toBeLessThan(80);
@@ -116,7 +116,7 @@ describe('Kling sandbox', () => {
       const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/portrait.png`;
       const portrait = await succeed('image2video', kling.image2video({ image: url, model_name: 'kling-v2-1' }));
       const video = await probe(portrait.videos[0].url);
-      expect(video).toMatchObject({ width: 160, height: 320 });
+      expect(video).toMatchObject({ width: 320, height: 640 });
       expect((await frameColor(video.file, 0.2))[1]).toBeGreaterThan(200);
     } finally {
       server.closeAllConnections();

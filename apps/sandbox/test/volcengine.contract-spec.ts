@@ -96,7 +96,9 @@ describe('Volcengine (Jimeng) sandbox', () => {
     const images = [await image(640, 480, '#ff0000'), await image(640, 480, '#0000ff', 'jpeg')].slice(0, count);
     const { result } = await run(model, { binary_data_base64: images, prompt: 'it moves' });
     const video = await probe(result.videoUrl!);
-    expect([video.width / video.height, Math.round(video.durationSeconds)]).toEqual([4 / 3, 5]);
+    // Sides are even numbers (x264), so the ratio is the image's to within a pixel.
+    expect(video.width / video.height).toBeCloseTo(4 / 3, 1);
+    expect(Math.round(video.durationSeconds)).toBe(5);
   });
 
   it.each([

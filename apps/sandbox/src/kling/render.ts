@@ -12,8 +12,8 @@ import { ffmpegPath, run } from './ffmpeg.js';
  */
 
 export const FPS = 8;
-/** The long side of a sandbox video (Kling's are 720p/1080p: the sandbox spares the CPU). */
-export const LONG_SIDE = 320;
+/** The short side of a sandbox video (Kling's are 720p/1080p: the sandbox spares the CPU). */
+export const SHORT_SIDE = 320;
 
 export interface VideoRender {
   prompt: string;
@@ -46,10 +46,13 @@ export function fontFile(): string | null {
   return font;
 }
 
-/** An even size of the given aspect, `LONG_SIDE` on the long side (x264 needs even sides). */
+/**
+ * An even size of the given aspect, `SHORT_SIDE` on the short side (x264 needs even sides): small
+ * to render, yet a frame of it is still a usable start frame (Kling wants a short side of 300 px).
+ */
 export function sizeFor(width: number, height: number): { width: number; height: number } {
   const even = (value: number) => Math.max(2, Math.round(value / 2) * 2);
-  return width >= height ? { width: LONG_SIDE, height: even((LONG_SIDE * height) / width) } : { width: even((LONG_SIDE * width) / height), height: LONG_SIDE };
+  return width >= height ? { width: even((SHORT_SIDE * width) / height), height: SHORT_SIDE } : { width: SHORT_SIDE, height: even((SHORT_SIDE * height) / width) };
 }
 
 const sha = (...parts: Array<string | Buffer>) => {
