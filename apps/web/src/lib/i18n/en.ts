@@ -35,6 +35,7 @@ const en: Messages = {
     main: 'Main navigation',
     images: 'Images',
     midjourney: 'Midjourney',
+    midjourneyShort: 'MJ',
     videos: 'Videos',
     history: 'History',
     files: 'My files',

@@ -37,6 +37,7 @@ const zhCN = {
     main: '主导航',
     images: '图像',
     midjourney: 'Midjourney',
+    midjourneyShort: 'MJ',
     videos: '视频',
     history: '历史记录',
     files: '我的文件',
