@@ -8,6 +8,7 @@ import { ConfigModule } from './config/config.module.js';
 import { dataSourceOptions } from './database/data-source.js';
 import { AuthSmsModule } from './modules/auth-sms/auth-sms.module.js';
 import { FluxModule } from './modules/flux/flux.module.js';
+import { KlingModule } from './modules/kling/kling.module.js';
 import { MidjourneyModule } from './modules/midjourney/midjourney.module.js';
 import { HistoryModule } from './modules/history/history.module.js';
 import { HealthController } from './modules/health/health.controller.js';
@@ -45,6 +46,7 @@ export class AppModule {
         SchedulerModule,
         HistoryModule,
         FluxModule,
+        KlingModule,
         MidjourneyModule,
         SystemModule,
       ],

@@ -1004,6 +1004,164 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/kling/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Kling settings (the SecretKey is never returned) */
+        get: operations["getKlingConfig"];
+        put?: never;
+        /** Change Kling settings; empty keys keep the stored ones */
+        post: operations["saveKlingConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kling/config/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check keys, region and base URL before saving them (one task-list query: spends nothing)
+         * @description The same rules as saving: empty keys mean the stored ones. Nothing is saved.
+         */
+        post: operations["checkKlingConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kling/config/user": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether Kling can be used, its default model, and whether it is the sandbox */
+        get: operations["getKlingUserConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kling/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Kling video models with what each takes and its prices per mode and duration */
+        get: operations["getKlingModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kling/text-to-video": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make a video from a prompt; reserves the price and answers with the task */
+        post: operations["createKlingTextToVideo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kling/image-to-video": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make a video from a start and/or end frame (`{fileId}` or `{url}`); answers with the task */
+        post: operations["createKlingImageToVideo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kling/task/{taskId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of my Kling tasks */
+        get: operations["getKlingTask"];
+        put?: never;
+        post?: never;
+        /** Cancel one of my Kling tasks: only before it was sent (refunded); Kling cannot stop a job it has */
+        delete: operations["cancelKlingTask"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kling/task/{taskId}/last-frame": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Store the last frame of the task's video as a new image of mine (to use as the next start frame) */
+        post: operations["createKlingLastFrame"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kling/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My Kling videos, newest first (the unified history item shape) */
+        get: operations["getKlingHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/midjourney/config": {
         parameters: {
             query?: never;
@@ -2309,6 +2467,228 @@ export interface components {
             fileId?: string;
             /** @description Multi-image models */
             fileIds?: string[];
+        };
+        KlingConfigDto: {
+            /** @description The AccessKey in use (empty when none is set) */
+            accessKey: string;
+            /** @description Whether a SecretKey is stored (it is never returned) */
+            secretKeySet: boolean;
+            /**
+             * @description beijing: China console keys; singapore: global console keys; custom: baseUrl
+             * @enum {string}
+             */
+            region: "beijing" | "singapore" | "custom";
+            /** @description The API in use */
+            baseUrl: string;
+            enabled: boolean;
+            /** @description Seconds one video may take before it fails and is refunded */
+            timeout: number;
+            /** @description Videos at Kling at once; more wait their turn */
+            maxConcurrentTasks: number;
+            /** @description Generations go to the built-in sandbox */
+            usesSandbox: boolean;
+            /** @description The sandbox is mounted on this server */
+            sandboxAvailable: boolean;
+            /** @description An admin has saved settings */
+            saved: boolean;
+        };
+        SaveKlingConfigDto: {
+            /** @description The AccessKey (the JWT issuer); empty keeps the stored one */
+            accessKey?: string;
+            /** @description The SecretKey (signs the JWT); empty keeps the stored one */
+            secretKey?: string;
+            /**
+             * @description Keys only work in the region of the console that issued them
+             * @enum {string}
+             */
+            region?: "beijing" | "singapore" | "custom";
+            /** @description For region custom (a relay); empty clears it */
+            baseUrl?: string;
+            enabled?: boolean;
+            /** @description Seconds one video may take (default 3600) */
+            timeout?: number;
+            maxConcurrentTasks?: number;
+        };
+        CheckKlingConfigDto: {
+            /** @description The AccessKey (the JWT issuer); empty keeps the stored one */
+            accessKey?: string;
+            /** @description The SecretKey (signs the JWT); empty keeps the stored one */
+            secretKey?: string;
+            /**
+             * @description Keys only work in the region of the console that issued them
+             * @enum {string}
+             */
+            region?: "beijing" | "singapore" | "custom";
+            /** @description For region custom (a relay); empty clears it */
+            baseUrl?: string;
+        };
+        KlingHealthDto: {
+            ok: boolean;
+            /**
+             * @description Why the check failed (null when it passed)
+             * @enum {string|null}
+             */
+            reason: "no_key" | "key_refused" | "unreachable" | null;
+            /** @description What was found, in plain words */
+            message: string;
+            latencyMs: number | null;
+            usesSandbox: boolean;
+        };
+        KlingUserConfigDto: {
+            enabled: boolean;
+            defaultModel: string;
+            /** @description Generations go to the built-in sandbox */
+            sandbox: boolean;
+        };
+        KlingPriceDto: {
+            /** @enum {string} */
+            mode: "std" | "pro";
+            /** @description The priced model key (`<model>:<mode>`) in the admin price table */
+            priceKey: string;
+            /** @description Credits per 5 seconds now (a 10-second video costs twice this) */
+            per5Seconds: number;
+            /** @description The catalogue price per 5 seconds */
+            defaultPer5Seconds: number;
+            /** @description Credits by duration in seconds, e.g. { "5": 25, "10": 50 } */
+            byDuration: {
+                [key: string]: number;
+            };
+        };
+        KlingModelDto: {
+            /** @example kling-v2-6 */
+            id: string;
+            name: string;
+            nameZhCN: string;
+            description: string;
+            descriptionZhCN: string;
+            /** @description text-to-video is possible */
+            textToVideo: boolean;
+            /** @description image-to-video is possible */
+            imageToVideo: boolean;
+            modes: ("std" | "pro")[];
+            /** @description Seconds */
+            durations: number[];
+            /** @description Takes cfgScale (0 to 1) */
+            cfgScale: boolean;
+            /** @description Takes cameraControl */
+            cameraControl: boolean;
+            /**
+             * @description End frame (endImage): not at all, or in pro mode
+             * @enum {string}
+             */
+            endImage: "none" | "pro";
+            /**
+             * @description sound: not at all, or in pro mode
+             * @enum {string}
+             */
+            sound: "none" | "pro";
+            /** @description The request fields this model takes */
+            parameters: string[];
+            prices: components["schemas"]["KlingPriceDto"][];
+            kind: components["schemas"]["MediaKind"];
+        };
+        KlingModelsDto: {
+            models: components["schemas"]["KlingModelDto"][];
+            /** @description text-to-video aspect ratios */
+            aspectRatios: string[];
+            cameraTypes: string[];
+            /** @description cameraControl.config axes (type simple: exactly one non-zero, -10 to 10) */
+            cameraAxes: string[];
+            /** @description Input image rules */
+            imageRules: {
+                types?: string[];
+                maxBytes?: number;
+                minSide?: number;
+                minRatio?: number;
+                maxRatio?: number;
+            };
+        };
+        KlingCameraConfigDto: {
+            horizontal?: number;
+            vertical?: number;
+            pan?: number;
+            tilt?: number;
+            roll?: number;
+            zoom?: number;
+        };
+        KlingCameraControlDto: {
+            /** @enum {string} */
+            type: "simple" | "down_back" | "forward_up" | "right_turn_forward" | "left_turn_forward";
+            /** @description Only for type simple: exactly one of horizontal, vertical, pan, tilt, roll, zoom non-zero */
+            config?: components["schemas"]["KlingCameraConfigDto"];
+        };
+        KlingTextToVideoDto: {
+            /**
+             * @example kling-v2-6
+             * @enum {string}
+             */
+            model: "kling-v1" | "kling-v1-6" | "kling-v2-master" | "kling-v2-1-master" | "kling-v2-5-turbo" | "kling-v2-6";
+            /** @description What to film */
+            prompt?: string;
+            negativePrompt?: string;
+            /**
+             * @default std
+             * @enum {string}
+             */
+            mode: "std" | "pro";
+            /**
+             * @description Seconds
+             * @default 5
+             * @enum {number}
+             */
+            duration: 5 | 10;
+            /** @description kling-v1, v1-5, v1-6 only */
+            cfgScale?: number;
+            /** @description kling-v1 and v1-5 only; not with an end frame */
+            cameraControl?: components["schemas"]["KlingCameraControlDto"];
+            /**
+             * @description Generate sound (kling-v2-6 in pro mode)
+             * @default false
+             */
+            sound: boolean;
+            /**
+             * @default 16:9
+             * @enum {string}
+             */
+            aspectRatio: "16:9" | "9:16" | "1:1";
+        };
+        KlingImageRefDto: {
+            /** Format: uuid */
+            fileId?: string;
+            url?: string;
+        };
+        KlingImageToVideoDto: {
+            /**
+             * @example kling-v2-6
+             * @enum {string}
+             */
+            model: "kling-v1" | "kling-v1-5" | "kling-v1-6" | "kling-v2-master" | "kling-v2-1" | "kling-v2-1-master" | "kling-v2-5-turbo" | "kling-v2-6";
+            prompt?: string;
+            negativePrompt?: string;
+            /**
+             * @default std
+             * @enum {string}
+             */
+            mode: "std" | "pro";
+            /**
+             * @description Seconds
+             * @default 5
+             * @enum {number}
+             */
+            duration: 5 | 10;
+            /** @description kling-v1, v1-5, v1-6 only */
+            cfgScale?: number;
+            /** @description kling-v1 and v1-5 only; not with an end frame */
+            cameraControl?: components["schemas"]["KlingCameraControlDto"];
+            /**
+             * @description Generate sound (kling-v2-6 in pro mode)
+             * @default false
+             */
+            sound: boolean;
+            /** @description The first frame (jpg/png, ≤ 10 MB, short side ≥ 300 px, ratio 1:2.5 to 2.5:1) */
+            startImage?: components["schemas"]["KlingImageRefDto"];
+            /** @description The last frame (same rules; pro mode, models with an end frame) */
+            endImage?: components["schemas"]["KlingImageRefDto"];
         };
         /**
          * @description trueai (buttons, modal, cancel) or novicezk (imagine, U/V/R, blend, describe)
@@ -6678,6 +7058,735 @@ export interface operations {
         };
     };
     getFluxHistory: {
+        parameters: {
+            query?: {
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
+                kind?: components["schemas"]["MediaKind"];
+                status?: components["schemas"]["TaskStatus"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskPageDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getKlingConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KlingConfigDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The caller is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    saveKlingConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SaveKlingConfigDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KlingConfigDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The caller is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The body is not JSON (or multipart/form-data for uploads) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    checkKlingConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckKlingConfigDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KlingHealthDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The caller is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The body is not JSON (or multipart/form-data for uploads) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getKlingUserConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KlingUserConfigDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getKlingModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KlingModelsDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    createKlingTextToVideo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KlingTextToVideoDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDto"];
+                };
+            };
+            /** @description A field does not fit the model (details name it and what is allowed), an input image breaks Kling's rules, or Kling refused the request (refunded) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not enough credits; nothing was sent */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The body is not JSON (or multipart/form-data for uploads) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Kling refused for its own reasons, e.g. no balance on the account (refunded) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Kling is turned off or not set up */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    createKlingImageToVideo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KlingImageToVideoDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDto"];
+                };
+            };
+            /** @description A field does not fit the model (details name it and what is allowed), an input image breaks Kling's rules, or Kling refused the request (refunded) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not enough credits; nothing was sent */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The body is not JSON (or multipart/form-data for uploads) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Kling refused for its own reasons, e.g. no balance on the account (refunded) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Kling is turned off or not set up */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getKlingTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    cancelKlingTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CancelResultDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Already sent to Kling (it cannot be stopped) or already finished */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    createKlingLastFrame: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaFileDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The task has no stored video (yet), or its frame cannot be decoded */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getKlingHistory: {
         parameters: {
             query?: {
                 /** @description nextCursor of the previous page */
