@@ -32,9 +32,6 @@ import { type ErrorMessage, FormErrors } from '$lib/utils/form-errors.svelte';
 const RECENT_PAGE_SIZE = 12;
 /** Earlier images offered as frames, per page (any provider: a Flux image, a Midjourney upscale, …). */
 const PREVIOUS_PAGE_SIZE = 24;
-/** What Kling takes as a frame: jpg/png, at most 10 MB (checked again by the server). */
-const FRAME_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
-const FRAME_MAX_BYTES = 10 * 1024 * 1024;
 
 /** Earlier image results of any provider, offered as start or end frames. */
 class PreviousImages {
@@ -138,9 +135,12 @@ class FrameInput implements ImageInputSource {
 
   async upload(files: File[]): Promise<void> {
     const m = i18n.m.studio;
+    // What the provider takes as a frame (Kling: JPG or PNG up to 10 MB); checked again by the server.
+    const types = this.studio.catalogue?.frameTypes ?? ['image/jpeg', 'image/png'];
+    const maxBytes = this.studio.catalogue?.frameMaxBytes ?? 10 * 1024 * 1024;
     const file = files.find((candidate) => {
-      if (!FRAME_TYPES.includes(candidate.type)) toastManager.error(m.notAnInputImage, candidate.name);
-      else if (candidate.size > FRAME_MAX_BYTES) toastManager.error(i18n.format(m.inputTooLarge, { max: FRAME_MAX_BYTES / 1024 / 1024 }), candidate.name);
+      if (!types.includes(candidate.type)) toastManager.error(m.notAnInputImage, candidate.name);
+      else if (candidate.size > maxBytes) toastManager.error(i18n.format(m.inputTooLarge, { max: Math.round(maxBytes / 1024 / 1024) }), candidate.name);
       else return true;
       return false;
     });
@@ -247,8 +247,9 @@ class VideoManager {
     return this.models.find((model) => model.id === this.modelId) ?? this.models[0] ?? null;
   }
 
+  /** Whether the chosen model takes a field in the chosen mode. */
   accepts(parameter: string): boolean {
-    return accepts(this.model, parameter);
+    return accepts(this.model, parameter, this.quality);
   }
 
   /** Credits this submission costs (0 when the model has no price for the choice, which the form prevents). */
@@ -307,7 +308,7 @@ class VideoManager {
     if (!model.durations.includes(this.duration)) this.duration = model.durations[0] ?? 5;
     if (model.aspectRatios.length && !model.aspectRatios.includes(this.aspectRatio)) this.aspectRatio = model.aspectRatios[0];
     if (!accepts(model, 'cameraControl')) this.camera = 'none';
-    if (!accepts(model, 'sound')) this.sound = false;
+    if (!accepts(model, 'sound', this.quality)) this.sound = false;
   }
 
   /** Fills the form from an earlier video task ("reuse settings"). */
@@ -319,13 +320,13 @@ class VideoManager {
       toastManager.error(i18n.m.videos.reuseUnknown, task.model);
       return;
     }
+    // The parameters are the task's input: the model, startFileId/endFileId and the options as sent.
     const p = (task.parameters ?? {}) as Record<string, unknown>;
-    const frame = (value: unknown) => (value && typeof value === 'object' && typeof (value as { fileId?: unknown }).fileId === 'string' ? (value as { fileId: string }).fileId : null);
-    const start = frame(p.startImage);
-    const end = frame(p.endImage);
+    const start = typeof p.startFileId === 'string' ? p.startFileId : null;
+    const end = typeof p.endFileId === 'string' ? p.endFileId : null;
     this.errors.clear();
     this.mode = start || end || task.action === 'image-to-video' ? 'image' : 'text';
-    this.selectModel(task.model);
+    this.selectModel(typeof p.model === 'string' ? p.model : task.model.split(':')[0]);
     this.prompt = task.prompt ?? '';
     this.negativePrompt = typeof p.negativePrompt === 'string' ? p.negativePrompt : '';
     if (p.mode === 'std' || p.mode === 'pro') this.quality = p.mode;
@@ -371,7 +372,7 @@ class VideoManager {
     } else {
       if (this.uploading) problems.startImage = () => i18n.m.studio.waitForUploads;
       const start = this.startFrame.fileId;
-      const end = accepts(model, 'endImage') ? this.endFrame.fileId : null;
+      const end = accepts(model, 'endImage', this.quality) ? this.endFrame.fileId : null;
       if (!start && !end && !problems.startImage) problems.startImage = () => v().frameRequired;
       if (start) body.startImage = { fileId: start };
       if (end) body.endImage = { fileId: end };
@@ -391,7 +392,7 @@ class VideoManager {
         else body.cameraControl = { type: 'simple', config: { [this.cameraAxis]: value } };
       } else body.cameraControl = { type: this.camera };
     }
-    if (accepts(model, 'sound') && this.sound) body.sound = true;
+    if (accepts(model, 'sound', this.quality) && this.sound) body.sound = true;
     if (videoPrice(model, this.quality, this.duration) === null) problems.duration = () => v().notOffered;
     this.errors.set(problems);
     if (!this.errors.empty) return false;
@@ -416,7 +417,7 @@ class VideoManager {
     this.extracting = this.extracting.filter((id) => id !== task.id);
     if (!result.ok) return false;
     this.selectMode('image');
-    await this.startFrame.addFile(result.data.id, result.data.thumbnailUrl ?? result.data.url);
+    await this.startFrame.addFile(result.data.id, thumbnailOf(result.data));
     void this.previous.load();
     toastManager.success(i18n.m.videos.lastFrameReady);
     return true;

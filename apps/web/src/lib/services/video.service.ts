@@ -1,4 +1,6 @@
+import type { Schemas } from '@atelier/api-client';
 import { api } from '$lib/api';
+import type { MediaFile } from './files.service';
 import { i18n } from '$lib/managers/i18n-manager.svelte';
 import { request, type Result } from './api-result';
 import type { Task, TaskPage } from './tasks.service';
@@ -27,7 +29,11 @@ export const CAMERA_VALUE_MAX = 10;
 /** The API's prompt limit (Kling: 2500 characters). */
 export const VIDEO_PROMPT_MAX = 2500;
 
-/** One model of the catalogue, as the page reads it. */
+export type KlingModel = Schemas['KlingModelDto'];
+export type KlingModels = Schemas['KlingModelsDto'];
+export type KlingUserConfig = Schemas['KlingUserConfigDto'];
+
+/** One model of the catalogue, as the page reads it (Jimeng's will be mapped to the same). */
 export interface VideoModel {
   id: string;
   name: string;
@@ -39,6 +45,8 @@ export interface VideoModel {
   imageToVideo: boolean;
   /** The request fields it accepts (negativePrompt, cfgScale, cameraControl, sound, endImage, aspectRatio, …). */
   parameters: string[];
+  /** Fields it accepts only in pro mode (Kling: the end frame and sound on some models). */
+  proOnly: string[];
   modes: VideoQuality[];
   durations: number[];
   aspectRatios: string[];
@@ -51,6 +59,9 @@ export interface VideoCatalogue {
   enabled: boolean;
   sandbox: boolean;
   defaultModel: string | null;
+  /** Image types the provider takes as frames. */
+  frameTypes: string[];
+  frameMaxBytes: number;
 }
 
 export type FrameRef = { fileId: string } | { url: string };
@@ -88,30 +99,68 @@ export function videoPrice(model: VideoModel | null | undefined, mode: VideoQual
   return model?.prices.find((price) => price.mode === mode && price.duration === duration)?.price ?? null;
 }
 
-export function accepts(model: VideoModel | null | undefined, parameter: string): boolean {
-  return !!model?.parameters.includes(parameter);
+/** Whether the model takes a field, in the mode chosen. */
+export function accepts(model: VideoModel | null | undefined, parameter: string, quality?: VideoQuality): boolean {
+  if (!model?.parameters.includes(parameter)) return false;
+  return quality === undefined || quality === 'pro' || !model.proOnly.includes(parameter);
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- replaced by the generated types once the Kling module lands */
-const client = api as any;
+/** Kling's catalogue in the page's words. */
+export function klingCatalogue(models: KlingModels, config: KlingUserConfig): VideoCatalogue {
+  return {
+    models: models.models.map((model) => ({
+      id: model.id,
+      name: model.name,
+      nameZhCN: model.nameZhCN,
+      description: model.description,
+      descriptionZhCN: model.descriptionZhCN,
+      textToVideo: model.textToVideo,
+      imageToVideo: model.imageToVideo,
+      parameters: model.parameters,
+      proOnly: [model.endImage === 'pro' ? 'endImage' : null, model.sound === 'pro' ? 'sound' : null].filter((name): name is string => !!name),
+      modes: model.modes.filter((mode): mode is VideoQuality => mode === 'std' || mode === 'pro'),
+      durations: model.durations,
+      aspectRatios: model.textToVideo ? models.aspectRatios : [],
+      prices: model.prices.flatMap((price) =>
+        Object.entries(price.byDuration).map(([seconds, credits]) => ({ mode: price.mode as VideoQuality, duration: Number(seconds), price: credits })),
+      ),
+    })),
+    enabled: config.enabled,
+    sandbox: config.sandbox,
+    defaultModel: config.defaultModel,
+    frameTypes: models.imageRules.types ?? ['image/jpeg', 'image/png'],
+    frameMaxBytes: models.imageRules.maxBytes ?? 10 * 1024 * 1024,
+  };
+}
 
-export function getVideoCatalogue(): Promise<Result<VideoCatalogue>> {
-  return request(() => client.GET('/api/v1/kling/models'));
+/** The catalogue (prices may change: each visit) and whether Kling can be used now. */
+export async function getVideoCatalogue(): Promise<Result<VideoCatalogue>> {
+  const [models, config] = await Promise.all([
+    request(() => api.GET('/api/v1/kling/models')),
+    request(() => api.GET('/api/v1/kling/config/user')),
+  ]);
+  if (!models.ok) return models;
+  if (!config.ok) return config;
+  return { ok: true, data: klingCatalogue(models.data, config.data) };
 }
 
 /** Field errors come back under the form's names (`fields`); 402/502/503 are toasted in the API's words. */
 export function createVideo(mode: VideoMode, body: VideoRequest, fields: Readonly<Record<string, string>>): Promise<Result<Task>> {
-  const path = mode === 'text' ? '/api/v1/kling/text-to-video' : '/api/v1/kling/image-to-video';
-  return request(() => client.POST(path, { body }), { fields });
+  if (mode === 'text') {
+    const { startImage: _start, endImage: _end, ...text } = body;
+    return request(() => api.POST('/api/v1/kling/text-to-video', { body: text as Schemas['KlingTextToVideoDto'] }), { fields });
+  }
+  const { aspectRatio: _ratio, ...image } = body;
+  return request(() => api.POST('/api/v1/kling/image-to-video', { body: image as Schemas['KlingImageToVideoDto'] }), { fields });
 }
 
 /** One page of my Kling generations, newest first. */
 export function listVideoHistory(query: { cursor?: string | null; limit?: number }): Promise<Result<TaskPage>> {
   const params = { ...(query.cursor ? { cursor: query.cursor } : {}), ...(query.limit ? { limit: query.limit } : {}) };
-  return request(() => client.GET('/api/v1/kling/history', { params: { query: params } }));
+  return request(() => api.GET('/api/v1/kling/history', { params: { query: params } }));
 }
 
 /** Stores the last frame of a finished video as a new image of mine; answers with its file. */
-export function lastFrame(taskId: string): Promise<Result<{ id: string; url: string | null; thumbnailUrl?: string | null }>> {
-  return request(() => client.POST('/api/v1/kling/task/{taskId}/last-frame', { params: { path: { taskId } } }));
+export function lastFrame(taskId: string): Promise<Result<MediaFile>> {
+  return request(() => api.POST('/api/v1/kling/task/{taskId}/last-frame', { params: { path: { taskId } } }));
 }
