@@ -449,7 +449,7 @@ const en: Messages = {
     negativePlaceholder: 'What should not appear, e.g. blur, distortion',
     startFrame: 'Start frame',
     endFrame: 'End frame (optional)',
-    frameHint: 'Drop, paste (Ctrl+V) or choose one JPG, PNG or WebP up to 10 MB, or use an image you generated before',
+    frameHint: 'Drop, paste (Ctrl+V) or choose one JPG or PNG (up to 10 MB, short side at least 300 px), or use an image you generated before',
     previousDescription: 'Pick one of your recent images (Flux, Midjourney upscales, …).',
     frameRequired: 'Add a start or an end frame',
     endFrameNoCamera: 'A camera move cannot be used with an end frame',

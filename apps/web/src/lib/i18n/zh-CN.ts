@@ -451,7 +451,7 @@ const zhCN = {
     negativePlaceholder: '不希望出现的内容，例如：模糊、变形',
     startFrame: '首帧',
     endFrame: '尾帧（可选）',
-    frameHint: '拖放、粘贴（Ctrl+V）或选择一张 JPG、PNG 或 WebP，最大 10 MB；也可以用之前生成的图片',
+    frameHint: '拖放、粘贴（Ctrl+V）或选择一张 JPG 或 PNG（最大 10 MB，短边至少 300 像素）；也可以用之前生成的图片',
     previousDescription: '从你最近生成的图片中选一张（Flux、Midjourney 放大图等）。',
     frameRequired: '请添加首帧或尾帧',
     endFrameNoCamera: '使用尾帧时不能设置运镜',
