@@ -146,6 +146,18 @@ describe('web app: the video studio (Kling)', () => {
     expect(file).toMatchObject({ kind: 'image' });
   });
 
+  it('fills the form again from the video ("reuse settings")', async () => {
+    await page.selectOption('[data-testid=video-model]', 'kling-v2-6');
+    await page.fill('[data-testid=video-prompt]', 'something else');
+    await jobCard(video).locator('[data-testid=task-reuse]').click();
+    await page.locator(`[data-testid=video-start-frame] [data-testid=studio-input-image][data-file-id="${fluxOutput}"]`).waitFor();
+    expect(await page.inputValue('[data-testid=video-model]')).toBe('kling-v1');
+    expect(await page.inputValue('[data-testid=video-prompt]')).toBe('the waves roll in');
+    expect(await page.getAttribute('[data-testid=video-camera-forward_up]', 'aria-pressed')).toBe('true');
+    expect(await page.getAttribute('[data-testid=video-mode-image]', 'aria-pressed')).toBe('true');
+    await page.waitForSelector('[data-testid=studio-price][data-price="20"]');
+  });
+
   it('lists the video in History, playable with its poster and length', async () => {
     await page.click('[data-testid=nav-history]');
     await page.waitForURL(`${t.baseUrl}/history`);
