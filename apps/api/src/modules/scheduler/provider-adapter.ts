@@ -121,6 +121,13 @@ export interface ProviderLimits {
 
 export const DEFAULT_DEADLINE_SECONDS: Record<MediaKind, number> = { image: 15 * 60, video: 60 * 60 };
 
+/**
+ * How much slower than TASK_POLL_MIN_MS / TASK_POLL_MAX_MS a task of each kind is polled: a video
+ * takes minutes, so asking every second only spends the provider's rate limit (Kling asks for
+ * 5–10 s). With the defaults a video is first asked after 5 s, then up to every 30 s.
+ */
+export const POLL_SCALE: Record<MediaKind, { min: number; max: number }> = { image: { min: 1, max: 1 }, video: { min: 5, max: 2 } };
+
 export interface SubmitContext {
   /** A tokened URL the provider may call when the job changes, when PUBLIC_URL is set. */
   webhookUrl: string | null;

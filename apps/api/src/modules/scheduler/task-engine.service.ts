@@ -20,7 +20,7 @@ import { StorageSettingsService } from '../storage/storage-settings.service.js';
 import { pollDelayMs } from './backoff.js';
 import type { TaskPreviewState } from './dto/task.dto.js';
 import { GenerationTask, TaskErrorCode, TaskStatus } from './generation-task.entity.js';
-import { type AdapterTask, type ProviderAdapter, ProviderError, type ProviderUpdate, type TaskOutput } from './provider-adapter.js';
+import { type AdapterTask, POLL_SCALE, type ProviderAdapter, ProviderError, type ProviderUpdate, type TaskOutput } from './provider-adapter.js';
 import { ProviderRegistry } from './provider-registry.js';
 import { TaskTransitions } from './task-transitions.service.js';
 import { notifyTaskSql } from './task-views.service.js';
@@ -478,7 +478,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
       queuePosition: update.queuePosition ?? null,
       providerState,
       delayMs: pollDelayMs({
-        ...this.pollBounds(),
+        ...this.pollBounds(task),
         polls,
         queuePosition: update.queuePosition,
         retryAfterMs: update.retryAfterMs,
@@ -499,8 +499,11 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     return saved;
   }
 
-  private pollBounds() {
-    return { minMs: this.config.tasks.pollMinMs, maxMs: this.config.tasks.pollMaxMs };
+  /** The poll interval bounds for a task, scaled for its kind (POLL_SCALE: videos are asked less often). */
+  private pollBounds(task: Pick<GenerationTask, 'kind'>) {
+    const scale = POLL_SCALE[task.kind] ?? POLL_SCALE.image;
+    const minMs = this.config.tasks.pollMinMs * scale.min;
+    return { minMs, maxMs: Math.max(minMs, this.config.tasks.pollMaxMs * scale.max) };
   }
 
   /**
@@ -553,7 +556,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private async reschedule(task: GenerationTask, options: { delayMs?: number; retryAfterMs?: number; problem?: string }): Promise<void> {
-    const delayMs = options.delayMs ?? pollDelayMs({ ...this.pollBounds(), polls: Math.max(0, task.attempts - 1), retryAfterMs: options.retryAfterMs });
+    const delayMs = options.delayMs ?? pollDelayMs({ ...this.pollBounds(task), polls: Math.max(0, task.attempts - 1), retryAfterMs: options.retryAfterMs });
     await this.save(task, { delayMs, providerState: options.problem ? { lastProblem: options.problem.slice(0, 500) } : {} });
   }
 
@@ -580,7 +583,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
       const attempts = (pending.storageAttempts ?? 0) + 1;
       await this.save(task, {
         providerState: { pendingOutputs: { ...pending, storageError: message.slice(0, 500), storageAttempts: attempts } },
-        delayMs: pollDelayMs({ ...this.pollBounds(), polls: attempts }),
+        delayMs: pollDelayMs({ ...this.pollBounds(task), polls: attempts }),
       });
       return;
     } finally {
