@@ -127,7 +127,10 @@ describe('web app: the video studio (Kling)', () => {
     expect(output.posterUrl).toBeTruthy();
     expect(await loadedDuration(player)).toBeGreaterThan(0);
     await card.locator('[data-testid=task-duration]').waitFor();
-    expect(await card.locator('[data-testid=video-download]').getAttribute('href')).toBe(output.url);
+    const download = card.locator('[data-testid=video-download]');
+    const name = (await download.getAttribute('download'))!;
+    expect(name).toMatch(/^the-waves-roll-in-\d{4}-\d{2}-\d{2}\.mp4$/);
+    expect(await download.getAttribute('href')).toBe(`${output.url}?download=${encodeURIComponent(name)}`);
   });
 
   it('uses the last frame of the video as the start frame of the next one', async () => {
