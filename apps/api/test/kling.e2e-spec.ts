@@ -54,6 +54,9 @@ describe('kling', () => {
     const wrong = await t.http.post('/api/v1/kling/config/check').set(bearer(admin.token)).send({ accessKey: 'x', secretKey: 'y', region: 'custom', baseUrl: `${t.baseUrl}/sandbox/kling` }).expect(200);
     expect(wrong.body).toMatchObject({ ok: false, reason: 'key_refused' });
     expect((await t.http.get('/api/v1/kling/config').set(bearer(admin.token)).expect(200)).body.saved).toBe(false);
+    // Saving other settings keeps the sandbox, and its key is never shown as if an admin had entered it.
+    const other = await t.http.post('/api/v1/kling/config').set(bearer(admin.token)).send({ maxConcurrentTasks: 3 }).expect(200);
+    expect(other.body).toMatchObject({ accessKey: '', secretKeySet: false, usesSandbox: true, saved: true });
   });
 
   it('saves settings with the secret encrypted and never returned; empty keeps it', async () => {
@@ -66,6 +69,7 @@ describe('kling', () => {
     expect(JSON.stringify(saved.body)).not.toContain(SANDBOX_CREDENTIALS.kling.secretKey);
     const [row] = await queryDatabase(t.database, 'SELECT secret_key_encrypted FROM kling_settings');
     expect(row.secret_key_encrypted).not.toContain(SANDBOX_CREDENTIALS.kling.secretKey);
+    expect((await t.http.get('/api/v1/kling/config').set(bearer(admin.token)).expect(200)).body).toMatchObject({ accessKey: SANDBOX_CREDENTIALS.kling.accessKey, secretKeySet: true });
     const kept = await t.http.post('/api/v1/kling/config').set(bearer(admin.token)).send({ secretKey: '', timeout: 3600, maxConcurrentTasks: 3 }).expect(200);
     expect(kept.body.secretKeySet).toBe(true);
     expect((await t.http.post('/api/v1/kling/config/check').set(bearer(admin.token)).send({}).expect(200)).body.ok).toBe(true);

@@ -28,6 +28,8 @@ export interface EffectiveKlingSettings {
   maxConcurrentTasks: number;
   /** Untouched settings in sandbox mode point at this server's own Kling sandbox. */
   usesSandbox: boolean;
+  /** The AccessKey an admin has stored (the sandbox's own key does not count). */
+  accessKeySaved: string | null;
   secretKeySaved: boolean;
   saved: boolean;
 }
@@ -77,6 +79,7 @@ export class KlingSettingsService {
       timeoutSeconds: row?.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
       maxConcurrentTasks: row?.maxConcurrentTasks ?? 3,
       usesSandbox: sandboxDefaults || (!!sandboxUrl && url.startsWith(sandboxUrl)),
+      accessKeySaved: row?.accessKey ?? null,
       secretKeySaved: !!row?.secretKeyEncrypted,
       saved: row !== null,
     };
@@ -93,7 +96,7 @@ export class KlingSettingsService {
   async getConfig(): Promise<KlingConfigDto> {
     const settings = await this.effective();
     return {
-      accessKey: settings.usesSandbox && !settings.saved ? '' : (settings.accessKey ?? ''),
+      accessKey: settings.accessKeySaved ?? '',
       secretKeySet: settings.secretKeySaved,
       region: settings.region,
       baseUrl: settings.baseUrl,
