@@ -11,11 +11,11 @@ import FilesPage from './FilesPage.svelte';
 import HistoryPage from './HistoryPage.svelte';
 import ImagesPage from './ImagesPage.svelte';
 import MidjourneyPage from './MidjourneyPage.svelte';
-import NotAvailablePage from './NotAvailablePage.svelte';
 import ResetPasswordPage from './ResetPasswordPage.svelte';
 import SettingsPage from './SettingsPage.svelte';
 import SignInPage from './SignInPage.svelte';
 import SignUpPage from './SignUpPage.svelte';
+import VideosPage from './VideosPage.svelte';
 
 /** `guest`: only when signed out; `user`: signed in; `admin`: signed in with the admin role. */
 export type Access = 'guest' | 'user' | 'admin';
@@ -35,7 +35,7 @@ export const routes: RouteDefinition[] = [
   { path: '/forgot-password', access: 'guest', title: (m) => m.auth.resetTitle, component: ResetPasswordPage },
   { path: '/images', access: 'user', title: (m) => m.studio.title, component: ImagesPage },
   { path: '/midjourney', access: 'user', title: (m) => m.midjourney.title, component: MidjourneyPage },
-  { path: '/videos', access: 'user', title: (m) => m.nav.videos, component: NotAvailablePage, props: { feature: 'videos' } },
+  { path: '/videos', access: 'user', title: (m) => m.videos.title, component: VideosPage },
   { path: '/history', access: 'user', title: (m) => m.history.title, component: HistoryPage },
   { path: '/files', access: 'user', title: (m) => m.files.title, component: FilesPage },
   { path: '/settings', access: 'user', title: (m) => m.settings.title, component: SettingsPage },

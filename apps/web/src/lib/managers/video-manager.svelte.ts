@@ -1,0 +1,549 @@
+import type { ImageInputSource } from '$lib/components/studio/image-input-source';
+import { authManager } from '$lib/managers/auth-manager.svelte';
+import { creditsManager } from '$lib/managers/credits-manager.svelte';
+import { i18n } from '$lib/managers/i18n-manager.svelte';
+import { taskEventsManager } from '$lib/managers/task-events-manager.svelte';
+import { toastManager } from '$lib/managers/toast-manager.svelte';
+import type { PreviousOutput, StudioInput } from '$lib/managers/studio-manager.svelte';
+import { getFile, type MediaFile, thumbnailOf, uploadFile } from '$lib/services/files.service';
+import { listHistory } from '$lib/services/history.service';
+import { getTask, isVideoOutput, type Task } from '$lib/services/tasks.service';
+import {
+  accepts,
+  CAMERA_AXES,
+  CAMERA_PRESETS,
+  CAMERA_VALUE_MAX,
+  type CameraAxis,
+  type CameraChoice,
+  createVideo,
+  getVideoCatalogue,
+  lastFrame,
+  listVideoHistory,
+  type VideoCatalogue,
+  type VideoMode,
+  type VideoModel,
+  videoPrice,
+  type VideoProvider,
+  type VideoQuality,
+  type VideoRequest,
+} from '$lib/services/video.service';
+import { type ErrorMessage, FormErrors } from '$lib/utils/form-errors.svelte';
+
+const RECENT_PAGE_SIZE = 12;
+/** Earlier images offered as frames, per page (any provider: a Flux image, a Midjourney upscale, …). */
+const PREVIOUS_PAGE_SIZE = 24;
+
+/** Earlier image results of any provider, offered as start or end frames. */
+class PreviousImages {
+  tasks = $state<Task[]>([]);
+  cursor = $state<string | null>(null);
+  status = $state<'idle' | 'loading' | 'ready' | 'error'>('idle');
+  loadingMore = $state(false);
+  #request = 0;
+
+  get outputs(): PreviousOutput[] {
+    const seen = new Set<string>();
+    const outputs: PreviousOutput[] = [];
+    for (const task of this.tasks) {
+      if (task.status !== 'succeeded') continue;
+      for (const output of task.outputs) {
+        if (!output.url || !output.stored || isVideoOutput(output) || output.metadata?.role === 'grid' || seen.has(output.id)) continue;
+        seen.add(output.id);
+        outputs.push({ task, output });
+      }
+    }
+    return outputs;
+  }
+
+  async load(): Promise<void> {
+    const id = ++this.#request;
+    if (this.status !== 'ready') this.status = 'loading';
+    const result = await listHistory({ kind: 'image', status: 'succeeded', limit: PREVIOUS_PAGE_SIZE });
+    if (id !== this.#request) return;
+    if (!result.ok) {
+      if (this.status !== 'ready') this.status = 'error';
+      return;
+    }
+    this.tasks = result.data.items;
+    this.cursor = result.data.nextCursor;
+    this.status = 'ready';
+  }
+
+  async loadMore(): Promise<void> {
+    const cursor = this.cursor;
+    if (!cursor || this.loadingMore || this.status !== 'ready') return;
+    const id = this.#request;
+    this.loadingMore = true;
+    const result = await listHistory({ kind: 'image', status: 'succeeded', limit: PREVIOUS_PAGE_SIZE, cursor });
+    if (id !== this.#request) return;
+    this.loadingMore = false;
+    if (!result.ok) return;
+    const seen = new Set(this.tasks.map((task) => task.id));
+    this.tasks.push(...result.data.items.filter((task) => !seen.has(task.id)));
+    this.cursor = result.data.nextCursor;
+  }
+
+  reset(): void {
+    this.#request++;
+    this.tasks = [];
+    this.cursor = null;
+    this.status = 'idle';
+    this.loadingMore = false;
+  }
+}
+
+/** The start or the end frame: one image, uploaded to my files at once or picked from earlier results. */
+class FrameInput implements ImageInputSource {
+  inputs = $state<StudioInput[]>([]);
+  readonly maxImages = 1;
+  #key = 0;
+
+  constructor(
+    private readonly studio: VideoManager,
+    private readonly field: 'startImage' | 'endImage',
+  ) {}
+
+  /** This frame's problems are shown as `images` by ImageInputs: a view of the studio's errors under that name. */
+  readonly errors = {
+    get: (name: string) => (name === 'images' ? this.studio.errors.get(this.field) : undefined),
+    clear: () => this.studio.errors.clear(this.field),
+  } as unknown as FormErrors;
+
+  get previousOutputs(): PreviousOutput[] {
+    return this.studio.previous.outputs;
+  }
+  get recentStatus() {
+    return this.studio.previous.status;
+  }
+  get recentCursor() {
+    return this.studio.previous.cursor;
+  }
+  get loadingMore() {
+    return this.studio.previous.loadingMore;
+  }
+  loadMoreRecent(): Promise<void> {
+    return this.studio.previous.loadMore();
+  }
+
+  get uploading(): boolean {
+    return this.inputs.some((input) => input.status === 'uploading');
+  }
+
+  get fileId(): string | null {
+    return this.inputs.find((input) => input.fileId)?.fileId ?? null;
+  }
+
+  async upload(files: File[]): Promise<void> {
+    const m = i18n.m.studio;
+    // What the provider takes as a frame (Kling: JPG or PNG up to 10 MB); checked again by the server.
+    const types = this.studio.catalogue?.frameTypes ?? ['image/jpeg', 'image/png'];
+    const maxBytes = this.studio.catalogue?.frameMaxBytes ?? 10 * 1024 * 1024;
+    const file = files.find((candidate) => {
+      if (!types.includes(candidate.type)) toastManager.error(m.notAnInputImage, candidate.name);
+      else if (candidate.size > maxBytes) toastManager.error(i18n.format(m.inputTooLarge, { max: Math.round(maxBytes / 1024 / 1024) }), candidate.name);
+      else return true;
+      return false;
+    });
+    if (!file) return;
+    this.studio.errors.clear(this.field);
+    const replacing = this.inputs.map((input) => input.key);
+    const input = this.#add({ fileId: null, preview: URL.createObjectURL(file), name: file.name, status: 'uploading', progress: 0 });
+    const result = await uploadFile(file, (loaded, total) => this.#update(input.key, { progress: total ? loaded / total : 0 }));
+    if (!result.ok) {
+      this.removeInput(input.key);
+      return;
+    }
+    this.#update(input.key, { fileId: result.data.id, status: 'ready', progress: 1 });
+    for (const key of replacing) this.removeInput(key);
+  }
+
+  async addFile(fileId: string, preview?: string | null): Promise<void> {
+    if (this.inputs.some((input) => input.fileId === fileId)) return;
+    this.clear();
+    this.studio.errors.clear(this.field);
+    const input = this.#add({ fileId, preview: preview ?? null, name: '', status: 'ready', progress: 1 });
+    if (!preview) {
+      const result = await getFile(fileId);
+      if (!result.ok) this.removeInput(input.key);
+      else this.#update(input.key, { preview: thumbnailOf(result.data as MediaFile) });
+    }
+  }
+
+  removeInput(key: string): void {
+    const input = this.inputs.find((candidate) => candidate.key === key);
+    if (input?.preview?.startsWith('blob:')) URL.revokeObjectURL(input.preview);
+    this.inputs = this.inputs.filter((candidate) => candidate.key !== key);
+    this.studio.errors.clear(this.field);
+  }
+
+  clear(): void {
+    for (const input of this.inputs) if (input.preview?.startsWith('blob:')) URL.revokeObjectURL(input.preview);
+    this.inputs = [];
+  }
+
+  #add(fields: Omit<StudioInput, 'key'>): StudioInput {
+    const input: StudioInput = { key: `${this.field}-${++this.#key}`, ...fields };
+    this.inputs.push(input);
+    return input;
+  }
+
+  #update(key: string, change: Partial<StudioInput>): void {
+    const input = this.inputs.find((candidate) => candidate.key === key);
+    if (input) Object.assign(input, change);
+  }
+}
+
+/**
+ * The video studio (Kling now, Jimeng later): the catalogue, the form (text or image to video,
+ * model, prompt, start and end frames, camera move, duration, mode, …), the jobs submitted here and
+ * the recent video generations. Kept while moving between pages; dropped when the user changes.
+ */
+class VideoManager {
+  catalogue = $state<VideoCatalogue | null>(null);
+  loadStatus = $state<'idle' | 'loading' | 'ready' | 'error'>('idle');
+
+  provider = $state<VideoProvider>('kling');
+  mode = $state<VideoMode>('text');
+  modelId = $state('');
+  prompt = $state('');
+  negativePrompt = $state('');
+  quality = $state<VideoQuality>('std');
+  duration = $state(5);
+  aspectRatio = $state('16:9');
+  /** 0..1; '' sends none (the model's default). */
+  cfgScale = $state('');
+  camera = $state<CameraChoice>('none');
+  cameraAxis = $state<CameraAxis>('zoom');
+  cameraValue = $state(5);
+  sound = $state(false);
+  submitting = $state(false);
+  readonly errors = new FormErrors();
+  readonly previous = new PreviousImages();
+  readonly startFrame = new FrameInput(this, 'startImage');
+  readonly endFrame = new FrameInput(this, 'endImage');
+
+  submitted = $state<string[]>([]);
+  recentIds = $state<string[]>([]);
+  recentCursor = $state<string | null>(null);
+  recentStatus = $state<'idle' | 'loading' | 'ready' | 'error'>('idle');
+  loadingMore = $state(false);
+  /** Tasks whose last frame is being stored. */
+  extracting = $state<string[]>([]);
+
+  #owner: string | null = null;
+  #loaded = new Map<string, Task>();
+  #recentRequest = 0;
+
+  constructor() {
+    taskEventsManager.subscribe((task) => this.#onTask(task));
+  }
+
+  /** The models of the current way of starting. */
+  get models(): VideoModel[] {
+    return (this.catalogue?.models ?? []).filter((model) => (this.mode === 'text' ? model.textToVideo : model.imageToVideo));
+  }
+
+  get model(): VideoModel | null {
+    return this.models.find((model) => model.id === this.modelId) ?? this.models[0] ?? null;
+  }
+
+  /** Whether the chosen model takes a field in the chosen mode. */
+  accepts(parameter: string): boolean {
+    return accepts(this.model, parameter, this.quality);
+  }
+
+  /** Credits this submission costs (0 when the model has no price for the choice, which the form prevents). */
+  get cost(): number {
+    return videoPrice(this.model, this.quality, this.duration) ?? 0;
+  }
+
+  get uploading(): boolean {
+    return this.startFrame.uploading || this.endFrame.uploading;
+  }
+
+  get submittedTasks(): Task[] {
+    return this.#tasks(this.submitted);
+  }
+
+  get recentTasks(): Task[] {
+    const shown = new Set(this.submitted);
+    return this.#tasks(this.recentIds.filter((id) => !shown.has(id)));
+  }
+
+  async load(): Promise<void> {
+    this.#checkOwner();
+    if (this.loadStatus !== 'ready') this.loadStatus = 'loading';
+    void this.loadRecent();
+    void this.previous.load();
+    const result = await getVideoCatalogue();
+    if (!result.ok) {
+      if (this.loadStatus !== 'ready') this.loadStatus = 'error';
+      return;
+    }
+    const first = !this.catalogue;
+    this.catalogue = result.data;
+    if (first) this.selectModel(result.data.defaultModel ?? this.models[0]?.id ?? '');
+    else this.#fit();
+    this.loadStatus = 'ready';
+  }
+
+  selectMode(mode: VideoMode): void {
+    if (mode === this.mode) return;
+    this.mode = mode;
+    this.errors.clear();
+    this.#fit();
+  }
+
+  selectModel(id: string): void {
+    this.modelId = id;
+    this.#fit();
+  }
+
+  /** Keeps the choices to what the model offers: its modes, durations, ratios and parameters. */
+  #fit(): void {
+    const model = this.model;
+    if (!model) return;
+    this.modelId = model.id;
+    if (!model.modes.includes(this.quality)) this.quality = model.modes[0] ?? 'std';
+    if (!model.durations.includes(this.duration)) this.duration = model.durations[0] ?? 5;
+    if (model.aspectRatios.length && !model.aspectRatios.includes(this.aspectRatio)) this.aspectRatio = model.aspectRatios[0];
+    if (!accepts(model, 'cameraControl')) this.camera = 'none';
+    if (!accepts(model, 'sound', this.quality)) this.sound = false;
+  }
+
+  /** Fills the form from an earlier video task ("reuse settings"). */
+  async reuse(taskId: string): Promise<void> {
+    const result = await getTask(taskId);
+    if (!result.ok) return;
+    const task = result.data;
+    if (task.provider !== 'kling') {
+      toastManager.error(i18n.m.videos.reuseUnknown, task.model);
+      return;
+    }
+    // The parameters are the task's input: the model, startFileId/endFileId and the options as sent.
+    const p = (task.parameters ?? {}) as Record<string, unknown>;
+    const start = typeof p.startFileId === 'string' ? p.startFileId : null;
+    const end = typeof p.endFileId === 'string' ? p.endFileId : null;
+    this.errors.clear();
+    this.mode = start || end || task.action === 'image-to-video' ? 'image' : 'text';
+    this.selectModel(typeof p.model === 'string' ? p.model : task.model.split(':')[0]);
+    this.prompt = task.prompt ?? '';
+    this.negativePrompt = typeof p.negativePrompt === 'string' ? p.negativePrompt : '';
+    if (p.mode === 'std' || p.mode === 'pro') this.quality = p.mode;
+    if (typeof p.duration === 'number' || typeof p.duration === 'string') this.duration = Number(p.duration);
+    if (typeof p.aspectRatio === 'string') this.aspectRatio = p.aspectRatio;
+    this.cfgScale = typeof p.cfgScale === 'number' ? String(p.cfgScale) : '';
+    this.sound = p.sound === true || p.sound === 'on';
+    this.#reuseCamera(p.cameraControl);
+    this.startFrame.clear();
+    this.endFrame.clear();
+    if (start) void this.startFrame.addFile(start);
+    if (end) void this.endFrame.addFile(end);
+    this.#fit();
+    toastManager.info(i18n.m.studio.reused);
+  }
+
+  #reuseCamera(value: unknown): void {
+    this.camera = 'none';
+    if (!value || typeof value !== 'object') return;
+    const control = value as { type?: unknown; config?: Record<string, unknown> };
+    if ((CAMERA_PRESETS as readonly unknown[]).includes(control.type)) this.camera = control.type as CameraChoice;
+    else if (control.type === 'simple') {
+      const axis = CAMERA_AXES.find((name) => typeof control.config?.[name] === 'number' && control.config[name] !== 0);
+      if (!axis) return;
+      this.camera = 'simple';
+      this.cameraAxis = axis;
+      this.cameraValue = control.config![axis] as number;
+    }
+  }
+
+  /** Checks the form, then starts the video; resolves to whether it was submitted. */
+  async submit(): Promise<boolean> {
+    const model = this.model;
+    if (this.submitting || !model) return false;
+    const v = () => i18n.m.videos;
+    const problems: Record<string, ErrorMessage | null> = {};
+    const prompt = this.prompt.trim();
+    const body: VideoRequest = { model: model.id, mode: this.quality, duration: this.duration };
+    if (prompt) body.prompt = prompt;
+    if (this.mode === 'text') {
+      if (!prompt) problems.prompt = () => i18n.m.studio.promptRequired;
+      if (accepts(model, 'aspectRatio')) body.aspectRatio = this.aspectRatio;
+    } else {
+      if (this.uploading) problems.startImage = () => i18n.m.studio.waitForUploads;
+      const start = this.startFrame.fileId;
+      const end = accepts(model, 'endImage', this.quality) ? this.endFrame.fileId : null;
+      if (!start && !end && !problems.startImage) problems.startImage = () => v().frameRequired;
+      if (start) body.startImage = { fileId: start };
+      if (end) body.endImage = { fileId: end };
+    }
+    if (accepts(model, 'negativePrompt') && this.negativePrompt.trim()) body.negativePrompt = this.negativePrompt.trim();
+    const cfgText = String(this.cfgScale ?? '').trim();
+    if (accepts(model, 'cfgScale') && cfgText !== '') {
+      const cfg = Number(cfgText);
+      if (!Number.isFinite(cfg) || cfg < 0 || cfg > 1) problems.cfgScale = () => i18n.format(i18n.m.studio.valueRange, { min: 0, max: 1 });
+      else body.cfgScale = cfg;
+    }
+    // Kling takes no camera move together with an end frame.
+    if (accepts(model, 'cameraControl') && this.camera !== 'none' && !body.endImage) {
+      if (this.camera === 'simple') {
+        const value = Math.round(Number(this.cameraValue));
+        if (!value || Math.abs(value) > CAMERA_VALUE_MAX) problems.cameraControl = () => v().cameraValueRange;
+        else body.cameraControl = { type: 'simple', config: { [this.cameraAxis]: value } };
+      } else body.cameraControl = { type: this.camera };
+    }
+    if (accepts(model, 'sound', this.quality) && this.sound) body.sound = true;
+    if (videoPrice(model, this.quality, this.duration) === null) problems.duration = () => v().notOffered;
+    this.errors.set(problems);
+    if (!this.errors.empty) return false;
+
+    this.submitting = true;
+    const result = await createVideo(this.mode, body, VIDEO_FIELDS);
+    this.submitting = false;
+    if (!result.ok) {
+      this.errors.set(result.fieldErrors);
+      return false;
+    }
+    this.#show(result.data);
+    void creditsManager.refresh();
+    return true;
+  }
+
+  /** "Use last frame as start frame": stores the video's last frame, then puts it in the start-frame picker. */
+  async useLastFrame(task: Task): Promise<boolean> {
+    if (this.extracting.includes(task.id)) return false;
+    this.extracting = [...this.extracting, task.id];
+    const result = await lastFrame(task.id);
+    this.extracting = this.extracting.filter((id) => id !== task.id);
+    if (!result.ok) return false;
+    this.selectMode('image');
+    await this.startFrame.addFile(result.data.id, thumbnailOf(result.data));
+    void this.previous.load();
+    toastManager.success(i18n.m.videos.lastFrameReady);
+    return true;
+  }
+
+  async loadRecent(): Promise<void> {
+    this.#checkOwner();
+    const id = ++this.#recentRequest;
+    if (this.recentStatus !== 'ready') this.recentStatus = 'loading';
+    const result = await listVideoHistory({ limit: RECENT_PAGE_SIZE });
+    if (id !== this.#recentRequest) return;
+    if (!result.ok) {
+      if (this.recentStatus !== 'ready') this.recentStatus = 'error';
+      return;
+    }
+    this.recentIds = this.#take(result.data.items);
+    this.recentCursor = result.data.nextCursor;
+    this.recentStatus = 'ready';
+  }
+
+  async loadMoreRecent(): Promise<void> {
+    const cursor = this.recentCursor;
+    if (!cursor || this.loadingMore || this.recentStatus !== 'ready') return;
+    const id = this.#recentRequest;
+    this.loadingMore = true;
+    const result = await listVideoHistory({ limit: RECENT_PAGE_SIZE, cursor });
+    if (id !== this.#recentRequest) return;
+    this.loadingMore = false;
+    if (!result.ok) return;
+    const seen = new Set(this.recentIds);
+    this.recentIds.push(...this.#take(result.data.items).filter((taskId) => !seen.has(taskId)));
+    this.recentCursor = result.data.nextCursor;
+  }
+
+  #show(given: Task): void {
+    const task = taskEventsManager.put(given);
+    this.#loaded.set(task.id, task);
+    this.submitted = [task.id, ...this.submitted.filter((id) => id !== task.id)];
+  }
+
+  #tasks(ids: string[]): Task[] {
+    const tasks: Task[] = [];
+    for (const id of ids) {
+      const task = taskEventsManager.get(id) ?? this.#loaded.get(id);
+      if (task) tasks.push(task);
+    }
+    return tasks;
+  }
+
+  #take(tasks: Task[]): string[] {
+    for (const task of tasks) this.#loaded.set(task.id, taskEventsManager.put(task));
+    return tasks.map((task) => task.id);
+  }
+
+  /** A video task of this studio's providers that the stream brings joins the recent ones in its place. */
+  #onTask(task: Task): void {
+    if (task.provider !== this.provider || this.recentStatus !== 'ready' || this.#owner !== authManager.user?.id) return;
+    if (this.recentIds.includes(task.id)) return;
+    const recent = this.#tasks(this.recentIds);
+    let index = recent.findIndex((shown) => newerFirst(task, shown) < 0);
+    if (index === -1) {
+      if (this.recentCursor) return;
+      index = recent.length;
+    }
+    this.#loaded.set(task.id, task);
+    this.recentIds.splice(index, 0, task.id);
+  }
+
+  #checkOwner(): void {
+    const owner = authManager.user?.id ?? null;
+    if (owner === this.#owner) return;
+    this.#owner = owner;
+    this.#recentRequest++;
+    this.#loaded.clear();
+    this.previous.reset();
+    this.startFrame.clear();
+    this.endFrame.clear();
+    this.catalogue = null;
+    this.loadStatus = 'idle';
+    this.mode = 'text';
+    this.modelId = '';
+    this.prompt = '';
+    this.negativePrompt = '';
+    this.quality = 'std';
+    this.duration = 5;
+    this.aspectRatio = '16:9';
+    this.cfgScale = '';
+    this.camera = 'none';
+    this.cameraAxis = 'zoom';
+    this.cameraValue = 5;
+    this.sound = false;
+    this.submitting = false;
+    this.errors.clear();
+    this.submitted = [];
+    this.recentIds = [];
+    this.recentCursor = null;
+    this.recentStatus = 'idle';
+    this.loadingMore = false;
+    this.extracting = [];
+  }
+}
+
+/** The API's field names → the form's. */
+const VIDEO_FIELDS: Record<string, string> = {
+  prompt: 'prompt',
+  negativePrompt: 'negativePrompt',
+  model: 'model',
+  mode: 'quality',
+  duration: 'duration',
+  aspectRatio: 'aspectRatio',
+  cfgScale: 'cfgScale',
+  cameraControl: 'cameraControl',
+  'cameraControl.type': 'cameraControl',
+  'cameraControl.config': 'cameraControl',
+  sound: 'sound',
+  startImage: 'startImage',
+  'startImage.fileId': 'startImage',
+  'startImage.url': 'startImage',
+  endImage: 'endImage',
+  'endImage.fileId': 'endImage',
+  'endImage.url': 'endImage',
+};
+
+function newerFirst(a: Task, b: Task): number {
+  if (a.createdAt !== b.createdAt) return a.createdAt > b.createdAt ? -1 : 1;
+  return a.id === b.id ? 0 : a.id > b.id ? -1 : 1;
+}
+
+export const videoManager = new VideoManager();
