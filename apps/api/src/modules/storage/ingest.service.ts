@@ -27,6 +27,8 @@ const OWN_THUMBNAIL_BYTES = 256 * 1024;
 const IN_MEMORY_IMAGE_BYTES = 16 * 1024 * 1024;
 /** A video's poster is the frame at this second (or half way through a shorter video). */
 const POSTER_AT_SECONDS = 1;
+/** Where a video's poster frame is taken: at 1 s, or half way through a shorter video. */
+const posterTime = (durationSeconds: number | null) => (durationSeconds === null ? 0 : Math.min(POSTER_AT_SECONDS, durationSeconds / 2));
 
 export interface IngestRequest {
   userId: string;
@@ -40,6 +42,11 @@ export interface IngestRequest {
 export interface IngestLimits {
   maxBytes?: number;
   allowedTypes?: readonly string[];
+  /**
+   * A video's poster frame is made after the answer (ffmpeg runs only for metadata on a request's
+   * path); its record gets `posterUrl` a moment later.
+   */
+  posterLater?: boolean;
 }
 
 /**
@@ -144,7 +151,7 @@ export class IngestService implements OnApplicationBootstrap {
   /** Stores an uploaded stream and records it. */
   async ingestStream(body: Readable, request: IngestRequest, limits: IngestLimits = {}): Promise<MediaFile> {
     const settings = await this.settings.effective();
-    return this.writeObject(readableSource(body), settings, limits, (manager, stored) =>
+    return this.writeObject(readableSource(body), settings, { ...limits, posterLater: true }, (manager, stored) =>
       manager.save(
         manager.create(MediaFile, {
           userId: request.userId,
@@ -366,7 +373,7 @@ export class IngestService implements OnApplicationBootstrap {
       }
       await copy?.close();
       try {
-        image = type.kind === MediaKind.Video ? await this.analyseVideo(driver, key, copy?.path) : await analysis;
+        image = type.kind === MediaKind.Video ? await this.analyseVideo(driver, key, copy?.path, !limits.posterLater) : await analysis;
       } catch (error) {
         await driver.delete(key).catch(() => undefined);
         throw this.analysisFailure(type, error as Error);
@@ -377,7 +384,38 @@ export class IngestService implements OnApplicationBootstrap {
     // Its size is known now: a small image streamed in is its own thumbnail too.
     if (image?.fitsThumbnail && meter.bytes <= OWN_THUMBNAIL_BYTES) image = { ...image, thumbnail: null };
     const sha256 = meter.hash.digest('hex');
-    return this.deduplicate(driver, driverName, { key, type, size: meter.bytes, sha256 }, image, persist);
+    const file = await this.deduplicate(driver, driverName, { key, type, size: meter.bytes, sha256 }, image, persist);
+    if (type.kind === MediaKind.Video && !file.posterKey && file.key) this.makePosterLater(driver, driverName, file.key);
+    return file;
+  }
+
+  /**
+   * Makes the poster of a stored video after the request that brought it was answered, and gives
+   * it to every record of that object (identical bytes share one). Failures are logged, never
+   * thrown: the video stays usable without a poster. A poster whose video was deleted meanwhile
+   * is deleted too.
+   */
+  private makePosterLater(driver: StorageDriver, driverName: StorageDriverName, key: string): void {
+    const work = async () => {
+      const poster = await withLocalCopy(driver, key, async (path) => {
+        const probe = await probeVideo(path);
+        return extractFrame(path, { at: posterTime(probe.durationSeconds), maxSide: THUMBNAIL_SIDE });
+      });
+      const posterKey = key.replace(/\.[a-z0-9]+$/, '.poster.jpg');
+      await driver.put(posterKey, poster, { contentType: 'image/jpeg', size: poster.length });
+      const posterUrl = driver.url(posterKey);
+      // TypeORM answers an UPDATE with [rows, count].
+      const [, updated] = (await this.dataSource.query(
+        `UPDATE media_files SET thumbnail_key = $3, thumbnail_url = $4, poster_key = $3, poster_url = $4
+         WHERE driver = $1 AND key = $2 AND status = 'stored' AND poster_key IS NULL`,
+        [driverName, key, posterKey, posterUrl],
+      )) as [unknown[], number];
+      if (updated === 0) {
+        const [{ users }] = await this.dataSource.query(`SELECT count(*)::int AS users FROM media_files WHERE driver = $1 AND poster_key = $2`, [driverName, posterKey]);
+        if (users === 0) await driver.delete(posterKey);
+      }
+    };
+    work().catch((error: Error) => this.logger.warn(`No poster for ${key}: ${error.message}`));
   }
 
   /**
@@ -385,16 +423,15 @@ export class IngestService implements OnApplicationBootstrap {
    * own copy (never a URL). The poster is the frame at 1 s (half way through a shorter video),
    * a JPEG within 512 px, and serves as the thumbnail. Runs once per ingest, with time limits.
    */
-  private async analyseVideo(driver: StorageDriver, key: string, copyPath?: string): Promise<AnalysedImage> {
+  private async analyseVideo(driver: StorageDriver, key: string, copyPath: string | undefined, withPoster: boolean): Promise<AnalysedImage> {
     const analyse = async (path: string): Promise<AnalysedImage> => {
       const probe = await probeVideo(path);
-      const at = probe.durationSeconds === null ? 0 : Math.min(POSTER_AT_SECONDS, probe.durationSeconds / 2);
-      const poster = await extractFrame(path, { at, maxSide: THUMBNAIL_SIDE });
+      const poster = withPoster ? await extractFrame(path, { at: posterTime(probe.durationSeconds), maxSide: THUMBNAIL_SIDE }) : null;
       return {
         width: probe.width,
         height: probe.height,
         duration: probe.durationSeconds,
-        thumbnail: { data: poster, ext: 'jpg', contentType: 'image/jpeg' },
+        thumbnail: poster && { data: poster, ext: 'jpg', contentType: 'image/jpeg' },
         fitsThumbnail: false,
         poster: true,
       };
@@ -516,8 +553,9 @@ export class IngestService implements OnApplicationBootstrap {
       if (image) {
         const thumbnail = image.thumbnail;
         const suffix = image.poster ? 'poster' : 'thumb';
-        thumbnailKey = thumbnail ? object.key.replace(/\.[a-z0-9]+$/, `.${suffix}.${thumbnail.ext}`) : object.key;
-        if (thumbnail) await driver.put(thumbnailKey, thumbnail.data, { contentType: thumbnail.contentType, size: thumbnail.data.length });
+        // An image small enough is its own thumbnail; a video without its poster yet has none.
+        thumbnailKey = thumbnail ? object.key.replace(/\.[a-z0-9]+$/, `.${suffix}.${thumbnail.ext}`) : image.poster ? null : object.key;
+        if (thumbnail && thumbnailKey) await driver.put(thumbnailKey, thumbnail.data, { contentType: thumbnail.contentType, size: thumbnail.data.length });
       }
       return persist(manager, {
         driver: driverName,

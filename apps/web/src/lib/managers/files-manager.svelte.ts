@@ -3,6 +3,7 @@ import { i18n } from '$lib/managers/i18n-manager.svelte';
 import { toastManager } from '$lib/managers/toast-manager.svelte';
 import {
   displayName,
+  getFile,
   listFiles,
   type MediaFile,
   type MediaKind,
@@ -102,6 +103,23 @@ class FilesManager {
   }
 
   /** Uploads files one after another; each one that arrives joins the list if it matches the filters. */
+  /**
+   * A video's poster is made just after its upload is answered (the server runs ffmpeg off the
+   * request's path): its card is updated once the poster exists, asking for a little while.
+   */
+  async #awaitPoster(id: string): Promise<void> {
+    for (let attempt = 0; attempt < 30; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 500 + attempt * 100));
+      const result = await getFile(id, { background: true });
+      if (!result.ok) return;
+      if (result.data.posterUrl) {
+        const index = this.items.findIndex((file) => file.id === id);
+        if (index !== -1) this.items[index] = result.data;
+        return;
+      }
+    }
+  }
+
   async upload(files: File[]): Promise<void> {
     if (files.length === 0) return;
     const ids = files.map(() => this.#nextUploadId++);
@@ -123,6 +141,7 @@ class FilesManager {
         if (this.status === 'ready' && this.#matches(result.data) && !this.items.some((f) => f.id === result.data.id)) {
           this.items.unshift(result.data);
         }
+        if (result.data.kind === 'video' && !result.data.posterUrl) void this.#awaitPoster(result.data.id);
       }
     }
     this.uploads = this.uploads.filter((upload) => !ids.includes(upload.id));

@@ -101,7 +101,10 @@ export function thumbnailOf(file: MediaFile): string | null {
   return file.thumbnailUrl ?? (file.kind === 'image' ? file.url : null);
 }
 
-/** One of my files (e.g. an earlier result to start from). */
-export function getFile(id: string): Promise<Result<MediaFile>> {
-  return request(() => api.GET('/api/v1/files/generated/{id}', { params: { path: { id } } }));
+/**
+ * One of my files (e.g. an earlier result to start from, or a video whose poster is awaited);
+ * `background`: no toast on failure (the caller retries or gives up quietly).
+ */
+export function getFile(id: string, { background = false } = {}): Promise<Result<MediaFile>> {
+  return request(() => api.GET('/api/v1/files/generated/{id}', { params: { path: { id } } }), { background });
 }
