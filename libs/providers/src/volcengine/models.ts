@@ -122,7 +122,21 @@ export function checkVolcImage(field: string, image: VolcImageFacts): VolcInputP
   return null;
 }
 
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/**
+ * Raw base64 (no `data:` prefix): one pass over the characters. A regular expression over a
+ * multi-megabyte image overflows V8's backtracking stack ("Maximum call stack size exceeded").
+ */
+function isRawBase64(text: string): boolean {
+  let end = text.length;
+  while (end > 0 && text.length - end < 2 && text.charCodeAt(end - 1) === 61 /* = */) end--;
+  if (end === 0) return false;
+  for (let index = 0; index < end; index++) {
+    const code = text.charCodeAt(index);
+    const letterOrDigit = (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || (code >= 48 && code <= 57);
+    if (!letterOrDigit && code !== 43 /* + */ && code !== 47 /* / */) return false;
+  }
+  return true;
+}
 /** The decoded length of a base64 string without decoding it. */
 const base64Bytes = (value: string) => Math.floor((value.length * 3) / 4) - (value.endsWith('==') ? 2 : value.endsWith('=') ? 1 : 0);
 
@@ -141,7 +155,7 @@ export function checkVolcInput(model: VolcModel, input: VolcTaskInput, images: V
     if (list !== undefined && (!Array.isArray(list) || list.some((item) => typeof item !== 'string' || item === ''))) return { field, message: `${field} must be an array of strings` };
   }
   if (base64) {
-    const bad = base64.findIndex((item) => !BASE64.test(item));
+    const bad = base64.findIndex((item) => !isRawBase64(item));
     if (bad >= 0) return { field: `binary_data_base64[${bad}]`, message: 'binary_data_base64 items are raw base64 (no data: prefix)' };
   }
   if (urls) {
