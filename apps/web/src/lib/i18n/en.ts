@@ -144,11 +144,6 @@ const en: Messages = {
     reasonTooLong: 'The reason cannot be longer than {max} characters',
     priceInvalid: 'Enter a whole number from 0 to {max}',
   },
-  placeholder: {
-    notAvailable: 'This part of Atelier is not available yet.',
-    images: 'This is where you will generate and edit images with AI.',
-    videos: 'This is where you will generate videos with AI.',
-  },
   tasks: {
     statuses: {
       pending: 'Waiting',

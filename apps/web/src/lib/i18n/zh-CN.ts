@@ -146,11 +146,6 @@ const zhCN = {
     reasonTooLong: '原因不能超过 {max} 个字符',
     priceInvalid: '请输入 0 到 {max} 之间的整数',
   },
-  placeholder: {
-    notAvailable: '此功能暂未开放，敬请期待。',
-    images: '在这里用 AI 生成与编辑图像。',
-    videos: '在这里用 AI 生成视频。',
-  },
   tasks: {
     statuses: {
       pending: '等待中',
