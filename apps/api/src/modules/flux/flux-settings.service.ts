@@ -5,8 +5,7 @@ import { FAL_DEFAULT_BASE_URL, FalClient } from '@atelier/providers/fal';
 import { DataSource } from 'typeorm';
 import { fieldError } from '../../common/errors.js';
 import { say } from '../../common/language.js';
-import { RecentlyRead } from '../../common/recently-read.js';
-import { SecretBox } from '../../common/secret-box.js';
+import { normalizeBaseUrl, ProviderSettingsStore } from '../../common/provider-settings.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { SandboxLocator } from '../system/sandbox-locator.service.js';
 import type { CheckFluxConfigDto, FluxConfigDto, SaveFluxConfigDto } from './dto/flux.dto.js';
@@ -15,7 +14,6 @@ import { FluxSettings } from './flux-settings.entity.js';
 
 /** Requests to fal itself (submit, status, result) give up after this; tasks have their own timeout. */
 const REQUEST_TIMEOUT_MS = 30_000;
-const SETTINGS_CACHE_MS = 2000;
 
 export interface EffectiveFluxSettings {
   enabled: boolean;
@@ -31,30 +29,14 @@ export interface EffectiveFluxSettings {
   saved: boolean;
 }
 
-/** A base URL as stored: without trailing slashes (model paths are appended); empty means the default. */
-const normalizeBaseUrl = (url: string): string | null => url.replace(/\/+$/, '') || null;
-
 @Injectable()
-export class FluxSettingsService {
-  private readonly secrets: SecretBox;
-
+export class FluxSettingsService extends ProviderSettingsStore<FluxSettings, EffectiveFluxSettings, CheckFluxConfigDto> {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectDataSource() dataSource: DataSource,
     private readonly sandbox: SandboxLocator,
   ) {
-    this.secrets = new SecretBox(config.appSecret);
-  }
-
-  /** Every submission and poll reads the settings; a change reaches other instances within this time. */
-  private readonly recent = new RecentlyRead<'flux', EffectiveFluxSettings>(SETTINGS_CACHE_MS, () => this.read());
-
-  effective(): Promise<EffectiveFluxSettings> {
-    return this.recent.get('flux');
-  }
-
-  private read(): Promise<EffectiveFluxSettings> {
-    return this.candidate({});
+    super(config.appSecret, dataSource, FluxSettings);
   }
 
   /**
@@ -62,8 +44,8 @@ export class FluxSettingsService {
    * empty URL returns to the default): the saved ones for no fields, a check before saving otherwise.
    */
   async candidate(dto: CheckFluxConfigDto): Promise<EffectiveFluxSettings> {
-    const row = await this.dataSource.getRepository(FluxSettings).findOneBy({ id: 1 });
-    const savedKey = row?.apiKeyEncrypted ? this.secrets.decrypt(row.apiKeyEncrypted) : null;
+    const row = await this.savedRow();
+    const savedKey = this.reveal(row?.apiKeyEncrypted);
     const apiKey = dto.clearApiKey ? null : dto.apiKey || savedKey;
     const baseUrl = dto.baseUrl === undefined ? (row?.baseUrl ?? null) : normalizeBaseUrl(dto.baseUrl);
     return this.resolve(row, apiKey, baseUrl);
@@ -110,9 +92,7 @@ export class FluxSettingsService {
   async saveConfig(dto: SaveFluxConfigDto): Promise<FluxConfigDto> {
     if (dto.defaultModel !== undefined && !findFluxModel(dto.defaultModel)) throw fieldError('defaultModel', `Unknown model "${dto.defaultModel}"`);
     if (dto.clearApiKey && dto.apiKey) throw fieldError('apiKey', say('Send a new apiKey or clearApiKey, not both', '请填写新的 apiKey 或选择清除密钥，不能同时进行'));
-    await this.dataSource.transaction(async (manager) => {
-      const repository = manager.getRepository(FluxSettings);
-      const row = (await repository.findOne({ where: { id: 1 }, lock: { mode: 'pessimistic_write' } })) ?? repository.create({ id: 1 });
+    await this.updateRow((row) => {
       if (dto.apiKey) row.apiKeyEncrypted = this.secrets.encrypt(dto.apiKey);
       if (dto.clearApiKey) row.apiKeyEncrypted = null;
       if (dto.baseUrl !== undefined) row.baseUrl = normalizeBaseUrl(dto.baseUrl);
@@ -120,9 +100,7 @@ export class FluxSettingsService {
       if (dto.timeout !== undefined) row.timeoutSeconds = dto.timeout;
       if (dto.maxConcurrentTasks !== undefined) row.maxConcurrentTasks = dto.maxConcurrentTasks;
       if (dto.defaultModel !== undefined) row.defaultModel = dto.defaultModel;
-      await repository.save(row);
     });
-    this.recent.clear();
     return this.getConfig();
   }
 }

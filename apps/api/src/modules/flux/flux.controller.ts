@@ -17,6 +17,7 @@ import {
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { ProviderConfigRoutes } from '../scheduler/provider-config-routes.js';
 import { ErrorResponseDto } from '../../common/error-response.dto.js';
 import type { AuthContext } from '../auth-sms/auth.types.js';
 import { Auth, Authenticated } from '../auth-sms/authenticated.decorator.js';
@@ -62,39 +63,26 @@ export class FluxController {
     private readonly settings: FluxSettingsService,
   ) {}
 
-  @Get('config')
-  @Authenticated({ admin: true })
-  @ApiOperation({ summary: 'Flux settings (the API key is never returned)' })
-  @ApiOkResponse({ type: FluxConfigDto })
+  @ProviderConfigRoutes.get('Flux settings (the API key is never returned)', FluxConfigDto)
   getFluxConfig(): Promise<FluxConfigDto> {
     return this.settings.getConfig();
   }
 
-  @Post('config')
-  @HttpCode(200)
-  @Authenticated({ admin: true })
-  @ApiOperation({ summary: 'Change Flux settings; an empty apiKey keeps the stored one' })
-  @ApiOkResponse({ type: FluxConfigDto })
+  @ProviderConfigRoutes.save('Change Flux settings; an empty apiKey keeps the stored one', FluxConfigDto)
   saveFluxConfig(@Body() dto: SaveFluxConfigDto): Promise<FluxConfigDto> {
     return this.settings.saveConfig(dto);
   }
 
-  @Post('config/check')
-  @HttpCode(200)
-  @Authenticated({ admin: true })
-  @ApiOperation({
-    summary: 'Check a key and base URL before saving them (spends nothing)',
-    description: 'The same rules as saving: an empty apiKey means the stored one, an empty baseUrl the default. Nothing is saved.',
-  })
-  @ApiOkResponse({ type: FluxHealthDto })
+  @ProviderConfigRoutes.check(
+    'Check a key and base URL before saving them (spends nothing)',
+    'The same rules as saving: an empty apiKey means the stored one, an empty baseUrl the default. Nothing is saved.',
+    FluxHealthDto,
+  )
   checkFluxConfig(@Body() dto: CheckFluxConfigDto): Promise<FluxHealthDto> {
     return this.flux.checkCandidate(dto);
   }
 
-  @Get('config/user')
-  @Authenticated()
-  @ApiOperation({ summary: 'Whether Flux can be used, its default model, and whether it is the sandbox' })
-  @ApiOkResponse({ type: FluxUserConfigDto })
+  @ProviderConfigRoutes.user('Whether Flux can be used, its default model, and whether it is the sandbox', FluxUserConfigDto)
   getFluxUserConfig(): Promise<FluxUserConfigDto> {
     return this.flux.userConfig();
   }

@@ -5,8 +5,7 @@ import { KlingClient, klingBaseUrl, type KlingRegion } from '@atelier/providers/
 import { DataSource } from 'typeorm';
 import { fieldError } from '../../common/errors.js';
 import { say } from '../../common/language.js';
-import { RecentlyRead } from '../../common/recently-read.js';
-import { SecretBox } from '../../common/secret-box.js';
+import { normalizeBaseUrl, ProviderSettingsStore } from '../../common/provider-settings.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { SandboxLocator } from '../system/sandbox-locator.service.js';
 import type { CheckKlingConfigDto, KlingConfigDto, SaveKlingConfigDto } from './dto/kling.dto.js';
@@ -14,7 +13,6 @@ import { KlingSettings } from './kling-settings.entity.js';
 
 /** Requests to Kling itself (submit, query) give up after this; tasks have their own deadline. */
 const REQUEST_TIMEOUT_MS = 30_000;
-const SETTINGS_CACHE_MS = 2000;
 /** A video may take long: one hour by default (the engine's default for videos). */
 const DEFAULT_TIMEOUT_SECONDS = 3600;
 
@@ -34,30 +32,20 @@ export interface EffectiveKlingSettings {
   saved: boolean;
 }
 
-const normalizeBaseUrl = (url: string): string | null => url.replace(/\/+$/, '') || null;
-
 @Injectable()
-export class KlingSettingsService {
-  private readonly secrets: SecretBox;
-
+export class KlingSettingsService extends ProviderSettingsStore<KlingSettings, EffectiveKlingSettings, CheckKlingConfigDto> {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectDataSource() dataSource: DataSource,
     private readonly sandbox: SandboxLocator,
   ) {
-    this.secrets = new SecretBox(config.appSecret);
-  }
-
-  private readonly recent = new RecentlyRead<'kling', EffectiveKlingSettings>(SETTINGS_CACHE_MS, () => this.candidate({}));
-
-  effective(): Promise<EffectiveKlingSettings> {
-    return this.recent.get('kling');
+    super(config.appSecret, dataSource, KlingSettings);
   }
 
   /** The settings saving these connection fields would give (empty keys keep the stored ones). */
   async candidate(dto: CheckKlingConfigDto): Promise<EffectiveKlingSettings> {
-    const row = await this.dataSource.getRepository(KlingSettings).findOneBy({ id: 1 });
-    const savedSecret = row?.secretKeyEncrypted ? this.secrets.decrypt(row.secretKeyEncrypted) : null;
+    const row = await this.savedRow();
+    const savedSecret = this.reveal(row?.secretKeyEncrypted);
     const accessKey = dto.accessKey || row?.accessKey || null;
     const secretKey = dto.secretKey || savedSecret;
     const region = (dto.region ?? row?.region ?? null) as KlingRegion | 'custom' | null;
@@ -111,9 +99,7 @@ export class KlingSettingsService {
 
   /** Saves what was sent; empty keys keep the stored ones, an empty baseUrl clears it. */
   async saveConfig(dto: SaveKlingConfigDto): Promise<KlingConfigDto> {
-    await this.dataSource.transaction(async (manager) => {
-      const repository = manager.getRepository(KlingSettings);
-      const row = (await repository.findOne({ where: { id: 1 }, lock: { mode: 'pessimistic_write' } })) ?? repository.create({ id: 1 });
+    await this.updateRow((row) => {
       if (dto.accessKey) row.accessKey = dto.accessKey;
       if (dto.secretKey) row.secretKeyEncrypted = this.secrets.encrypt(dto.secretKey);
       if (dto.region !== undefined) row.region = dto.region;
@@ -122,9 +108,7 @@ export class KlingSettingsService {
       if (dto.enabled !== undefined) row.enabled = dto.enabled;
       if (dto.timeout !== undefined) row.timeoutSeconds = dto.timeout;
       if (dto.maxConcurrentTasks !== undefined) row.maxConcurrentTasks = dto.maxConcurrentTasks;
-      await repository.save(row);
     });
-    this.recent.clear();
     return this.getConfig();
   }
 }

@@ -13,6 +13,7 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
+import { ProviderConfigRoutes } from '../scheduler/provider-config-routes.js';
 import { ErrorResponseDto } from '../../common/error-response.dto.js';
 import type { AuthContext } from '../auth-sms/auth.types.js';
 import { Auth, Authenticated } from '../auth-sms/authenticated.decorator.js';
@@ -54,39 +55,26 @@ export class KlingController {
     private readonly settings: KlingSettingsService,
   ) {}
 
-  @Get('config')
-  @Authenticated({ admin: true })
-  @ApiOperation({ summary: 'Kling settings (the SecretKey is never returned)' })
-  @ApiOkResponse({ type: KlingConfigDto })
+  @ProviderConfigRoutes.get('Kling settings (the SecretKey is never returned)', KlingConfigDto)
   getKlingConfig(): Promise<KlingConfigDto> {
     return this.settings.getConfig();
   }
 
-  @Post('config')
-  @HttpCode(200)
-  @Authenticated({ admin: true })
-  @ApiOperation({ summary: 'Change Kling settings; empty keys keep the stored ones' })
-  @ApiOkResponse({ type: KlingConfigDto })
+  @ProviderConfigRoutes.save('Change Kling settings; empty keys keep the stored ones', KlingConfigDto)
   saveKlingConfig(@Body() dto: SaveKlingConfigDto): Promise<KlingConfigDto> {
     return this.settings.saveConfig(dto);
   }
 
-  @Post('config/check')
-  @HttpCode(200)
-  @Authenticated({ admin: true })
-  @ApiOperation({
-    summary: 'Check keys, region and base URL before saving them (one task-list query: spends nothing)',
-    description: 'The same rules as saving: empty keys mean the stored ones. Nothing is saved.',
-  })
-  @ApiOkResponse({ type: KlingHealthDto })
+  @ProviderConfigRoutes.check(
+    'Check keys, region and base URL before saving them (one task-list query: spends nothing)',
+    'The same rules as saving: empty keys mean the stored ones. Nothing is saved.',
+    KlingHealthDto,
+  )
   checkKlingConfig(@Body() dto: CheckKlingConfigDto): Promise<KlingHealthDto> {
     return this.kling.checkCandidate(dto);
   }
 
-  @Get('config/user')
-  @Authenticated()
-  @ApiOperation({ summary: 'Whether Kling can be used, its default model, and whether it is the sandbox' })
-  @ApiOkResponse({ type: KlingUserConfigDto })
+  @ProviderConfigRoutes.user('Whether Kling can be used, its default model, and whether it is the sandbox', KlingUserConfigDto)
   getKlingUserConfig(): Promise<KlingUserConfigDto> {
     return this.kling.userConfig();
   }

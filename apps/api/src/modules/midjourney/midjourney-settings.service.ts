@@ -5,8 +5,7 @@ import { MidjourneyClient } from '@atelier/providers/midjourney';
 import { DataSource } from 'typeorm';
 import { fieldError } from '../../common/errors.js';
 import { say } from '../../common/language.js';
-import { RecentlyRead } from '../../common/recently-read.js';
-import { SecretBox } from '../../common/secret-box.js';
+import { normalizeBaseUrl, ProviderSettingsStore } from '../../common/provider-settings.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { SandboxLocator } from '../system/sandbox-locator.service.js';
 import type { CheckMidjourneyConfigDto, MidjourneyConfigDto, MjBotTypeName, MjFlavorName, MjModeName, SaveMidjourneyConfigDto } from './dto/midjourney.dto.js';
@@ -14,7 +13,6 @@ import { MidjourneySettings } from './midjourney-settings.entity.js';
 
 /** Requests to the proxy itself (submit, fetch, list); tasks have their own timeout. */
 const REQUEST_TIMEOUT_MS = 30_000;
-const SETTINGS_CACHE_MS = 2000;
 
 export interface EffectiveMidjourneySettings {
   enabled: boolean;
@@ -32,31 +30,20 @@ export interface EffectiveMidjourneySettings {
   saved: boolean;
 }
 
-const normalizeBaseUrl = (url: string): string | null => url.replace(/\/+$/, '') || null;
-
 @Injectable()
-export class MidjourneySettingsService {
-  private readonly secrets: SecretBox;
-
+export class MidjourneySettingsService extends ProviderSettingsStore<MidjourneySettings, EffectiveMidjourneySettings, CheckMidjourneyConfigDto> {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectDataSource() dataSource: DataSource,
     private readonly sandbox: SandboxLocator,
   ) {
-    this.secrets = new SecretBox(config.appSecret);
-  }
-
-  /** Every submission and poll reads the settings; a change reaches other instances within this time. */
-  private readonly recent = new RecentlyRead<'midjourney', EffectiveMidjourneySettings>(SETTINGS_CACHE_MS, () => this.candidate({}));
-
-  effective(): Promise<EffectiveMidjourneySettings> {
-    return this.recent.get('midjourney');
+    super(config.appSecret, dataSource, MidjourneySettings);
   }
 
   /** The settings saving these connection fields would give (an empty secret keeps the stored one); the saved ones for no fields. */
   async candidate(dto: CheckMidjourneyConfigDto): Promise<EffectiveMidjourneySettings> {
-    const row = await this.dataSource.getRepository(MidjourneySettings).findOneBy({ id: 1 });
-    const savedSecret = row?.apiSecretEncrypted ? this.secrets.decrypt(row.apiSecretEncrypted) : null;
+    const row = await this.savedRow();
+    const savedSecret = this.reveal(row?.apiSecretEncrypted);
     const apiSecret = dto.clearApiSecret ? null : dto.apiSecret || savedSecret;
     const baseUrl = dto.baseUrl === undefined ? (row?.baseUrl ?? null) : normalizeBaseUrl(dto.baseUrl);
     // A fresh install in sandbox mode generates at once: what an admin has not set comes from the sandbox.
@@ -106,9 +93,7 @@ export class MidjourneySettingsService {
   /** Saves what was sent; an empty apiSecret keeps the stored one (clearApiSecret forgets it), an empty baseUrl returns to the default. */
   async saveConfig(dto: SaveMidjourneyConfigDto): Promise<MidjourneyConfigDto> {
     if (dto.clearApiSecret && dto.apiSecret) throw fieldError('apiSecret', say('Send a new apiSecret or clearApiSecret, not both', '请填写新的 apiSecret 或选择清除密钥，不能同时进行'));
-    await this.dataSource.transaction(async (manager) => {
-      const repository = manager.getRepository(MidjourneySettings);
-      const row = (await repository.findOne({ where: { id: 1 }, lock: { mode: 'pessimistic_write' } })) ?? repository.create({ id: 1 });
+    await this.updateRow((row) => {
       if (dto.apiSecret) row.apiSecretEncrypted = this.secrets.encrypt(dto.apiSecret);
       if (dto.clearApiSecret) row.apiSecretEncrypted = null;
       if (dto.baseUrl !== undefined) row.baseUrl = normalizeBaseUrl(dto.baseUrl);
@@ -118,9 +103,7 @@ export class MidjourneySettingsService {
       if (dto.enabled !== undefined) row.enabled = dto.enabled;
       if (dto.maxConcurrentTasks !== undefined) row.maxConcurrentTasks = dto.maxConcurrentTasks;
       if (dto.timeout !== undefined) row.timeoutSeconds = dto.timeout;
-      await repository.save(row);
     });
-    this.recent.clear();
     return this.getConfig();
   }
 }

@@ -12,6 +12,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { ProviderConfigRoutes } from '../scheduler/provider-config-routes.js';
 import { ErrorResponseDto } from '../../common/error-response.dto.js';
 import type { AuthContext } from '../auth-sms/auth.types.js';
 import { Auth, Authenticated } from '../auth-sms/authenticated.decorator.js';
@@ -54,39 +55,26 @@ export class MidjourneyController {
     private readonly settings: MidjourneySettingsService,
   ) {}
 
-  @Get('config')
-  @Authenticated({ admin: true })
-  @ApiOperation({ summary: 'Midjourney settings (the secret is never returned)' })
-  @ApiOkResponse({ type: MidjourneyConfigDto })
+  @ProviderConfigRoutes.get('Midjourney settings (the secret is never returned)', MidjourneyConfigDto)
   getMidjourneyConfig(): Promise<MidjourneyConfigDto> {
     return this.settings.getConfig();
   }
 
-  @Post('config')
-  @HttpCode(200)
-  @Authenticated({ admin: true })
-  @ApiOperation({ summary: 'Change Midjourney settings; an empty apiSecret keeps the stored one' })
-  @ApiOkResponse({ type: MidjourneyConfigDto })
+  @ProviderConfigRoutes.save('Change Midjourney settings; an empty apiSecret keeps the stored one', MidjourneyConfigDto)
   saveMidjourneyConfig(@Body() dto: SaveMidjourneyConfigDto): Promise<MidjourneyConfigDto> {
     return this.settings.saveConfig(dto);
   }
 
-  @Post('config/check')
-  @HttpCode(200)
-  @Authenticated({ admin: true })
-  @ApiOperation({
-    summary: 'Check a proxy address, flavor and secret before saving them (spends nothing)',
-    description: 'The same rules as saving: an empty apiSecret means the stored one, an empty baseUrl the default. Nothing is saved.',
-  })
-  @ApiOkResponse({ type: MidjourneyHealthDto })
+  @ProviderConfigRoutes.check(
+    'Check a proxy address, flavor and secret before saving them (spends nothing)',
+    'The same rules as saving: an empty apiSecret means the stored one, an empty baseUrl the default. Nothing is saved.',
+    MidjourneyHealthDto,
+  )
   checkMidjourneyConfig(@Body() dto: CheckMidjourneyConfigDto): Promise<MidjourneyHealthDto> {
     return this.midjourney.checkCandidate(dto);
   }
 
-  @Get('config/user')
-  @Authenticated()
-  @ApiOperation({ summary: 'Whether Midjourney can be used, its flavor and default bot, and whether it is the sandbox' })
-  @ApiOkResponse({ type: MidjourneyUserConfigDto })
+  @ProviderConfigRoutes.user('Whether Midjourney can be used, its flavor and default bot, and whether it is the sandbox', MidjourneyUserConfigDto)
   getMidjourneyUserConfig(): Promise<MidjourneyUserConfigDto> {
     return this.midjourney.userConfig();
   }
