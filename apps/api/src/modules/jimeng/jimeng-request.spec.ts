@@ -1,5 +1,6 @@
 import { VolcError, volcErrorKind } from '@atelier/providers/volcengine';
-import { CONCURRENCY_HOLD_MS, translateVolcError } from './jimeng.adapter.js';
+import { Readable } from 'node:stream';
+import { CONCURRENCY_HOLD_MS, JimengAdapter, translateVolcError } from './jimeng.adapter.js';
 import { apiFieldName, checkTaskInput, type JimengTaskInput, resultOptions, wireOf } from './jimeng-request.js';
 import { explainAdminError } from './jimeng.service.js';
 
@@ -73,5 +74,30 @@ describe('Volcengine codes in the task engine words', () => {
   it('a field the client refuses is our field', () => {
     const error = translateVolcError(new VolcError('validation', 'binary_data_base64[1] must be at least 320 px on its short side', { field: 'binary_data_base64[1]' }), { model: 'jimeng-video-3.0-720p-first-tail', imageFields: ['firstFrame', 'lastFrame'] });
     expect([error.kind, error.options.fields?.[0].field, error.options.fields?.[0].messages[0]]).toEqual(['rejected', 'lastFrame', expect.stringMatching(/^lastFrame must be at least 320 px/)]);
+  });
+});
+
+describe('input images on the wire', () => {
+  const files = [
+    { id: 'a', userId: 'u', key: 'a.png', driver: 'cos', url: 'https://bucket.cos.ap-shanghai.myqcloud.com/a.png?sign=1', size: 1000, width: 640, height: 360 },
+    { id: 'b', userId: 'u', key: 'b.png', driver: 'cos', url: 'https://bucket.cos.ap-shanghai.myqcloud.com/b.png?sign=2', size: 1000, width: 640, height: 360 },
+  ];
+  const adapterWith = (publiclyReachable: boolean) => {
+    const dataSource = { getRepository: () => ({ findBy: async () => files }) };
+    const storage = { driverFor: async () => ({ publiclyReachable, read: async (key: string) => Readable.from([Buffer.from(`bytes of ${key}`)]) }) };
+    return new JimengAdapter(dataSource as never, {} as never, storage as never);
+  };
+  const input: JimengTaskInput = { route: 'image-to-video', model: 'jimeng-video-3.0-720p-first-tail', imageFileIds: ['a', 'b'], imageFields: ['firstFrame', 'lastFrame'] };
+  const task = { id: 't', userId: 'u', model: input.model, action: 'image-to-video', input: input as never, providerState: {}, attempts: 0 };
+
+  it('sends the public URLs when storage serves them to the world (COS), in order', async () => {
+    const { images, facts } = await adapterWith(true)['images'](task, input);
+    expect(images).toEqual({ urls: [files[0].url, files[1].url] });
+    expect(facts).toEqual([{ bytes: 1000, width: 640, height: 360 }, { bytes: 1000, width: 640, height: 360 }]);
+  });
+
+  it('sends raw base64 (no data: prefix) when Volcengine cannot fetch them', async () => {
+    const { images } = await adapterWith(false)['images'](task, input);
+    expect(images).toEqual({ base64: [Buffer.from('bytes of a.png').toString('base64'), Buffer.from('bytes of b.png').toString('base64')] });
   });
 });
