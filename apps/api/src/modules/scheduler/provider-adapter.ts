@@ -17,7 +17,8 @@ export interface AdapterTask {
 export interface TaskOutput {
   /**
    * Where the result can be downloaded now (it is copied into our storage through the guarded
-   * fetcher). For a derived output: the link of the output it is cut from.
+   * fetcher). For a derived output: the link of the output it is cut from. A base64 `data:` URL
+   * (a provider that answers with the bytes) is stored from those bytes, whatever auto-upload says.
    */
   url: string;
   /** What this output is among its task's (`grid`, `image`, ...), kept in its metadata as `role`. */
@@ -73,7 +74,17 @@ export class ProviderError extends Error {
   constructor(
     readonly kind: ProviderErrorKind,
     message: string,
-    readonly options: { fields?: FieldError[]; retryAfterMs?: number; contentFlagged?: boolean } = {},
+    readonly options: {
+      fields?: FieldError[];
+      retryAfterMs?: number;
+      contentFlagged?: boolean;
+      /**
+       * With `transient`: the provider refuses new jobs for now as a whole (Volcengine's 50430,
+       * concurrency used up). The engine holds every new submission to it for this long, on every
+       * instance (the hold is kept in the database), instead of asking again task by task.
+       */
+      holdProviderMs?: number;
+    } = {},
   ) {
     super(message);
     this.name = 'ProviderError';
