@@ -5,8 +5,7 @@ import { isVolcModel, VOLC_MODEL_IDS, VOLC_MODELS, VOLC_VISUAL_BASE_URL, type Vo
 import { DataSource } from 'typeorm';
 import { type FieldError, FieldValidationException } from '../../common/errors.js';
 import { say } from '../../common/language.js';
-import { RecentlyRead } from '../../common/recently-read.js';
-import { SecretBox } from '../../common/secret-box.js';
+import { normalizeBaseUrl, ProviderSettingsStore } from '../../common/provider-settings.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { SandboxLocator } from '../system/sandbox-locator.service.js';
 import type { CheckJimengConfigDto, JimengConfigDto, SaveJimengConfigDto } from './dto/jimeng.dto.js';
@@ -14,7 +13,6 @@ import { type JimengAigcMeta, JimengSettings, type JimengWatermark } from './jim
 
 /** Requests to Volcengine itself (submit, query) give up after this; tasks have their own deadline. */
 const REQUEST_TIMEOUT_MS = 30_000;
-const SETTINGS_CACHE_MS = 2000;
 const DEFAULT_TIMEOUT_SECONDS = 3600;
 /** Volcengine's default concurrency is 1–2 per capability (§3.2). */
 const DEFAULT_MAX_CONCURRENT = 2;
@@ -41,8 +39,6 @@ export interface EffectiveJimengSettings {
   saved: boolean;
 }
 
-const normalizeBaseUrl = (url: string): string | null => url.replace(/\/+$/, '') || null;
-
 /** Only known model ids with well-formed req_keys survive a read (a hand-edited row cannot break submission). */
 function cleanOverrides(value: unknown): VolcReqKeyOverrides {
   if (!value || typeof value !== 'object') return {};
@@ -50,27 +46,19 @@ function cleanOverrides(value: unknown): VolcReqKeyOverrides {
 }
 
 @Injectable()
-export class JimengSettingsService {
-  private readonly secrets: SecretBox;
-
+export class JimengSettingsService extends ProviderSettingsStore<JimengSettings, EffectiveJimengSettings, CheckJimengConfigDto> {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectDataSource() dataSource: DataSource,
     private readonly sandbox: SandboxLocator,
   ) {
-    this.secrets = new SecretBox(config.appSecret);
-  }
-
-  private readonly recent = new RecentlyRead<'jimeng', EffectiveJimengSettings>(SETTINGS_CACHE_MS, () => this.candidate({}));
-
-  effective(): Promise<EffectiveJimengSettings> {
-    return this.recent.get('jimeng');
+    super(config.appSecret, dataSource, JimengSettings);
   }
 
   /** The settings saving these connection fields would give (empty keys keep the stored ones). */
   async candidate(dto: CheckJimengConfigDto): Promise<EffectiveJimengSettings> {
-    const row = await this.dataSource.getRepository(JimengSettings).findOneBy({ id: 1 });
-    const savedSecret = row?.secretAccessKeyEncrypted ? this.secrets.decrypt(row.secretAccessKeyEncrypted) : null;
+    const row = await this.savedRow();
+    const savedSecret = this.reveal(row?.secretAccessKeyEncrypted);
     const accessKeyId = dto.accessKeyId || row?.accessKeyId || null;
     const secretAccessKey = dto.secretAccessKey || savedSecret;
     const baseUrl = dto.baseUrl === undefined ? (row?.baseUrl ?? null) : normalizeBaseUrl(dto.baseUrl);
@@ -131,9 +119,8 @@ export class JimengSettingsService {
   /** Saves what was sent; empty keys keep the stored ones, an empty baseUrl clears it, reqKeyOverrides replaces the map. */
   async saveConfig(dto: SaveJimengConfigDto): Promise<JimengConfigDto> {
     const overrides = dto.reqKeyOverrides === undefined ? undefined : checkOverrides(dto.reqKeyOverrides);
-    await this.dataSource.transaction(async (manager) => {
-      const repository = manager.getRepository(JimengSettings);
-      const row = (await repository.findOne({ where: { id: 1 }, lock: { mode: 'pessimistic_write' } })) ?? repository.create({ id: 1, reqKeyOverrides: {} });
+    await this.updateRow((row) => {
+      row.reqKeyOverrides ??= {};
       if (dto.accessKeyId) row.accessKeyId = dto.accessKeyId;
       if (dto.secretAccessKey) row.secretAccessKeyEncrypted = this.secrets.encrypt(dto.secretAccessKey);
       if (dto.baseUrl !== undefined) row.baseUrl = normalizeBaseUrl(dto.baseUrl);
@@ -143,9 +130,7 @@ export class JimengSettingsService {
       if (overrides !== undefined) row.reqKeyOverrides = overrides;
       if (dto.watermark !== undefined) row.watermark = { ...DEFAULT_WATERMARK, ...row.watermark, ...definedOf(dto.watermark) };
       if (dto.aigcMeta !== undefined) row.aigcMeta = { ...DEFAULT_AIGC_META, ...row.aigcMeta, ...definedOf(dto.aigcMeta) };
-      await repository.save(row);
     });
-    this.recent.clear();
     return this.getConfig();
   }
 }

@@ -12,6 +12,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { ProviderConfigRoutes } from '../scheduler/provider-config-routes.js';
 import { ErrorResponseDto } from '../../common/error-response.dto.js';
 import type { AuthContext } from '../auth-sms/auth.types.js';
 import { Auth, Authenticated } from '../auth-sms/authenticated.decorator.js';
@@ -57,39 +58,26 @@ export class JimengController {
     private readonly settings: JimengSettingsService,
   ) {}
 
-  @Get('config')
-  @Authenticated({ admin: true })
-  @ApiOperation({ summary: 'Jimeng (Volcengine) settings (the SecretAccessKey is never returned)' })
-  @ApiOkResponse({ type: JimengConfigDto })
+  @ProviderConfigRoutes.get('Jimeng (Volcengine) settings (the SecretAccessKey is never returned)', JimengConfigDto)
   getJimengConfig(): Promise<JimengConfigDto> {
     return this.settings.getConfig();
   }
 
-  @Post('config')
-  @HttpCode(200)
-  @Authenticated({ admin: true })
-  @ApiOperation({ summary: 'Change Jimeng settings; empty keys keep the stored ones, reqKeyOverrides replaces the map' })
-  @ApiOkResponse({ type: JimengConfigDto })
+  @ProviderConfigRoutes.save('Change Jimeng settings; empty keys keep the stored ones, reqKeyOverrides replaces the map', JimengConfigDto)
   saveJimengConfig(@Body() dto: SaveJimengConfigDto): Promise<JimengConfigDto> {
     return this.settings.saveConfig(dto);
   }
 
-  @Post('config/check')
-  @HttpCode(200)
-  @Authenticated({ admin: true })
-  @ApiOperation({
-    summary: 'Check keys and base URL before saving them (one GetResult for a task that cannot exist: spends nothing)',
-    description: 'The same rules as saving: empty keys mean the stored ones. Nothing is saved. A refused X-Date is reported as `clock_skew` (fix the server clock).',
-  })
-  @ApiOkResponse({ type: JimengHealthDto })
+  @ProviderConfigRoutes.check(
+    'Check keys and base URL before saving them (one GetResult for a task that cannot exist: spends nothing)',
+    'The same rules as saving: empty keys mean the stored ones. Nothing is saved. A refused X-Date is reported as `clock_skew` (fix the server clock).',
+    JimengHealthDto,
+  )
   checkJimengConfig(@Body() dto: CheckJimengConfigDto): Promise<JimengHealthDto> {
     return this.jimeng.checkCandidate(dto);
   }
 
-  @Get('config/user')
-  @Authenticated()
-  @ApiOperation({ summary: 'Whether Jimeng can be used, its default models, and whether it is the sandbox' })
-  @ApiOkResponse({ type: JimengUserConfigDto })
+  @ProviderConfigRoutes.user('Whether Jimeng can be used, its default models, and whether it is the sandbox', JimengUserConfigDto)
   getJimengUserConfig(): Promise<JimengUserConfigDto> {
     return this.jimeng.userConfig();
   }
