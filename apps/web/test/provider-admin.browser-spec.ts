@@ -203,10 +203,129 @@ describe('web app: provider admin pages', () => {
     });
   });
 
+  describe('Jimeng', () => {
+    const I2V_1080 = 'jimeng-video-3.0-1080p-i2v';
+    const row = (model: string) => page.locator(`[data-testid=req-key-row][data-model="${model}"]`);
+
+    it('shows the sandbox, checks the connection it uses and words the result in Chinese', async () => {
+      await open('jimeng');
+      await page.locator('[data-testid=jimeng-sandbox-notice]').waitFor();
+      expect(await page.getAttribute('input[name=jimengSecretAccessKey]', 'type')).toBe('password');
+      expect(await page.inputValue('input[name=jimengSecretAccessKey]')).toBe('');
+      expect(await page.getAttribute('[data-testid=jimeng-secret-access-key-state]', 'data-state')).toBe('not-set');
+      expect(await page.getAttribute('input[name=jimengBaseUrl]', 'placeholder')).toMatch(/\/sandbox\/volcengine$/);
+
+      const result = await check('jimeng');
+      expect(result).toMatchObject({ state: 'ok', reason: null, sandbox: 'true' });
+      expect(result.text).toContain('火山引擎已响应并接受了密钥。');
+    });
+
+    it('lists every model with its name and default req_key, each with an empty override, and says the 1080P suffixes differ', async () => {
+      const defaults = (await config('jimeng')).defaultReqKeys as Record<string, string>;
+      const rows = page.locator('[data-testid=req-key-row]');
+      expect(await rows.count()).toBe(Object.keys(defaults).length);
+      for (const [model, reqKey] of Object.entries(defaults)) {
+        expect(await row(model).locator('[data-testid=req-key-default]').textContent()).toBe(reqKey);
+        expect(await row(model).locator('[data-testid=req-key-input]').inputValue()).toBe('');
+        expect(await row(model).locator('[data-testid=req-key-input]').getAttribute('placeholder')).toBe(reqKey);
+        expect((await row(model).locator('.model-name').textContent())!.trim()).not.toBe(model);
+      }
+      expect(await page.textContent('[data-testid=jimeng-req-keys-hint]')).toContain('1080P');
+    });
+
+    it('says what is wrong with a value while it is typed, by the same rules as the server', async () => {
+      const input = row(I2V_1080).locator('[data-testid=req-key-input]');
+      await input.fill('Jimeng-I2V');
+      await row(I2V_1080).locator('[data-testid=field-error-req-key]').waitFor();
+      expect(await row(I2V_1080).locator('[data-testid=field-error-req-key]').textContent()).toContain('小写字母、数字和下划线');
+      await input.fill('jimeng_i2v_first_v30_1080p');
+      await row(I2V_1080).locator('[data-testid=field-error-req-key]').waitFor({ state: 'detached' });
+
+      await page.fill('input[name=jimengTimeout]', '100');
+      await fieldError('jimengTimeout').waitFor();
+      await page.fill('input[name=jimengTimeout]', '1800');
+      await fieldError('jimengTimeout').waitFor({ state: 'detached' });
+      await page.fill('input[name=jimengBaseUrl]', 'visual.volcengineapi.com');
+      await fieldError('jimengBaseUrl').waitFor();
+      await page.fill('input[name=jimengBaseUrl]', '');
+      await fieldError('jimengBaseUrl').waitFor({ state: 'detached' });
+    });
+
+    it('saves a req_key override, a watermark and the AIGC metadata, all still there after a reload', async () => {
+      // The watermark's settings wait until it is turned on.
+      expect(await page.isDisabled('select[name=jimengWatermarkPosition]')).toBe(true);
+      await page.check('input[name=jimengWatermarkEnabled]');
+      await page.selectOption('select[name=jimengWatermarkPosition]', '3');
+      expect(await page.textContent('select[name=jimengWatermarkPosition] option:checked')).toBe('右上角');
+      await page.selectOption('select[name=jimengWatermarkLanguage]', '1');
+      await page.fill('input[name=jimengWatermarkOpacity]', '0.6');
+      expect(await page.textContent('[data-testid=jimeng-watermark-opacity-value]')).toBe('60%');
+      await page.fill('input[name=jimengWatermarkText]', 'Atelier AI');
+      await page.check('input[name=jimengAigcEnabled]');
+      await page.fill('input[name=jimengAigcContentProducer]', 'atelier-producer');
+      await page.fill('input[name=jimengAigcProducerId]', 'p-001');
+      await page.click('[data-testid=jimeng-save]');
+      await page.locator('[data-testid=toast]', { hasText: '即梦设置已保存' }).waitFor();
+
+      const saved = await config('jimeng');
+      expect(saved).toMatchObject({
+        timeout: 1800,
+        usesSandbox: true,
+        secretAccessKeySet: false,
+        reqKeyOverrides: { [I2V_1080]: 'jimeng_i2v_first_v30_1080p' },
+        watermark: { enabled: true, position: 3, language: 1, opacity: 0.6, text: 'Atelier AI' },
+        aigcMeta: { enabled: true, contentProducer: 'atelier-producer', producerId: 'p-001', contentPropagator: '', propagateId: '' },
+      });
+      expect(Object.keys(saved.reqKeyOverrides)).toEqual([I2V_1080]);
+
+      await page.reload();
+      await page.locator('[data-testid=jimeng-config-form]').waitFor();
+      expect(await row(I2V_1080).locator('[data-testid=req-key-input]').inputValue()).toBe('jimeng_i2v_first_v30_1080p');
+      await row(I2V_1080).locator('[data-testid=req-key-overridden]').waitFor();
+      expect(await page.locator('[data-testid=req-key-overridden]').count()).toBe(1);
+      expect(await page.isChecked('input[name=jimengWatermarkEnabled]')).toBe(true);
+      expect(await page.inputValue('select[name=jimengWatermarkPosition]')).toBe('3');
+      expect(await page.inputValue('select[name=jimengWatermarkLanguage]')).toBe('1');
+      expect(await page.inputValue('input[name=jimengWatermarkOpacity]')).toBe('0.6');
+      expect(await page.inputValue('input[name=jimengWatermarkText]')).toBe('Atelier AI');
+      expect(await page.isChecked('input[name=jimengAigcEnabled]')).toBe(true);
+      expect(await page.inputValue('input[name=jimengAigcContentProducer]')).toBe('atelier-producer');
+      expect(await page.inputValue('input[name=jimengTimeout]')).toBe('1800');
+      await page.locator('[data-testid=jimeng-sandbox-notice]').waitFor();
+      expect((await check('jimeng')).state).toBe('ok');
+    });
+
+    it('returns a model to its default req_key when its override is emptied', async () => {
+      await row(I2V_1080).locator('[data-testid=req-key-input]').fill('');
+      await page.click('[data-testid=jimeng-save]');
+      await page.locator('[data-testid=toast]', { hasText: '即梦设置已保存' }).first().waitFor();
+      expect((await config('jimeng')).reqKeyOverrides).toEqual({});
+      await row(I2V_1080).locator('[data-testid=req-key-overridden]').waitFor({ state: 'detached' });
+      // The watermark stays as it was.
+      expect((await config('jimeng')).watermark).toMatchObject({ enabled: true, position: 3 });
+    });
+
+    it('fails the check of a wrong SecretAccessKey with the reason in words, saving nothing', async () => {
+      const sandboxUrl = (await config('jimeng')).baseUrl;
+      await page.fill('input[name=jimengAccessKeyId]', SANDBOX_CREDENTIALS.volcengine.accessKeyId);
+      await page.fill('input[name=jimengSecretAccessKey]', 'not-the-sandbox-secret');
+      await page.fill('input[name=jimengBaseUrl]', sandboxUrl);
+      const result = await check('jimeng');
+      expect(result).toMatchObject({ state: 'failed', reason: 'key_refused' });
+      expect(result.text).toContain('火山引擎拒绝了该密钥');
+      expect(await config('jimeng')).toMatchObject({ secretAccessKeySet: false, accessKeyId: '', usesSandbox: true });
+    });
+
+    it('links to its prices on the one price table', async () => {
+      const names = await pricesLink('jimeng');
+      expect(names.length).toBe(Object.keys((await config('jimeng')).defaultReqKeys).length);
+    });
+  });
+
   describe('on a phone (390 × 844)', () => {
     afterAll(() => page.setViewportSize(DESKTOP));
 
-    it.each(['/admin/midjourney', '/admin/kling'])('fits %s: the tabs wrap whole words, nothing scrolls sideways', async (path) => {
+    it.each(['/admin/midjourney', '/admin/kling', '/admin/jimeng'])('fits %s: the tabs wrap whole words, nothing scrolls sideways', async (path) => {
       await page.setViewportSize(PHONE);
       await page.goto(`${t.baseUrl}${path}`);
       await page.locator('[data-testid$=-config-form]').waitFor();
@@ -216,7 +335,7 @@ describe('web app: provider admin pages', () => {
           return { text: element.textContent?.trim(), inside: box.left >= 0 && box.right <= window.innerWidth, cut: element.scrollWidth > element.clientWidth + 1 };
         }),
       );
-      expect(tabs.length).toBeGreaterThanOrEqual(8);
+      expect(tabs.length).toBeGreaterThanOrEqual(9);
       for (const tab of tabs) expect(tab).toEqual({ text: tab.text, inside: true, cut: false });
       expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBe(0);
     });
