@@ -83,6 +83,10 @@ describe('web app: provider admin pages', () => {
       // The sandbox's address is the placeholder, not a value that saving would store.
       expect(await page.inputValue('input[name=mjBaseUrl]')).toBe('');
       expect(await page.getAttribute('input[name=mjBaseUrl]', 'placeholder')).toMatch(/\/sandbox\/mj\/trueai$/);
+      await page.selectOption('select[name=mjFlavor]', 'novicezk');
+      expect(await page.getAttribute('input[name=mjBaseUrl]', 'placeholder')).toMatch(/\/sandbox\/mj\/novicezk$/);
+      expect(await page.isDisabled('select[name=mjMode]')).toBe(true);
+      await page.selectOption('select[name=mjFlavor]', 'trueai');
 
       const result = await check('midjourney');
       expect(result).toMatchObject({ state: 'ok', reason: null, sandbox: 'true' });
@@ -195,6 +199,16 @@ describe('web app: provider admin pages', () => {
       expect(result).toMatchObject({ state: 'failed', reason: 'key_refused' });
       expect(result.text).toContain('可灵拒绝了该密钥');
       expect(await config('kling')).toMatchObject({ secretKeySet: false, accessKey: '', usesSandbox: true });
+
+      // In English, the page words the reason at once and the next check's details come in English too.
+      await page.click('[data-testid=language-toggle]');
+      await page.locator('[data-testid=kling-health-message]', { hasText: 'Kling refused the keys' }).waitFor();
+      const english = await check('kling');
+      expect(english).toMatchObject({ state: 'failed', reason: 'key_refused' });
+      expect(english.text).toContain('Connection failed');
+      expect(english.text).toMatch(/Details: The keys were refused/);
+      await page.click('[data-testid=language-toggle]');
+      await page.locator('[data-testid=kling-health-message]', { hasText: '可灵拒绝了该密钥' }).waitFor();
     });
 
     it('links to its prices on the one price table', async () => {
