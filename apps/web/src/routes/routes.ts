@@ -3,6 +3,9 @@ import type { Messages } from '$lib/i18n/zh-CN';
 import { HOME_PATH } from '$lib/services/session.service';
 import CreditsPage from './admin/CreditsPage.svelte';
 import FluxPage from './admin/FluxPage.svelte';
+import JimengAdminPage from './admin/JimengAdminPage.svelte';
+import KlingAdminPage from './admin/KlingAdminPage.svelte';
+import MidjourneyAdminPage from './admin/MidjourneyAdminPage.svelte';
 import PricesPage from './admin/PricesPage.svelte';
 import SmsPage from './admin/SmsPage.svelte';
 import StoragePage from './admin/StoragePage.svelte';
@@ -44,6 +47,9 @@ export const routes: RouteDefinition[] = [
   { path: '/admin/storage', access: 'admin', title: (m) => m.admin.storage.title, component: StoragePage },
   { path: '/admin/credits', access: 'admin', title: (m) => m.admin.credits.title, component: CreditsPage },
   { path: '/admin/flux', access: 'admin', title: (m) => m.admin.flux.title, component: FluxPage },
+  { path: '/admin/midjourney', access: 'admin', title: (m) => m.admin.midjourney.title, component: MidjourneyAdminPage },
+  { path: '/admin/kling', access: 'admin', title: (m) => m.admin.kling.title, component: KlingAdminPage },
+  { path: '/admin/jimeng', access: 'admin', title: (m) => m.admin.jimeng.title, component: JimengAdminPage },
   { path: '/admin/prices', access: 'admin', title: (m) => m.admin.prices.title, component: PricesPage },
 ];
 

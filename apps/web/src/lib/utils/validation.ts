@@ -80,3 +80,15 @@ export function validateIntegerRange(input: unknown, range: { min: number; max: 
   if (!text || !Number.isInteger(value) || value < range.min || value > range.max) return format(m.validation.integerRange, range);
   return null;
 }
+
+/**
+ * A provider's base URL as the API takes it (`@IsUrl` http(s) with a host, and no query or
+ * fragment, since paths are appended to it). Empty passes unless `required`.
+ */
+export function validateServiceUrl(input: string, m: Messages, required = false): string | null {
+  const url = input.trim();
+  if (!url) return required ? m.validation.baseUrlRequired : null;
+  if (!/^https?:\/\/[^\s/?#]+(\/\S*)?$/i.test(url)) return m.validation.baseUrlInvalid;
+  if (/[?#]/.test(url)) return m.validation.baseUrlQuery;
+  return null;
+}
