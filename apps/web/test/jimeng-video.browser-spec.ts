@@ -22,6 +22,8 @@ describe('web app: Jimeng videos in the video studio', () => {
   let price: (model: string, seconds: 5 | 10) => number;
   let textVideo: string;
   let imageVideo: string;
+  let firstFrame: string;
+  let lastFrame: string;
 
   const task = async (id: string) => (await t.http.get(`/api/v1/tasks/${id}`).set(bearer(user.token)).expect(200)).body;
   const jobCard = (id: string): Locator => page.locator(`[data-testid=studio-jobs] [data-testid=task-card][data-task-id="${id}"]`);
@@ -63,6 +65,8 @@ describe('web app: Jimeng videos in the video studio', () => {
     // The first account is the admin.
     admin = await signUp(t.http, { name: 'Ada Admin' });
     user = await signUp(t.http, { name: 'Hana' });
+    // Videos cost more than the welcome credits allow for three.
+    await t.http.post('/api/v1/admin/credits/grant').set(bearer(admin.token)).send({ userId: user.id, amount: 500, reason: 'videos to test' }).expect(200);
     const catalogue = (await t.http.get('/api/v1/jimeng/models').set(bearer(user.token)).expect(200)).body as { models: CatalogueModel[] };
     const videos = catalogue.models.filter((model) => model.kind === 'video');
     expect(videos.length).toBe(7);
@@ -170,8 +174,8 @@ describe('web app: Jimeng videos in the video studio', () => {
     await page.locator('[data-testid=video-end-frame] [data-testid=studio-input-image][data-status=ready]').waitFor();
     await page.waitForSelector(`[data-testid=studio-price][data-price="${price('jimeng-video-3.0-720p-first-tail', 5)}"]`);
     expect(await chosenModel()).toBe('jimeng-video-3.0-720p-first-tail');
-    const first = (await page.getAttribute('[data-testid=video-start-frame] [data-testid=studio-input-image]', 'data-file-id'))!;
-    const last = (await page.getAttribute('[data-testid=video-end-frame] [data-testid=studio-input-image]', 'data-file-id'))!;
+    firstFrame = (await page.getAttribute('[data-testid=video-start-frame] [data-testid=studio-input-image]', 'data-file-id'))!;
+    lastFrame = (await page.getAttribute('[data-testid=video-end-frame] [data-testid=studio-input-image]', 'data-file-id'))!;
 
     await page.fill('[data-testid=video-prompt]', 'the day turns to dusk over the harbour');
     await page.press('[data-testid=video-prompt]', 'Control+Enter');
@@ -186,8 +190,7 @@ describe('web app: Jimeng videos in the video studio', () => {
       model: 'jimeng-video-3.0-720p-first-tail',
       cost: price('jimeng-video-3.0-720p-first-tail', 5),
     });
-    expect(JSON.stringify(made.parameters)).toContain(first);
-    expect(JSON.stringify(made.parameters)).toContain(last);
+    expect(made.parameters).toMatchObject({ imageFileIds: [firstFrame, lastFrame], duration: 5 });
     expect(await loadedDuration(card.locator('[data-testid=task-video]'))).toBeGreaterThan(0);
   });
 
@@ -206,17 +209,32 @@ describe('web app: Jimeng videos in the video studio', () => {
     await card.locator('[data-testid=task-duration]').waitFor();
   });
 
+  it('fills the video studio again from the History card ("reuse settings")', async () => {
+    await page.locator(`[data-testid=task-card][data-task-id="${imageVideo}"] [data-testid=task-reuse]`).click();
+    await page.waitForURL(`${t.baseUrl}/videos`);
+    await page.locator(`[data-testid=video-end-frame] [data-testid=studio-input-image][data-file-id="${lastFrame}"]`).waitFor();
+    await page.locator(`[data-testid=video-start-frame] [data-testid=studio-input-image][data-file-id="${firstFrame}"]`).waitFor();
+    expect(await page.getAttribute('[data-testid=video-provider-jimeng]', 'aria-pressed')).toBe('true');
+    expect(await page.getAttribute('[data-testid=video-mode-image]', 'aria-pressed')).toBe('true');
+    expect(await page.getAttribute('[data-testid=video-jimeng-quality]', 'data-value')).toBe('720p');
+    expect(await chosenModel()).toBe('jimeng-video-3.0-720p-first-tail');
+    expect(await page.inputValue('[data-testid=video-prompt]')).toBe('the day turns to dusk over the harbour');
+  });
+
   it('says why Jimeng cannot be picked when an admin turns it off', async () => {
-    await t.http.post('/api/v1/jimeng/config').set(bearer(admin.token)).send({ enabled: false }).expect(201);
+    await t.http.post('/api/v1/jimeng/config').set(bearer(admin.token)).send({ enabled: false }).expect(200);
     try {
       await page.goto(`${t.baseUrl}/videos`);
       await page.waitForSelector('[data-testid=video-form]');
       expect(await page.isDisabled('[data-testid=video-provider-jimeng]')).toBe(true);
-      await page.locator('[data-testid=video-provider-jimeng-why]').waitFor();
+      // The API's words for why, in the UI's language.
+      const config = (await t.http.get('/api/v1/jimeng/config/user').set(bearer(user.token)).set('Accept-Language', 'zh-CN').expect(200)).body;
+      expect(config.unavailable).toBeTruthy();
+      expect(await page.textContent('[data-testid=video-provider-jimeng-why]')).toContain(config.unavailable);
       expect(await page.getAttribute('[data-testid=video-provider-kling]', 'aria-pressed')).toBe('true');
       await page.locator('[data-testid=video-model]').waitFor();
     } finally {
-      await t.http.post('/api/v1/jimeng/config').set(bearer(admin.token)).send({ enabled: true }).expect(201);
+      await t.http.post('/api/v1/jimeng/config').set(bearer(admin.token)).send({ enabled: true }).expect(200);
     }
   });
 
