@@ -166,6 +166,10 @@ describe('web app: Jimeng videos in the video studio', () => {
     await page.click('[data-testid=studio-submit]');
     expect(await page.textContent('[data-testid=video-start-frame] [data-testid=field-error-images]')).toBe('请添加首帧');
 
+    // Volcengine's 4.7 MB limit is checked before uploading.
+    await page.setInputFiles('[data-testid=video-start-frame] [data-testid=studio-upload]', { name: 'big.png', mimeType: 'image/png', buffer: Buffer.alloc(5 * 1024 * 1024) });
+    await page.waitForSelector('[data-testid=toast]:has-text("图片超过 4.7 MB")');
+    expect(await page.locator('[data-testid=video-start-frame] [data-testid=studio-input-image]').count()).toBe(0);
     await page.setInputFiles('[data-testid=video-start-frame] [data-testid=studio-upload]', await png('harbour.png', '#2070e0'));
     await page.locator('[data-testid=video-start-frame] [data-testid=studio-input-image][data-status=ready]').waitFor();
     await page.waitForSelector(`[data-testid=studio-price][data-price="${price('jimeng-video-3.0-720p-i2v', 5)}"]`);

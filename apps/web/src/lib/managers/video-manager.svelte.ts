@@ -158,7 +158,8 @@ class FrameInput implements ImageInputSource {
     const { types, maxBytes } = this.studio.frameRules;
     const file = files.find((candidate) => {
       if (!types.includes(candidate.type)) toastManager.error(m.notAnInputImage, candidate.name);
-      else if (candidate.size > maxBytes) toastManager.error(i18n.format(m.inputTooLarge, { max: Math.round(maxBytes / 1024 / 1024) }), candidate.name);
+      // One decimal: Jimeng's limit is 4.7 MB.
+      else if (candidate.size > maxBytes) toastManager.error(i18n.format(m.inputTooLarge, { max: Math.round((maxBytes / 1024 / 1024) * 10) / 10 }), candidate.name);
       else return true;
       return false;
     });
@@ -575,7 +576,7 @@ class VideoManager {
     let seed: number | undefined;
     if (seedText !== '') {
       seed = Number(seedText);
-      if (!Number.isSafeInteger(seed) || seed < -1 || seed > JIMENG_SEED_MAX) problems.seed = () => i18n.format(i18n.m.studio.valueRange, { min: -1, max: JIMENG_SEED_MAX });
+      if (!Number.isSafeInteger(seed) || seed < -1 || seed > JIMENG_SEED_MAX) problems.seed = () => i18n.format(i18n.m.studio.valueRange, { min: 0, max: JIMENG_SEED_MAX });
     }
     if (jimengPrice(model, this.duration) === null) problems.duration = () => v().notOffered;
     // The catalogue's values, which the generated types spell out as literals.
