@@ -70,7 +70,7 @@ describe('web app: the video studio (Kling)', () => {
     await page.waitForURL(`${t.baseUrl}/videos`);
     await page.waitForSelector('[data-testid=video-form]');
     expect(await page.getAttribute('[data-testid=video-provider-kling]', 'aria-pressed')).toBe('true');
-    expect(await page.isDisabled('[data-testid=video-provider-jimeng]')).toBe(true);
+    expect(await page.isDisabled('[data-testid=video-provider-jimeng]')).toBe(false);
     // The default model, Kling 2.6: 25 credits per 5 seconds in std, no camera moves, no cfg.
     expect(await page.inputValue('[data-testid=video-model]')).toBe('kling-v2-6');
     await page.waitForSelector('[data-testid=studio-price][data-price="25"]');

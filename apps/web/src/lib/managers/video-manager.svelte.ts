@@ -22,11 +22,30 @@ import {
   type VideoCatalogue,
   type VideoMode,
   type VideoModel,
+  VIDEO_PROMPT_MAX,
   videoPrice,
   type VideoProvider,
   type VideoQuality,
   type VideoRequest,
 } from '$lib/services/video.service';
+import {
+  createJimengImageToVideo,
+  createJimengTextToVideo,
+  getJimengVideoCatalogue,
+  JIMENG_FRAME_MAX_BYTES,
+  JIMENG_FRAME_TYPES,
+  type JimengImageToVideo,
+  jimengOffersLastFrame,
+  jimengPrice,
+  jimengQualities,
+  type JimengQuality,
+  type JimengTextToVideo,
+  type JimengVideoCatalogue,
+  type JimengVideoModel,
+  jimengVideoModel,
+  takesLastFrame,
+} from '$lib/services/jimeng-video.service';
+import type { Result } from '$lib/services/api-result';
 import { type ErrorMessage, FormErrors } from '$lib/utils/form-errors.svelte';
 
 const RECENT_PAGE_SIZE = 12;
@@ -136,11 +155,11 @@ class FrameInput implements ImageInputSource {
   async upload(files: File[]): Promise<void> {
     const m = i18n.m.studio;
     // What the provider takes as a frame (Kling: JPG or PNG up to 10 MB); checked again by the server.
-    const types = this.studio.catalogue?.frameTypes ?? ['image/jpeg', 'image/png'];
-    const maxBytes = this.studio.catalogue?.frameMaxBytes ?? 10 * 1024 * 1024;
+    const { types, maxBytes } = this.studio.frameRules;
     const file = files.find((candidate) => {
       if (!types.includes(candidate.type)) toastManager.error(m.notAnInputImage, candidate.name);
-      else if (candidate.size > maxBytes) toastManager.error(i18n.format(m.inputTooLarge, { max: Math.round(maxBytes / 1024 / 1024) }), candidate.name);
+      // One decimal: Jimeng's limit is 4.7 MB.
+      else if (candidate.size > maxBytes) toastManager.error(i18n.format(m.inputTooLarge, { max: Math.round((maxBytes / 1024 / 1024) * 10) / 10 }), candidate.name);
       else return true;
       return false;
     });
@@ -194,13 +213,21 @@ class FrameInput implements ImageInputSource {
 }
 
 /**
- * The video studio (Kling now, Jimeng later): the catalogue, the form (text or image to video,
- * model, prompt, start and end frames, camera move, duration, mode, …), the jobs submitted here and
- * the recent video generations. Kept while moving between pages; dropped when the user changes.
+ * The video studio (Kling and Jimeng): the catalogues, the form (provider, text or image to video,
+ * model or quality, prompt, start and end frames, camera move, duration, mode, seed, …), the jobs
+ * submitted here and the recent video generations of every provider. Kept while moving between
+ * pages; dropped when the user changes.
  */
 class VideoManager {
+  /** Kling's catalogue. */
   catalogue = $state<VideoCatalogue | null>(null);
   loadStatus = $state<'idle' | 'loading' | 'ready' | 'error'>('idle');
+  /** Jimeng's video models; null until loaded, or when they could not be (the choice then says so). */
+  jimeng = $state<JimengVideoCatalogue | null>(null);
+  jimengStatus = $state<'idle' | 'loading' | 'ready' | 'error'>('idle');
+  jimengQuality = $state<JimengQuality>('720p');
+  /** Jimeng's seed as typed; '' lets Volcengine pick one (-1). */
+  seed = $state('');
 
   provider = $state<VideoProvider>('kling');
   mode = $state<VideoMode>('text');
@@ -252,8 +279,63 @@ class VideoManager {
     return accepts(this.model, parameter, this.quality);
   }
 
+  /** Jimeng's qualities for the current way of starting. */
+  get jimengQualities(): JimengQuality[] {
+    return jimengQualities(this.jimeng?.models ?? [], this.mode);
+  }
+
+  /** Whether the Jimeng quality chosen offers a last frame (image to video; Pro takes only a first frame). */
+  get jimengLastFrame(): boolean {
+    return this.mode === 'image' && jimengOffersLastFrame(this.jimeng?.models ?? [], this.jimengQuality);
+  }
+
+  /** The Jimeng model the choices lead to: the first+last-frame model once a last frame is set. */
+  get jimengModel(): JimengVideoModel | null {
+    return this.jimengModelFor(this.jimengQuality);
+  }
+
+  jimengModelFor(quality: JimengQuality): JimengVideoModel | null {
+    const withLast = this.mode === 'image' && !!this.endFrame.fileId && jimengOffersLastFrame(this.jimeng?.models ?? [], quality);
+    return jimengVideoModel(this.jimeng?.models ?? [], quality, this.mode, withLast);
+  }
+
+  /** Why a provider cannot be picked now, or null: Jimeng turned off (the API's words) or not loaded. */
+  unavailable(provider: VideoProvider): string | null {
+    if (provider === 'kling') return this.catalogue ? null : this.loadStatus === 'error' ? i18n.m.videos.providerNotLoaded : i18n.m.common.loading;
+    if (this.jimengStatus === 'error') return i18n.m.videos.providerNotLoaded;
+    if (!this.jimeng) return i18n.m.common.loading;
+    if (!this.jimeng.enabled) return this.jimeng.unavailable || i18n.m.videos.jimengOff;
+    return null;
+  }
+
+  /** The duration and ratio choices of the provider's model. */
+  get durations(): number[] {
+    return (this.provider === 'jimeng' ? this.jimengModel?.durations : this.model?.durations) ?? [];
+  }
+
+  get aspectRatios(): string[] {
+    if (this.mode !== 'text') return [];
+    return this.provider === 'jimeng' ? (this.jimengModel?.aspectRatios ?? []) : this.accepts('aspectRatio') ? (this.model?.aspectRatios ?? []) : [];
+  }
+
+  get promptMaxLength(): number {
+    return this.provider === 'jimeng' ? (this.jimengModel?.promptMaxLength ?? 800) : VIDEO_PROMPT_MAX;
+  }
+
+  /** Whether the form can submit at all: a model for the choices. */
+  get ready(): boolean {
+    return this.provider === 'jimeng' ? !!this.jimengModel : !!this.model;
+  }
+
+  /** What the provider takes as a frame, checked before uploading. */
+  get frameRules(): { types: string[]; maxBytes: number } {
+    if (this.provider === 'jimeng') return { types: JIMENG_FRAME_TYPES, maxBytes: JIMENG_FRAME_MAX_BYTES };
+    return { types: this.catalogue?.frameTypes ?? ['image/jpeg', 'image/png'], maxBytes: this.catalogue?.frameMaxBytes ?? 10 * 1024 * 1024 };
+  }
+
   /** Credits this submission costs (0 when the model has no price for the choice, which the form prevents). */
   get cost(): number {
+    if (this.provider === 'jimeng') return jimengPrice(this.jimengModel, this.duration) ?? 0;
     return videoPrice(this.model, this.quality, this.duration) ?? 0;
   }
 
@@ -275,6 +357,7 @@ class VideoManager {
     if (this.loadStatus !== 'ready') this.loadStatus = 'loading';
     void this.loadRecent();
     void this.previous.load();
+    const jimeng = this.#loadJimeng();
     const result = await getVideoCatalogue();
     if (!result.ok) {
       if (this.loadStatus !== 'ready') this.loadStatus = 'error';
@@ -284,7 +367,33 @@ class VideoManager {
     this.catalogue = result.data;
     if (first) this.selectModel(result.data.defaultModel ?? this.models[0]?.id ?? '');
     else this.#fit();
+    // The page waits for Jimeng too, so a studio left on Jimeng does not flash Kling's form.
+    await jimeng;
     this.loadStatus = 'ready';
+  }
+
+  async #loadJimeng(): Promise<void> {
+    if (this.jimengStatus !== 'ready') this.jimengStatus = 'loading';
+    const result = await getJimengVideoCatalogue();
+    if (!result.ok) {
+      if (this.jimengStatus !== 'ready') this.jimengStatus = 'error';
+    } else {
+      const first = !this.jimeng;
+      this.jimeng = result.data;
+      this.jimengStatus = 'ready';
+      const chosen = first ? result.data.models.find((model) => model.id === result.data.defaultModel) : null;
+      if (chosen) this.jimengQuality = chosen.quality;
+    }
+    // Turned off since: back to Kling, whose form says if it is off too.
+    if (this.provider === 'jimeng' && this.unavailable('jimeng')) this.provider = 'kling';
+    this.#fit();
+  }
+
+  selectProvider(provider: VideoProvider): void {
+    if (provider === this.provider || this.unavailable(provider)) return;
+    this.provider = provider;
+    this.errors.clear();
+    this.#fit();
   }
 
   selectMode(mode: VideoMode): void {
@@ -299,8 +408,23 @@ class VideoManager {
     this.#fit();
   }
 
+  selectJimengQuality(quality: JimengQuality): void {
+    this.jimengQuality = quality;
+    this.errors.clear('quality');
+    this.#fit();
+  }
+
   /** Keeps the choices to what the model offers: its modes, durations, ratios and parameters. */
   #fit(): void {
+    if (this.provider === 'jimeng') {
+      const qualities = this.jimengQualities;
+      if (qualities.length && !qualities.includes(this.jimengQuality)) this.jimengQuality = qualities[0];
+      const model = this.jimengModel;
+      if (!model) return;
+      if (!model.durations.includes(this.duration)) this.duration = model.durations[0] ?? 5;
+      if (model.aspectRatios.length && !model.aspectRatios.includes(this.aspectRatio)) this.aspectRatio = model.aspectRatios[0];
+      return;
+    }
     const model = this.model;
     if (!model) return;
     this.modelId = model.id;
@@ -316,6 +440,7 @@ class VideoManager {
     const result = await getTask(taskId);
     if (!result.ok) return;
     const task = result.data;
+    if (task.provider === 'jimeng') return this.#reuseJimeng(task);
     if (task.provider !== 'kling') {
       toastManager.error(i18n.m.videos.reuseUnknown, task.model);
       return;
@@ -325,6 +450,7 @@ class VideoManager {
     const start = typeof p.startFileId === 'string' ? p.startFileId : null;
     const end = typeof p.endFileId === 'string' ? p.endFileId : null;
     this.errors.clear();
+    this.provider = 'kling';
     this.mode = start || end || task.action === 'image-to-video' ? 'image' : 'text';
     this.selectModel(typeof p.model === 'string' ? p.model : task.model.split(':')[0]);
     this.prompt = task.prompt ?? '';
@@ -335,6 +461,34 @@ class VideoManager {
     this.cfgScale = typeof p.cfgScale === 'number' ? String(p.cfgScale) : '';
     this.sound = p.sound === true || p.sound === 'on';
     this.#reuseCamera(p.cameraControl);
+    this.startFrame.clear();
+    this.endFrame.clear();
+    if (start) void this.startFrame.addFile(start);
+    if (end) void this.endFrame.addFile(end);
+    this.#fit();
+    toastManager.info(i18n.m.studio.reused);
+  }
+
+  /** A Jimeng task: its model gives the quality and the way of starting; its frames go back in the pickers. */
+  #reuseJimeng(task: Task): void {
+    const model = this.jimeng?.models.find((candidate) => candidate.id === task.model);
+    if (!model || this.unavailable('jimeng')) {
+      toastManager.error(i18n.m.videos.reuseUnknown, task.model);
+      return;
+    }
+    // The parameters are the task's input: the frames as `imageFileIds` (first, then last), the options as sent.
+    const p = (task.parameters ?? {}) as Record<string, unknown>;
+    const images = Array.isArray(p.imageFileIds) ? p.imageFileIds.filter((id): id is string => typeof id === 'string') : [];
+    const start = images[0] ?? null;
+    const end = images[1] ?? null;
+    this.errors.clear();
+    this.provider = 'jimeng';
+    this.mode = task.action === 'image-to-video' || start ? 'image' : 'text';
+    this.jimengQuality = model.quality;
+    this.prompt = task.prompt ?? '';
+    if (typeof p.duration === 'number') this.duration = p.duration;
+    if (typeof p.aspectRatio === 'string') this.aspectRatio = p.aspectRatio;
+    this.seed = typeof p.seed === 'number' && p.seed >= 0 ? String(p.seed) : '';
     this.startFrame.clear();
     this.endFrame.clear();
     if (start) void this.startFrame.addFile(start);
@@ -359,6 +513,7 @@ class VideoManager {
 
   /** Checks the form, then starts the video; resolves to whether it was submitted. */
   async submit(): Promise<boolean> {
+    if (this.provider === 'jimeng') return this.#submitJimeng();
     const model = this.model;
     if (this.submitting || !model) return false;
     const v = () => i18n.m.videos;
@@ -399,6 +554,59 @@ class VideoManager {
 
     this.submitting = true;
     const result = await createVideo(this.mode, body, VIDEO_FIELDS);
+    this.submitting = false;
+    if (!result.ok) {
+      this.errors.set(result.fieldErrors);
+      return false;
+    }
+    this.#show(result.data);
+    void creditsManager.refresh();
+    return true;
+  }
+
+  async #submitJimeng(): Promise<boolean> {
+    const model = this.jimengModel;
+    if (this.submitting || !model) return false;
+    const v = () => i18n.m.videos;
+    const problems: Record<string, ErrorMessage | null> = {};
+    const prompt = this.prompt.trim();
+    if (model.promptRequired && !prompt) problems.prompt = () => i18n.m.studio.promptRequired;
+    else if (prompt.length > model.promptMaxLength) problems.prompt = () => i18n.format(v().promptTooLong, { max: model.promptMaxLength });
+    const seedText = this.seed.trim();
+    let seed: number | undefined;
+    if (seedText !== '') {
+      seed = Number(seedText);
+      if (!Number.isSafeInteger(seed) || seed < -1 || seed > JIMENG_SEED_MAX) problems.seed = () => i18n.format(i18n.m.studio.valueRange, { min: 0, max: JIMENG_SEED_MAX });
+    }
+    if (jimengPrice(model, this.duration) === null) problems.duration = () => v().notOffered;
+    // The catalogue's values, which the generated types spell out as literals.
+    const duration = this.duration as JimengTextToVideo['duration'];
+    let submission: () => Promise<Result<Task>>;
+    if (this.mode === 'text') {
+      const body: JimengTextToVideo = {
+        model: model.id as JimengTextToVideo['model'],
+        prompt,
+        duration,
+        aspectRatio: this.aspectRatio as JimengTextToVideo['aspectRatio'],
+      };
+      if (seed !== undefined) body.seed = seed;
+      submission = () => createJimengTextToVideo(body, JIMENG_FIELDS);
+    } else {
+      const first = this.startFrame.fileId;
+      const last = takesLastFrame(model) ? this.endFrame.fileId : null;
+      if (this.uploading) problems.startImage = () => i18n.m.studio.waitForUploads;
+      else if (!first) problems.startImage = () => v().firstFrameRequired;
+      const body: JimengImageToVideo = { model: model.id as JimengImageToVideo['model'], duration, firstFrame: { fileId: first ?? '' } };
+      if (prompt) body.prompt = prompt;
+      if (last) body.lastFrame = { fileId: last };
+      if (seed !== undefined) body.seed = seed;
+      submission = () => createJimengImageToVideo(body, JIMENG_FIELDS);
+    }
+    this.errors.set(problems);
+    if (!this.errors.empty) return false;
+
+    this.submitting = true;
+    const result = await submission();
     this.submitting = false;
     if (!result.ok) {
       this.errors.set(result.fieldErrors);
@@ -472,9 +680,9 @@ class VideoManager {
     return tasks.map((task) => task.id);
   }
 
-  /** A video task of this studio's providers that the stream brings joins the recent ones in its place. */
+  /** A video task that the stream brings joins the recent ones in its place. */
   #onTask(task: Task): void {
-    if (task.provider !== this.provider || this.recentStatus !== 'ready' || this.#owner !== authManager.user?.id) return;
+    if (task.kind !== 'video' || this.recentStatus !== 'ready' || this.#owner !== authManager.user?.id) return;
     if (this.recentIds.includes(task.id)) return;
     const recent = this.#tasks(this.recentIds);
     let index = recent.findIndex((shown) => newerFirst(task, shown) < 0);
@@ -509,6 +717,11 @@ class VideoManager {
     this.cameraAxis = 'zoom';
     this.cameraValue = 5;
     this.sound = false;
+    this.provider = 'kling';
+    this.jimeng = null;
+    this.jimengStatus = 'idle';
+    this.jimengQuality = '720p';
+    this.seed = '';
     this.submitting = false;
     this.errors.clear();
     this.submitted = [];
@@ -540,6 +753,24 @@ const VIDEO_FIELDS: Record<string, string> = {
   'endImage.fileId': 'endImage',
   'endImage.url': 'endImage',
 };
+
+/** Jimeng's field names → the form's (the frames show under the pickers, the model under the quality). */
+const JIMENG_FIELDS: Record<string, string> = {
+  prompt: 'prompt',
+  model: 'quality',
+  duration: 'duration',
+  aspectRatio: 'aspectRatio',
+  seed: 'seed',
+  firstFrame: 'startImage',
+  'firstFrame.fileId': 'startImage',
+  'firstFrame.url': 'startImage',
+  lastFrame: 'endImage',
+  'lastFrame.fileId': 'endImage',
+  'lastFrame.url': 'endImage',
+};
+
+/** The API's largest seed (a signed 32-bit integer); -1 or none lets Volcengine pick. */
+const JIMENG_SEED_MAX = 2 ** 31 - 1;
 
 function newerFirst(a: Task, b: Task): number {
   if (a.createdAt !== b.createdAt) return a.createdAt > b.createdAt ? -1 : 1;

@@ -1,18 +1,17 @@
 import type { Schemas } from '@atelier/api-client';
 import { api } from '$lib/api';
 import type { MediaFile } from './files.service';
+import { listHistory } from './history.service';
 import { i18n } from '$lib/managers/i18n-manager.svelte';
 import { request, type Result } from './api-result';
 import type { Task, TaskPage } from './tasks.service';
 
 /**
- * The video studio's calls. Kling is the one video provider today; Jimeng will add its own calls
- * here behind the same shapes (`VideoProvider`), so the page does not change.
+ * The video studio's Kling calls, and what the page shares between providers. Jimeng's calls are
+ * in jimeng-video.service.ts: its models are chosen from quality, mode and frames, not by name.
  */
-export type VideoProvider = 'kling';
-export const VIDEO_PROVIDERS: readonly VideoProvider[] = ['kling'];
-/** Providers shown but not offered yet (the picker says "coming soon"). */
-export const VIDEO_PROVIDERS_SOON = ['jimeng'] as const;
+export type VideoProvider = 'kling' | 'jimeng';
+export const VIDEO_PROVIDERS: readonly VideoProvider[] = ['kling', 'jimeng'];
 
 export type VideoMode = 'text' | 'image';
 export type VideoQuality = 'std' | 'pro';
@@ -154,10 +153,9 @@ export function createVideo(mode: VideoMode, body: VideoRequest, fields: Readonl
   return request(() => api.POST('/api/v1/kling/image-to-video', { body: image as Schemas['KlingImageToVideoDto'] }), { fields });
 }
 
-/** One page of my Kling generations, newest first. */
+/** One page of my video generations of every provider, newest first. */
 export function listVideoHistory(query: { cursor?: string | null; limit?: number }): Promise<Result<TaskPage>> {
-  const params = { ...(query.cursor ? { cursor: query.cursor } : {}), ...(query.limit ? { limit: query.limit } : {}) };
-  return request(() => api.GET('/api/v1/kling/history', { params: { query: params } }));
+  return listHistory({ kind: 'video', ...(query.cursor ? { cursor: query.cursor } : {}), ...(query.limit ? { limit: query.limit } : {}) });
 }
 
 /** Stores the last frame of a finished video as a new image of mine; answers with its file. */
