@@ -192,12 +192,14 @@ class DreamWorkManager implements ImageInputSource {
     this.#checkOwner();
     if (this.loadStatus !== 'ready') this.loadStatus = 'loading';
     const [config, models] = await Promise.all([getJimengUserConfig(), getDreamWorkModels()]);
-    if (!config.ok || !models.ok) {
+    // Turned off or not set up, the catalogue may be refused too: the settings say why.
+    const usable = config.ok && config.data.enabled && !config.data.unavailable;
+    if (!config.ok || (usable && !models.ok)) {
       if (this.loadStatus !== 'ready') this.loadStatus = 'error';
       return;
     }
     this.config = config.data;
-    this.models = models.data;
+    this.models = models.ok ? models.data : [];
     for (const mode of DREAMWORK_MODES) {
       const ofMode = this.modelsOf(mode);
       if (ofMode.some((model) => model.id === this.chosen[mode])) continue;
