@@ -221,6 +221,10 @@ class DreamWorkManager implements ImageInputSource {
     this.mode = mode;
     this.errors.clear();
     this.#fitModel();
+    // Image-to-image and inpainting take one picture: the first of the references stays.
+    if (mode !== 'text' && this.inputs.length > 1) {
+      for (const input of this.inputs.slice(1)) this.removeInput(input.key);
+    }
   }
 
   selectModel(id: string): void {
@@ -375,8 +379,10 @@ class DreamWorkManager implements ImageInputSource {
     const ids = this.inputs.map((input) => input.fileId).filter((id): id is string => !!id);
     if (this.uploading) problems.images = () => studio().waitForUploads;
     else if (mode === 'text') {
-      if (ids.length > this.maxImages) problems.images = () => i18n.format(studio().tooManyImages, { max: this.maxImages });
-      else if (ids.length > 0) body.referenceImages = ids.map((fileId) => ({ fileId }));
+      // A model without references leaves them out (they stay for when one with references is chosen again).
+      const max = this.maxImages;
+      if (max > 0 && ids.length > max) problems.images = () => i18n.format(studio().tooManyImages, { max });
+      else if (max > 0 && ids.length > 0) body.referenceImages = ids.map((fileId) => ({ fileId }));
     } else if (ids.length === 0) problems.images = () => (mode === 'inpaint' ? m().inpaintImageRequired : studio().imageRequired);
     else body.image = { fileId: ids[0] };
 
