@@ -8,6 +8,7 @@ import { ConfigModule } from './config/config.module.js';
 import { dataSourceOptions } from './database/data-source.js';
 import { AuthSmsModule } from './modules/auth-sms/auth-sms.module.js';
 import { FluxModule } from './modules/flux/flux.module.js';
+import { JimengModule } from './modules/jimeng/jimeng.module.js';
 import { KlingModule } from './modules/kling/kling.module.js';
 import { MidjourneyModule } from './modules/midjourney/midjourney.module.js';
 import { HistoryModule } from './modules/history/history.module.js';
@@ -47,6 +48,7 @@ export class AppModule {
         HistoryModule,
         FluxModule,
         KlingModule,
+        JimengModule,
         MidjourneyModule,
         SystemModule,
       ],

@@ -55,6 +55,8 @@ export class SandboxContext {
    */
   readonly falHold = { held: false, waiting: [] as Array<() => void> };
   readonly smsOutbox: SmsMessage[] = [];
+  /** How far the Volcengine gateway's clock is from the real one (to show a server whose clock is off). */
+  readonly volcengine = { clockOffsetMs: 0 };
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly resetHandlers: Array<() => void> = [];
 

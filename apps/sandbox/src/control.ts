@@ -43,6 +43,14 @@ export function controlRouter(context: SandboxContext, faults: FaultRegistry): R
     res.json({ provider, ...faults.set(provider, settings) });
   });
 
+  /** `{ "offsetMs": n }`: the Volcengine gateway's clock runs n ms ahead (negative: behind), so X-Dates look stale. */
+  router.post('/volcengine/clock', (req: Request, res: Response) => {
+    const offsetMs = (req.body ?? {}).offsetMs;
+    if (typeof offsetMs !== 'number' || !Number.isFinite(offsetMs) || Math.abs(offsetMs) > 366 * 86_400_000) return badRequest(res, 'offsetMs must be a number of milliseconds (at most a year)');
+    context.volcengine.clockOffsetMs = offsetMs;
+    res.json({ offsetMs });
+  });
+
   router.get('/fal/stats', (_req: Request, res: Response) => {
     res.json({ statusCalls: context.falStats.statusCalls, completions: Object.fromEntries(context.falStats.completions) });
   });

@@ -142,6 +142,16 @@ describe('Volcengine (Jimeng) sandbox', () => {
     expect(raw.data).toMatchObject({ code: 10000, message: 'Success', data: { status: 'done', image_urls: null, binary_data_base64: [expect.any(String)] }, request_id: expect.any(String) });
   });
 
+  it('sandbox:base64 answers base64 even when return_url is true (as some req_keys do)', async () => {
+    const { taskId, reqKey } = await volc.submit('jimeng-image-t2i-3.1', { prompt: 'sandbox:base64 kite', width: 512, height: 512 });
+    const result = await waitFor(async () => {
+      const answer = await volc.result(reqKey, taskId, { returnUrl: true });
+      return answer.terminal ? answer : undefined;
+    }, 20_000);
+    expect([result.imageUrls, result.imagesBase64.length]).toEqual([[], 1]);
+    expect((await sharp(Buffer.from(result.imagesBase64[0], 'base64')).metadata()).format).toBe('jpeg');
+  });
+
   describe('the gateway’s signature check', () => {
     const refusal = (options: Partial<VolcClientOptions>) => client(options).submit('jimeng-image-t2i-3.1', { prompt: 'x' }).catch((error: VolcError) => error);
 
@@ -150,12 +160,23 @@ describe('Volcengine (Jimeng) sandbox', () => {
       ['an unknown access key', { accessKeyId: 'AKLTnobody' }, 401, 'InvalidAccessKey', 100009],
       ['another region', { region: 'cn-beijing' }, 401, 'SignatureDoesNotMatch', 100010],
       ['another service', { service: 'iam' }, 401, 'SignatureDoesNotMatch', 100010],
-      ['a stale X-Date (20 minutes old)', { now: () => new Date(Date.now() - 20 * 60_000) }, 400, 'InvalidTimestamp', 100006],
-      ['an X-Date from the future', { now: () => new Date(Date.now() + 20 * 60_000) }, 400, 'InvalidTimestamp', 100006],
+      ['a stale X-Date (20 minutes old)', { now: () => new Date(Date.now() - 20 * 60_000) }, 401, 'InvalidTimestamp', 100006],
+      ['an X-Date from the future', { now: () => new Date(Date.now() + 20 * 60_000) }, 401, 'InvalidTimestamp', 100006],
     ] as const)('refuses %s in ResponseMetadata.Error', async (_name, options, status, code, codeN) => {
       const error = await refusal(options as Partial<VolcClientOptions>);
       expect(error).toMatchObject({ kind: 'auth', details: { status, gatewayCode: code, code: codeN, requestId: expect.any(String) } });
       expect(error.retryable).toBe(false);
+    });
+
+    it('refuses every X-Date while its own clock is set off through the control API, and takes them again once reset', async () => {
+      await control('volcengine/clock', { offsetMs: 30 * 60_000 });
+      try {
+        const error = await refusal({});
+        expect(error).toMatchObject({ kind: 'auth', details: { status: 401, gatewayCode: 'InvalidTimestamp', code: 100006 } });
+      } finally {
+        await control('volcengine/clock', { offsetMs: 0 });
+      }
+      expect((await volc.submit('jimeng-image-t2i-3.1', { prompt: 'x' })).taskId).toEqual(expect.any(String));
     });
 
     it('accepts the SDK’s signed-header set (content-type unsigned): the gateway recomputes from SignedHeaders', async () => {
@@ -205,9 +226,10 @@ describe('Volcengine (Jimeng) sandbox', () => {
       expect([videoError.details.code, videoError.retryLimit]).toEqual([50516, 1]);
     });
 
-    it('sandbox:busy is 50430 (concurrency: hold new submissions); sandbox:fail ends in 50500', async () => {
+    it('sandbox:busy is 50430 (concurrency: hold new submissions) once, then taken; sandbox:fail ends in 50500', async () => {
       const busy: VolcError = await volc.submit('jimeng-video-3.0-720p-t2v', { prompt: 'sandbox:busy' }).catch((e) => e);
       expect([busy.kind, busy.details.code, busy.details.status, busy.retryable, busy.concurrencyLimited]).toEqual(['busy', 50430, 429, true, true]);
+      expect((await volc.submit('jimeng-video-3.0-720p-t2v', { prompt: 'sandbox:busy' })).taskId).toEqual(expect.any(String));
       const failing = await volc.submit('jimeng-video-3.0-720p-t2v', { prompt: 'sandbox:fail' });
       const failed: VolcError = await waitFor(() => volc.result(failing.reqKey, failing.taskId).then(() => undefined, (e: VolcError) => e), 20_000);
       expect([failed.kind, failed.details.code, failed.details.status]).toEqual(['retryable', 50500, 500]);

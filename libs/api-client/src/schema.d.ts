@@ -1162,6 +1162,198 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jimeng/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Jimeng (Volcengine) settings (the SecretAccessKey is never returned) */
+        get: operations["getJimengConfig"];
+        put?: never;
+        /** Change Jimeng settings; empty keys keep the stored ones, reqKeyOverrides replaces the map */
+        post: operations["saveJimengConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jimeng/config/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check keys and base URL before saving them (one GetResult for a task that cannot exist: spends nothing)
+         * @description The same rules as saving: empty keys mean the stored ones. Nothing is saved. A refused X-Date is reported as `clock_skew` (fix the server clock).
+         */
+        post: operations["checkJimengConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jimeng/config/user": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether Jimeng can be used, its default models, and whether it is the sandbox */
+        get: operations["getJimengUserConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jimeng/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Jimeng video and DreamWork image models: what each takes, and its price */
+        get: operations["getJimengModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jimeng/text-to-video": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make a video from a prompt; reserves the price (per 5 s) and answers with the task */
+        post: operations["createJimengTextToVideo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jimeng/image-to-video": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make a video from a first frame (and a last frame for the first-tail models); answers with the task */
+        post: operations["createJimengImageToVideo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jimeng/text-to-image": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** DreamWork text-to-image (3.0, 3.1, Seedream 4.0 with reference images); answers with the task */
+        post: operations["createJimengTextToImage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jimeng/image-to-image": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** DreamWork image-to-image 3.0: change an image by an instruction; answers with the task */
+        post: operations["createJimengImageToImage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jimeng/inpaint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** DreamWork inpainting: repaint the white part of a mask ("删除" erases it); answers with the task */
+        post: operations["createJimengInpaint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jimeng/task/{taskId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of my Jimeng tasks */
+        get: operations["getJimengTask"];
+        put?: never;
+        post?: never;
+        /** Cancel one of my Jimeng tasks: only before it was sent (refunded); Volcengine cannot stop a job it has */
+        delete: operations["cancelJimengTask"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jimeng/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My Jimeng images and videos, newest first (the unified history item shape; `kind` filters) */
+        get: operations["getJimengHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/midjourney/config": {
         parameters: {
             query?: never;
@@ -2689,6 +2881,368 @@ export interface components {
             startImage?: components["schemas"]["KlingImageRefDto"];
             /** @description The last frame (same rules; pro mode, models with an end frame) */
             endImage?: components["schemas"]["KlingImageRefDto"];
+        };
+        JimengWatermarkDto: {
+            /** @description Put a visible mark (`logo_info.add_logo`) on generated images */
+            enabled: boolean;
+            /**
+             * @description 0 bottom right, 1 bottom left, 2 top left, 3 top right
+             * @enum {number}
+             */
+            position: 0 | 1 | 2 | 3;
+            /**
+             * @description 0 Chinese, 1 English (the mark "AI生成" / "Generated by AI")
+             * @enum {number}
+             */
+            language: 0 | 1;
+            /** @description Opacity of the mark */
+            opacity: number;
+            /** @description Own text for the mark (`logo_text_content`); empty for the default */
+            text: string;
+        };
+        JimengAigcMetaDto: {
+            /** @description Ask Volcengine to embed the implicit AIGC metadata (`aigc_meta`) */
+            enabled: boolean;
+            /** @description `content_producer` */
+            contentProducer: string;
+            /** @description `producer_id` */
+            producerId: string;
+            /** @description `content_propagator` */
+            contentPropagator: string;
+            /** @description `propagate_id` */
+            propagateId: string;
+        };
+        JimengConfigDto: {
+            /** @description The AccessKeyId in use (empty when none is saved) */
+            accessKeyId: string;
+            /** @description Whether a SecretAccessKey is stored (it is never returned) */
+            secretAccessKeySet: boolean;
+            /** @description The visual API in use */
+            baseUrl: string;
+            enabled: boolean;
+            /** @description Seconds one task may take before it fails and is refunded */
+            timeout: number;
+            /** @description Tasks at Volcengine at once; more wait their turn */
+            maxConcurrentTasks: number;
+            /** @description Model id → req_key the admin set instead of the catalogue one */
+            reqKeyOverrides: {
+                [key: string]: string;
+            };
+            /** @description Model id → the catalogue req_key */
+            defaultReqKeys: {
+                [key: string]: string;
+            };
+            watermark: components["schemas"]["JimengWatermarkDto"];
+            aigcMeta: components["schemas"]["JimengAigcMetaDto"];
+            /** @description Generations go to the built-in sandbox */
+            usesSandbox: boolean;
+            /** @description The sandbox is mounted on this server */
+            sandboxAvailable: boolean;
+            /** @description An admin has saved settings */
+            saved: boolean;
+        };
+        SaveJimengWatermarkDto: {
+            enabled?: boolean;
+            /**
+             * @description 0 bottom right, 1 bottom left, 2 top left, 3 top right
+             * @enum {number}
+             */
+            position?: 0 | 1 | 2 | 3;
+            /**
+             * @description 0 Chinese, 1 English
+             * @enum {number}
+             */
+            language?: 0 | 1;
+            opacity?: number;
+            text?: string;
+        };
+        SaveJimengAigcMetaDto: {
+            enabled?: boolean;
+            contentProducer?: string;
+            producerId?: string;
+            contentPropagator?: string;
+            propagateId?: string;
+        };
+        SaveJimengConfigDto: {
+            /** @description The AccessKeyId; empty keeps the stored one */
+            accessKeyId?: string;
+            /** @description The SecretAccessKey; empty keeps the stored one */
+            secretAccessKey?: string;
+            /** @description The visual API (https://visual.volcengineapi.com when empty); empty clears it */
+            baseUrl?: string;
+            enabled?: boolean;
+            /** @description Seconds one task may take (default 3600) */
+            timeout?: number;
+            /** @description Mind the account: Volcengine allows 1–2 at once by default */
+            maxConcurrentTasks?: number;
+            /**
+             * @description Replaces the overrides: model id → req_key (`^[a-z0-9_]{1,100}$`); an empty value removes that override
+             * @example {
+             *       "jimeng-video-3.0-1080p-first-tail": "jimeng_i2v_first_tail_v30_1080p"
+             *     }
+             */
+            reqKeyOverrides?: {
+                [key: string]: string;
+            };
+            /** @description Fields left out keep their stored values */
+            watermark?: components["schemas"]["SaveJimengWatermarkDto"];
+            /** @description Fields left out keep their stored values */
+            aigcMeta?: components["schemas"]["SaveJimengAigcMetaDto"];
+        };
+        CheckJimengConfigDto: {
+            /** @description The AccessKeyId; empty keeps the stored one */
+            accessKeyId?: string;
+            /** @description The SecretAccessKey; empty keeps the stored one */
+            secretAccessKey?: string;
+            /** @description The visual API (https://visual.volcengineapi.com when empty); empty clears it */
+            baseUrl?: string;
+        };
+        JimengHealthDto: {
+            ok: boolean;
+            /**
+             * @description Why the check failed (null when it passed)
+             * @enum {string|null}
+             */
+            reason: "no_key" | "key_refused" | "clock_skew" | "not_activated" | "unreachable" | null;
+            /** @description What was found, worded for the admin, in the request language */
+            message: string;
+            latencyMs: number | null;
+            usesSandbox: boolean;
+        };
+        JimengUserConfigDto: {
+            enabled: boolean;
+            /** @description Generations go to the built-in sandbox */
+            sandbox: boolean;
+            /** @example jimeng-image-t2i-3.1 */
+            defaultImageModel: string;
+            /** @example jimeng-video-3.0-720p-t2v */
+            defaultVideoModel: string;
+            /** @description Why Jimeng cannot be used now, in the request language (null when it can) */
+            unavailable: string | null;
+        };
+        JimengImageCountDto: {
+            min: number;
+            max: number;
+        };
+        JimengSizePresetDto: {
+            /** @example 16:9 */
+            label: string;
+            width: number;
+            height: number;
+        };
+        JimengSizeDto: {
+            /** @description Smallest width × height */
+            minArea: number;
+            /** @description Largest width × height */
+            maxArea: number;
+            /** @description Smallest side (null: only the area counts) */
+            minSide: number | null;
+            /** @description Largest side (null: only the area counts) */
+            maxSide: number | null;
+            /** @description Long side / short side at most */
+            maxRatio: number;
+            defaultWidth: number;
+            defaultHeight: number;
+            presets: components["schemas"]["JimengSizePresetDto"][];
+        };
+        JimengStrengthDto: {
+            min: number;
+            max: number;
+            default: number;
+        };
+        JimengPriceDto: {
+            /** @description The priced key in Admin › Prices (the model id) */
+            priceKey: string;
+            /** @enum {string} */
+            unit: "per5Seconds" | "perRequest";
+            /** @description Credits per unit now */
+            credits: number;
+            /** @description The catalogue price per unit */
+            defaultCredits: number;
+            /** @description Video: credits by seconds, e.g. { "5": 30, "10": 60 }; image: {} */
+            byDuration: {
+                [key: string]: number;
+            };
+        };
+        JimengModelDto: {
+            /**
+             * @example jimeng-video-3.0-720p-t2v
+             * @enum {string}
+             */
+            id: "jimeng-video-3.0-720p-t2v" | "jimeng-video-3.0-1080p-t2v" | "jimeng-video-3.0-720p-i2v" | "jimeng-video-3.0-1080p-i2v" | "jimeng-video-3.0-720p-first-tail" | "jimeng-video-3.0-1080p-first-tail" | "jimeng-video-3.0-pro" | "jimeng-image-t2i-3.0" | "jimeng-image-t2i-3.1" | "jimeng-image-seedream-4.0" | "jimeng-image-i2i-3.0" | "jimeng-image-inpaint";
+            /** @enum {string} */
+            kind: "image" | "video";
+            /** @description The routes that take this model */
+            routes: ("text-to-video" | "image-to-video" | "text-to-image" | "image-to-image" | "inpaint")[];
+            name: string;
+            nameZhCN: string;
+            /**
+             * @description Video only
+             * @enum {string|null}
+             */
+            resolution: "720p" | "1080p" | null;
+            /** @description Input images (first+last frame: 2) */
+            images: components["schemas"]["JimengImageCountDto"];
+            promptRequired: boolean;
+            /** @example 800 */
+            promptMaxLength: number;
+            /** @description Video: seconds; image: [] */
+            durations: number[];
+            /** @description Text-to-video aspect ratios; [] otherwise */
+            aspectRatios: string[];
+            /** @description Output size rules (images taking width/height) */
+            size: {
+                /** @description Smallest width × height */
+                minArea: number;
+                /** @description Largest width × height */
+                maxArea: number;
+                /** @description Smallest side (null: only the area counts) */
+                minSide: number | null;
+                /** @description Largest side (null: only the area counts) */
+                maxSide: number | null;
+                /** @description Long side / short side at most */
+                maxRatio: number;
+                defaultWidth: number;
+                defaultHeight: number;
+                presets: components["schemas"]["JimengSizePresetDto"][];
+            } | null;
+            /** @description Takes strength (`scale` on the wire) */
+            strength: {
+                min: number;
+                max: number;
+                default: number;
+            } | null;
+            /** @description Takes promptExpansion (`use_pre_llm`) */
+            promptExpansion: boolean;
+            /** @description May return several images (forceSingle: false) */
+            multipleOutputs: boolean;
+            price: components["schemas"]["JimengPriceDto"];
+        };
+        JimengModelsDto: {
+            models: components["schemas"]["JimengModelDto"][];
+        };
+        JimengTextToVideoDto: {
+            /** @description -1 (or left out): random */
+            seed?: number;
+            /**
+             * @example jimeng-video-3.0-720p-t2v
+             * @enum {string}
+             */
+            model: "jimeng-video-3.0-720p-t2v" | "jimeng-video-3.0-1080p-t2v" | "jimeng-video-3.0-pro";
+            /** @description What to film (Chinese or English) */
+            prompt: string;
+            /**
+             * @description Seconds (121 or 241 frames)
+             * @default 5
+             * @enum {number}
+             */
+            duration: 5 | 10;
+            /**
+             * @default 16:9
+             * @enum {string}
+             */
+            aspectRatio: "16:9" | "4:3" | "1:1" | "3:4" | "9:16" | "21:9";
+        };
+        JimengImageRefDto: {
+            /** Format: uuid */
+            fileId?: string;
+            /** @description An http(s) URL (ours, or an outside one copied in first) */
+            url?: string;
+        };
+        JimengImageToVideoDto: {
+            /** @description -1 (or left out): random */
+            seed?: number;
+            /**
+             * @example jimeng-video-3.0-720p-i2v
+             * @enum {string}
+             */
+            model: "jimeng-video-3.0-720p-i2v" | "jimeng-video-3.0-1080p-i2v" | "jimeng-video-3.0-720p-first-tail" | "jimeng-video-3.0-1080p-first-tail" | "jimeng-video-3.0-pro";
+            prompt?: string;
+            /**
+             * @description Seconds (121 or 241 frames)
+             * @default 5
+             * @enum {number}
+             */
+            duration: 5 | 10;
+            /** @description The first frame (JPG or PNG, ≤ 4.7 MB, ≤ 4096 px a side, short side ≥ 320 px, long/short ≤ 3) */
+            firstFrame: components["schemas"]["JimengImageRefDto"];
+            /** @description The last frame: required for the first-tail models, refused by the others */
+            lastFrame?: components["schemas"]["JimengImageRefDto"];
+        };
+        JimengTextToImageDto: {
+            /** @description -1 (or left out): random */
+            seed?: number;
+            /** @description With height (both or neither); within the model size rules */
+            width?: number;
+            /** @description With width (both or neither) */
+            height?: number;
+            /**
+             * @example jimeng-image-t2i-3.0
+             * @enum {string}
+             */
+            model: "jimeng-image-t2i-3.0" | "jimeng-image-t2i-3.1" | "jimeng-image-seedream-4.0";
+            prompt: string;
+            /**
+             * @description Text-to-image 3.0 / 3.1 only: let the model expand the prompt (`use_pre_llm`)
+             * @default true
+             */
+            promptExpansion: boolean;
+            /** @description Seedream 4.0 only: 0–10 reference images (JPG or PNG, ≤ 4.7 MB, ≤ 4096 px a side, short side ≥ 320 px, long/short ≤ 3) */
+            referenceImages?: components["schemas"]["JimengImageRefDto"][];
+            /**
+             * @description Seedream 4.0 only: how closely to follow the text over the references (`scale`)
+             * @default 0.5
+             */
+            strength: number;
+            /**
+             * @description Seedream 4.0 only: false lets it return several images (for the same price)
+             * @default true
+             */
+            forceSingle: boolean;
+        };
+        JimengImageToImageDto: {
+            /** @description -1 (or left out): random */
+            seed?: number;
+            /** @description With height (both or neither); within the model size rules */
+            width?: number;
+            /** @description With width (both or neither) */
+            height?: number;
+            /**
+             * @default jimeng-image-i2i-3.0
+             * @example jimeng-image-i2i-3.0
+             * @enum {string}
+             */
+            model: "jimeng-image-i2i-3.0";
+            /** @description The edit instruction */
+            prompt: string;
+            /** @description The image to change (JPG or PNG, ≤ 4.7 MB, ≤ 4096 px a side, short side ≥ 320 px, long/short ≤ 3) */
+            image: components["schemas"]["JimengImageRefDto"];
+            /**
+             * @description Higher follows the text more, lower keeps more of the image (`scale`)
+             * @default 0.5
+             */
+            strength: number;
+        };
+        JimengInpaintDto: {
+            /** @description -1 (or left out): random */
+            seed?: number;
+            /**
+             * @default jimeng-image-inpaint
+             * @example jimeng-image-inpaint
+             * @enum {string}
+             */
+            model: "jimeng-image-inpaint";
+            /** @description What to paint in the masked part; "删除" erases it */
+            prompt: string;
+            /** @description The original (JPG or PNG, ≤ 4.7 MB, ≤ 4096 px a side, short side ≥ 320 px, long/short ≤ 3) */
+            image: components["schemas"]["JimengImageRefDto"];
+            /**
+             * Format: uuid
+             * @description The mask as one of my files (white = repaint); or maskDataUrl. Resized to the image if its size differs
+             */
+            maskFileId?: string;
+            /** @description The mask as a data URL (data:image/png;base64,...); or maskFileId */
+            maskDataUrl?: string;
         };
         /**
          * @description trueai (buttons, modal, cancel) or novicezk (imagine, U/V/R, blend, describe)
@@ -7787,6 +8341,955 @@ export interface operations {
         };
     };
     getKlingHistory: {
+        parameters: {
+            query?: {
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
+                kind?: components["schemas"]["MediaKind"];
+                status?: components["schemas"]["TaskStatus"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskPageDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getJimengConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JimengConfigDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The caller is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    saveJimengConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SaveJimengConfigDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JimengConfigDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The caller is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The body is not JSON (or multipart/form-data for uploads) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    checkJimengConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckJimengConfigDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JimengHealthDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The caller is not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The body is not JSON (or multipart/form-data for uploads) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getJimengUserConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JimengUserConfigDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getJimengModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JimengModelsDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    createJimengTextToVideo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JimengTextToVideoDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDto"];
+                };
+            };
+            /** @description A field does not fit the model (details name it), an input image breaks Volcengine's rules, or Volcengine refused the request (refunded) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not enough credits; nothing was sent */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The body is not JSON (or multipart/form-data for uploads) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Volcengine refused for its own reasons, e.g. keys or an inactive capability (refunded) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Jimeng is turned off or not set up */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    createJimengImageToVideo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JimengImageToVideoDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDto"];
+                };
+            };
+            /** @description A field does not fit the model (details name it), an input image breaks Volcengine's rules, or Volcengine refused the request (refunded) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not enough credits; nothing was sent */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The body is not JSON (or multipart/form-data for uploads) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Volcengine refused for its own reasons, e.g. keys or an inactive capability (refunded) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Jimeng is turned off or not set up */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    createJimengTextToImage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JimengTextToImageDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDto"];
+                };
+            };
+            /** @description A field does not fit the model (details name it), an input image breaks Volcengine's rules, or Volcengine refused the request (refunded) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not enough credits; nothing was sent */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The body is not JSON (or multipart/form-data for uploads) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Volcengine refused for its own reasons, e.g. keys or an inactive capability (refunded) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Jimeng is turned off or not set up */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    createJimengImageToImage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JimengImageToImageDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDto"];
+                };
+            };
+            /** @description A field does not fit the model (details name it), an input image breaks Volcengine's rules, or Volcengine refused the request (refunded) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not enough credits; nothing was sent */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The body is not JSON (or multipart/form-data for uploads) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Volcengine refused for its own reasons, e.g. keys or an inactive capability (refunded) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Jimeng is turned off or not set up */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    createJimengInpaint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JimengInpaintDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDto"];
+                };
+            };
+            /** @description A field does not fit the model (details name it), an input image breaks Volcengine's rules, or Volcengine refused the request (refunded) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not enough credits; nothing was sent */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The body is not JSON (or multipart/form-data for uploads) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Volcengine refused for its own reasons, e.g. keys or an inactive capability (refunded) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Jimeng is turned off or not set up */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getJimengTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    cancelJimengTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CancelResultDto"];
+                };
+            };
+            /** @description Invalid input: details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing, invalid or expired token or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Already sent to Volcengine (it cannot be stopped) or already finished */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getJimengHistory: {
         parameters: {
             query?: {
                 /** @description nextCursor of the previous page */

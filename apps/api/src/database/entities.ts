@@ -11,10 +11,11 @@ import { MediaFile } from '../modules/storage/media-file.entity.js';
 import { FileMigrationJob } from '../modules/storage/migration-job.entity.js';
 import { FluxSettings } from '../modules/flux/flux-settings.entity.js';
 import { KlingSettings } from '../modules/kling/kling-settings.entity.js';
+import { JimengSettings } from '../modules/jimeng/jimeng-settings.entity.js';
 import { MidjourneySettings } from '../modules/midjourney/midjourney-settings.entity.js';
 import { GenerationTask } from '../modules/scheduler/generation-task.entity.js';
 import { ModelPrice } from '../modules/scheduler/model-price.entity.js';
 import { StorageSettings } from '../modules/storage/storage-settings.entity.js';
 
 /** Every entity of the schema; migrations must describe exactly these. */
-export const entities = [User, ApiKey, RateLimitBucket, SmsSettings, VerificationCode, SmsSend, StorageSettings, MediaFile, FileMigrationJob, CreditAccount, CreditLedgerEntry, CreditSettings, GenerationTask, ModelPrice, FluxSettings, MidjourneySettings, KlingSettings];
+export const entities = [User, ApiKey, RateLimitBucket, SmsSettings, VerificationCode, SmsSend, StorageSettings, MediaFile, FileMigrationJob, CreditAccount, CreditLedgerEntry, CreditSettings, GenerationTask, ModelPrice, FluxSettings, MidjourneySettings, KlingSettings, JimengSettings];

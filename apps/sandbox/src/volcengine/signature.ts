@@ -6,7 +6,7 @@ import type { Request } from 'express';
  * own implementation (the sandbox does not borrow the client's signer, so the contract test checks
  * one against the other). Refusals in the gateway's words, from the public common error codes:
  * MissingAuthenticationToken 100003 (401), MissingSignature 100005 (401), InvalidTimestamp
- * 100006 (400), InvalidAccessKey 100009 (401), SignatureDoesNotMatch 100010 (401).
+ * 100006 (401), InvalidAccessKey 100009 (401), SignatureDoesNotMatch 100010 (401).
  */
 
 export interface GatewayRefusal {
@@ -43,7 +43,7 @@ export function checkSignature(req: Request, body: Buffer, keys: { accessKeyId: 
   const xDate = req.get('x-date') ?? '';
   const parsed = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(xDate);
   const at = parsed ? Date.UTC(+parsed[1], +parsed[2] - 1, +parsed[3], +parsed[4], +parsed[5], +parsed[6]) : Number.NaN;
-  if (!Number.isFinite(at) || Math.abs(now - at) > MAX_SKEW_MS) return { status: 400, code: 'InvalidTimestamp', codeN: 100006, message: 'The signature of the request is expired.' };
+  if (!Number.isFinite(at) || Math.abs(now - at) > MAX_SKEW_MS) return { status: 401, code: 'InvalidTimestamp', codeN: 100006, message: 'The signature of the request is expired.' };
   // The gateway signs with its own region and service: a scope naming others cannot match.
   if (region !== REGION || service !== SERVICE || shortDate !== xDate.slice(0, 8)) return mismatch;
   const signed = signedList.split(';');

@@ -21,7 +21,7 @@ import { checkSignature, type GatewayRefusal } from './signature.js';
 
 const VERSION = '2022-08-31';
 const ACTIONS = ['CVSync2AsyncSubmitTask', 'CVSync2AsyncGetResult'] as const;
-const TRIGGERS = { risk: 'sandbox:risk', postRisk: 'sandbox:post-risk', busy: 'sandbox:busy', fail: 'sandbox:fail', slow: 'sandbox:slow' } as const;
+const TRIGGERS = { risk: 'sandbox:risk', postRisk: 'sandbox:post-risk', busy: 'sandbox:busy', fail: 'sandbox:fail', slow: 'sandbox:slow', base64: 'sandbox:base64' } as const;
 
 /** What the sandbox accepts per req_key (§4, §5). */
 interface KeyRules {
@@ -76,6 +76,8 @@ interface Job {
   file: string | null;
   images: Buffer[];
   epoch: number;
+  /** `sandbox:base64`: images come as base64 even when `return_url` is true (as some req_keys answer). */
+  base64: boolean;
 }
 
 function requestId(): string {
@@ -145,6 +147,8 @@ class VolcAccount {
   private readonly jobs = new Map<string, Job>();
   /** Prompts whose `sandbox:post-risk` refusal was given: the next attempt passes (50511 is "retry once"). */
   private readonly postRiskSeen = new Set<string>();
+  /** Prompts whose `sandbox:busy` refusal was given: the next submission is taken (the account had a slot free again). */
+  private readonly busySeen = new Set<string>();
   private readonly renderer: VideoRenderer;
   private lastId = 0n;
 
@@ -157,6 +161,8 @@ class VolcAccount {
       for (const job of this.jobs.values()) job.epoch++;
       this.jobs.clear();
       this.postRiskSeen.clear();
+      this.busySeen.clear();
+      context.volcengine.clockOffsetMs = 0;
     });
   }
 
@@ -215,9 +221,13 @@ class VolcAccount {
 
     // Triggers, checked once the request is valid, as the real service would bill it.
     if (words.includes(TRIGGERS.risk)) throw new Refusal(400, 50412, 'Text Risk Not Pass');
-    if (words.includes(TRIGGERS.busy)) throw new Refusal(429, 50430, 'Request Has Reached API Concurrent Limit, Please Try Later');
+    if (words.includes(TRIGGERS.busy) && !this.busySeen.has(words)) {
+      // 50430 once per prompt: the account's concurrent jobs are used up, and free again on the next try.
+      this.busySeen.add(words);
+      throw new Refusal(429, 50430, 'Request Has Reached API Concurrent Limit, Please Try Later');
+    }
 
-    const job: Job = { id: this.newId(), reqKey, kind: rules.kind, status: 'in_queue', expiresAt: Date.now() + this.context.outputTtlSeconds * 1000, failure: null, file: null, images: [], epoch: 0 };
+    const job: Job = { id: this.newId(), reqKey, kind: rules.kind, status: 'in_queue', expiresAt: Date.now() + this.context.outputTtlSeconds * 1000, failure: null, file: null, images: [], epoch: 0, base64: words.includes(TRIGGERS.base64) };
     this.jobs.set(job.id, job);
     this.run(job, words, render);
     return job;
@@ -269,7 +279,7 @@ class VolcAccount {
     if (job.status !== 'done') return { status: job.status, ...(job.kind === 'video' ? { video_url: '' } : { image_urls: null, binary_data_base64: null }) };
     if (job.failure) throw job.failure;
     if (job.kind === 'video') return { status: 'done', video_url: this.cdn.video(cdnBase, job.file!), aigc_meta_tagged: readReqJson(body).aigc_meta !== undefined };
-    const returnUrl = readReqJson(body).return_url === true;
+    const returnUrl = readReqJson(body).return_url === true && !job.base64;
     return returnUrl
       ? { status: 'done', image_urls: job.images.map((image) => this.cdn.image(cdnBase, image)), binary_data_base64: null }
       : { status: 'done', image_urls: null, binary_data_base64: job.images.map((image) => image.toString('base64')) };
@@ -305,7 +315,7 @@ export function volcengineRouters(context: SandboxContext, faults: FaultRegistry
   api.post('/', async (req: Request, res: Response) => {
     const started = Date.now();
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const refusal = checkSignature(req, body, SANDBOX_CREDENTIALS.volcengine);
+    const refusal = checkSignature(req, body, SANDBOX_CREDENTIALS.volcengine, Date.now() + context.volcengine.clockOffsetMs);
     if (refusal) return gatewayError(res, req, refusal);
     const action = req.query.Action;
     if (!ACTIONS.includes(action as (typeof ACTIONS)[number]) || req.query.Version !== VERSION) {

@@ -73,7 +73,17 @@ export class ProviderError extends Error {
   constructor(
     readonly kind: ProviderErrorKind,
     message: string,
-    readonly options: { fields?: FieldError[]; retryAfterMs?: number; contentFlagged?: boolean } = {},
+    readonly options: {
+      fields?: FieldError[];
+      retryAfterMs?: number;
+      contentFlagged?: boolean;
+      /**
+       * With `transient`: the provider refuses new jobs for now as a whole (Volcengine's 50430,
+       * concurrency used up). The engine holds every new submission to it for this long, on every
+       * instance (the hold is kept in the database), instead of asking again task by task.
+       */
+      holdProviderMs?: number;
+    } = {},
   ) {
     super(message);
     this.name = 'ProviderError';
