@@ -183,6 +183,20 @@ describe('web app: DreamWork in the image studio', () => {
     expect(await page.inputValue('[data-testid=dreamwork-model]')).toBe('jimeng-image-i2i-3.0');
     // Follows the input's size unless one is chosen.
     expect(await page.getAttribute('[data-testid=dreamwork-size]', 'data-value')).toBe('auto');
+
+    // Or one of my files: the first result instead.
+    const first = (await task(made)).outputs[0].id;
+    await page.click('[data-testid=studio-use-my-file]');
+    await page.click(`[data-testid=studio-my-files] [data-testid=studio-my-file][data-file-id="${first}"]`);
+    await page.locator('[data-testid=studio-my-files]').waitFor({ state: 'detached' });
+    await page.waitForSelector(`[data-testid=studio-input-image][data-file-id="${first}"]`);
+    expect(await page.locator('[data-testid=studio-input-image]').count()).toBe(1);
+    await page.fill('[data-testid=dreamwork-prompt]', 'make it winter');
+    await page.click('[data-testid=studio-submit]');
+    const edited = await newestJob(inpainted);
+    await succeeded(edited);
+    expect(await task(edited)).toMatchObject({ provider: 'jimeng', model: 'jimeng-image-i2i-3.0', prompt: 'make it winter', parameters: { strength: 0.5 } });
+    expect((await task(edited)).parameters.width).toBeUndefined();
   });
 
   it('lists DreamWork images in the history like any other', async () => {
