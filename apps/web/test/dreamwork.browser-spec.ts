@@ -209,6 +209,23 @@ describe('web app: DreamWork in the image studio', () => {
     await page.waitForSelector('[data-testid=dreamwork-form]');
   });
 
+  it('reuses a DreamWork task’s settings from the history in the DreamWork form', async () => {
+    // From Flux's form, as a fresh visit would be.
+    await page.click('[data-testid=studio-provider-flux]');
+    await page.waitForSelector('[data-testid=studio-form]');
+    await page.click('[data-testid=nav-history]');
+    await page.locator(`[data-testid=task-card][data-task-id="${made}"] [data-testid=task-reuse]`).click();
+    await page.waitForURL(`${t.baseUrl}/images`);
+    await page.waitForSelector('[data-testid=dreamwork-form]');
+    expect(await page.isChecked('[data-testid=studio-provider] input[value=jimeng]')).toBe(true);
+    expect(await page.getAttribute('[data-testid=dreamwork-mode-text]', 'aria-pressed')).toBe('true');
+    expect(await page.inputValue('[data-testid=dreamwork-model]')).toBe(T2I);
+    await page.waitForFunction(() => (document.querySelector('[data-testid=dreamwork-prompt]') as HTMLTextAreaElement | null)?.value === 'a tea house in the mountains');
+    expect(await page.isChecked('[data-testid=dreamwork-prompt-expansion]')).toBe(false);
+    expect(await page.getAttribute('[data-testid=dreamwork-size]', 'data-value')).toBe('1:1');
+    expect(await page.inputValue('[data-testid=studio-param-seed]')).toBe(String((await task(made)).parameters.seed));
+  });
+
   it('says on the tile why DreamWork cannot be chosen when an administrator turns it off', async () => {
     await t.http.post('/api/v1/jimeng/config').set(bearer(admin.token)).send({ enabled: false }).expect(200);
     await page.reload();
