@@ -224,6 +224,16 @@ describe('web app: DreamWork in the image studio', () => {
     expect(await page.isChecked('[data-testid=dreamwork-prompt-expansion]')).toBe(false);
     expect(await page.getAttribute('[data-testid=dreamwork-size]', 'data-value')).toBe('1:1');
     expect(await page.inputValue('[data-testid=studio-param-seed]')).toBe(String((await task(made)).parameters.seed));
+
+    // An inpainting comes back with its picture (not its mask, which is painted again) and "erase".
+    await page.click('[data-testid=nav-history]');
+    await page.locator(`[data-testid=task-card][data-task-id="${inpainted}"] [data-testid=task-reuse]`).click();
+    await page.waitForURL(`${t.baseUrl}/images`);
+    await page.waitForSelector('[data-testid=dreamwork-mode-inpaint][aria-pressed=true]');
+    await page.waitForSelector(`[data-testid=studio-input-image][data-file-id="${(await task(made)).outputs[0].id}"]`);
+    expect(await page.locator('[data-testid=studio-input-image]').count()).toBe(1);
+    expect(await page.isChecked('[data-testid=dreamwork-erase]')).toBe(true);
+    await page.locator('[data-testid=dreamwork-mask] [data-testid=mask-painter][data-painted=false]').waitFor();
   });
 
   it('says on the tile why DreamWork cannot be chosen when an administrator turns it off', async () => {

@@ -45,11 +45,14 @@ const FIELDS: Record<string, string> = {
   'image.url': 'images',
   referenceImages: 'images',
   ...Object.fromEntries(
-    Array.from({ length: 10 }, (_, index) => [
-      [`referenceImages.${index}`, 'images'],
-      [`referenceImages.${index}.fileId`, 'images'],
-      [`referenceImages.${index}.url`, 'images'],
-    ]).flat(),
+    // The validation pipe names them `referenceImages.0.fileId`, the service's checks `referenceImages[0].fileId`.
+    Array.from({ length: 10 }, (_, index) =>
+      [`referenceImages.${index}`, `referenceImages[${index}]`].flatMap((name) => [
+        [name, 'images'],
+        [`${name}.fileId`, 'images'],
+        [`${name}.url`, 'images'],
+      ]),
+    ).flat(),
   ),
   maskDataUrl: 'mask',
   maskFileId: 'mask',
@@ -342,9 +345,11 @@ class DreamWorkManager implements ImageInputSource {
     this.seedLocked = this.seed !== '';
     this.errors.clear();
     this.clearInputs();
-    // The inputs are kept as our files; an inpainting's mask is painted again.
-    const ids = [parameters.fileId, ...(Array.isArray(parameters.fileIds) ? parameters.fileIds : [])].filter((id): id is string => typeof id === 'string');
-    for (const fileId of ids.slice(0, this.maxImages)) {
+    // The inputs are kept as our files (`imageFileIds`, each named in `imageFields`); an inpainting's mask is painted again.
+    const ids = Array.isArray(parameters.imageFileIds) ? parameters.imageFileIds : [];
+    const fields = Array.isArray(parameters.imageFields) ? parameters.imageFields : [];
+    const images = ids.filter((id, index): id is string => typeof id === 'string' && !String(fields[index] ?? '').startsWith('mask'));
+    for (const fileId of images.slice(0, this.maxImages)) {
       const input = this.#addInput({ fileId, preview: null, url: null, name: '', status: 'ready', progress: 1 });
       void this.#fillPreview(input.key, fileId);
     }
