@@ -49,7 +49,7 @@ export class JimengSettings {
   maxConcurrentTasks: number;
 
   /** Model id → req_key, where an account needs another one (the 1080P suffixes differ, §7.8). */
-  @Column({ name: 'req_key_overrides', type: 'jsonb', default: () => `'{}'::jsonb` })
+  @Column({ name: 'req_key_overrides', type: 'jsonb', default: () => `'{}'` })
   reqKeyOverrides: Record<string, string>;
 
   @Column({ type: 'jsonb', nullable: true })

@@ -17,7 +17,8 @@ export interface AdapterTask {
 export interface TaskOutput {
   /**
    * Where the result can be downloaded now (it is copied into our storage through the guarded
-   * fetcher). For a derived output: the link of the output it is cut from.
+   * fetcher). For a derived output: the link of the output it is cut from. A base64 `data:` URL
+   * (a provider that answers with the bytes) is stored from those bytes, whatever auto-upload says.
    */
   url: string;
   /** What this output is among its task's (`grid`, `image`, ...), kept in its metadata as `role`. */

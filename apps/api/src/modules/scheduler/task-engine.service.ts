@@ -74,6 +74,14 @@ function previewState(url: string | null): TaskPreviewState | null {
   return { url, version: createHash('sha256').update(url).digest('base64url').slice(0, 12) };
 }
 
+/** The bytes of a base64 `data:` URL, or null for any other URL. */
+export function parseDataUrl(url: string): Buffer | null {
+  if (!url.startsWith('data:')) return null;
+  const comma = url.indexOf(',');
+  if (comma < 0 || !url.slice(0, comma).endsWith(';base64')) return null;
+  return Buffer.from(url.slice(comma + 1), 'base64');
+}
+
 /** A region of a picture, in fractions of its size, as PNG bytes. */
 export async function cutRegion(bytes: Buffer, region: NonNullable<TaskOutput['derive']>['region']): Promise<Buffer> {
   const image = sharp(bytes);
@@ -344,6 +352,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
       const [waiting] = await this.dataSource.query(
         `SELECT 1 FROM generation_tasks
           WHERE provider = $1 AND status = 'pending' AND next_poll_at <= now() AND deadline_at > now() AND (lease_until IS NULL OR lease_until < now())
+            AND NOT EXISTS (SELECT 1 FROM provider_holds WHERE provider = $1 AND held_until > now())
           LIMIT 1`,
         [adapter.provider],
       );
@@ -435,8 +444,34 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     }
     const message = error instanceof Error ? error.message : String(error);
     this.logger.warn(`Task ${task.id} (${task.provider}): will ask again later: ${message}`);
+    const holdMs = error instanceof ProviderError && error.kind === 'transient' ? error.options.holdProviderMs : undefined;
+    if (holdMs && task.status === TaskStatus.Pending) {
+      // The provider takes no new job now (e.g. its concurrency is used up): every instance holds
+      // its submissions until then, instead of each waiting task asking again and again.
+      const heldMs = Math.min(holdMs, this.pollBounds(task).maxMs * 4);
+      await this.holdProvider(task.provider, heldMs);
+      await this.reschedule(task, { delayMs: heldMs, problem: message });
+      return null;
+    }
     await this.reschedule(task, { retryAfterMs: error instanceof ProviderError ? error.options.retryAfterMs : undefined, problem: message });
     return null;
+  }
+
+  /**
+   * Holds new submissions to a provider for `ms` (a hold only ever grows): kept in the database so
+   * every instance sees it. Its waiting tasks fall due when it ends; `lease_task_slot` leaves a new
+   * task pending until then and claimPending skips the provider.
+   */
+  async holdProvider(provider: string, ms: number): Promise<void> {
+    await this.dataSource.query(
+      `WITH hold AS (
+         INSERT INTO provider_holds (provider, held_until) VALUES ($1, now() + make_interval(secs => $2::double precision / 1000))
+         ON CONFLICT (provider) DO UPDATE SET held_until = greatest(provider_holds.held_until, excluded.held_until)
+         RETURNING held_until)
+       UPDATE generation_tasks SET next_poll_at = (SELECT held_until FROM hold)
+        WHERE provider = $1 AND status = 'pending' AND next_poll_at < (SELECT held_until FROM hold)`,
+      [provider, ms],
+    );
   }
 
   private async apply(task: GenerationTask, adapter: ProviderAdapter, update: ProviderUpdate): Promise<GenerationTask | null> {
@@ -602,6 +637,8 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
   private async storeOutput(task: GenerationTask, index: number, output: TaskOutput, earlier: MediaFile[] = [], sources = new Map<number, Promise<Buffer>>()): Promise<MediaFile> {
     const repository = this.dataSource.getRepository(MediaFile);
     const adapter = this.registry.get(task.provider);
+    // An output given as its bytes (a `data:` URL, e.g. Volcengine's base64 images) has no link to keep.
+    const inline = parseDataUrl(output.url);
     const inserted = await repository
       .createQueryBuilder()
       .insert()
@@ -612,7 +649,7 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
         sourceTaskId: task.id,
         outputIndex: index,
         kind: task.kind,
-        sourceUrl: output.url,
+        sourceUrl: inline ? null : output.url,
         status: MediaStatus.Pending,
         metadata: { ...output.metadata, ...(output.role ? { role: output.role } : {}), prompt: task.prompt, model: task.model, provider: task.provider },
       } as QueryDeepPartialEntity<MediaFile>)
@@ -625,8 +662,13 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
     if (record.status === MediaStatus.Stored) return record;
     // Copied from the link the provider gave with its result (kept in the task); links are not
     // asked for again, so one that expires before the copy succeeds ends as a storage failure.
-    record.sourceUrl = output.url;
     const settings = await this.storageSettings.recent();
+    if (inline) {
+      // Stored whatever auto-upload says: there is no link to copy from later.
+      await this.ingest.storeBytes(record, inline, settings);
+      return record;
+    }
+    record.sourceUrl = output.url;
     if (output.derive) {
       // Cut from an output stored just before it (or, with auto-upload off, from its link): it has
       // no link of its own, so it is stored whatever auto-upload says.
