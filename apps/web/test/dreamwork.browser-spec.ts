@@ -236,11 +236,39 @@ describe('web app: DreamWork in the image studio', () => {
     await page.locator('[data-testid=dreamwork-mask] [data-testid=mask-painter][data-painted=false]').waitFor();
   });
 
+  it('sends Seedream 4.0 earlier results as references, its strength, and several images allowed', async () => {
+    await page.click('[data-testid=dreamwork-mode-text]');
+    await page.selectOption('[data-testid=dreamwork-model]', SEEDREAM);
+    await page.waitForSelector(`[data-testid=studio-price][data-price="${prices[SEEDREAM]}"]`);
+    const first = (await task(made)).outputs[0].id;
+    const second = (await task(inpainted)).outputs[0].id;
+    for (const id of [first, second]) {
+      await page.click('[data-testid=studio-use-previous]');
+      await page.click(`[data-testid=studio-previous] [data-testid=studio-previous-output][data-output-id="${id}"]`);
+      await page.waitForSelector(`[data-testid=studio-input-image][data-file-id="${id}"][data-status=ready]`);
+    }
+    expect(await page.textContent('[data-testid=studio-input-count]')).toBe('2 / 10');
+    await page.locator('[data-testid=dreamwork-strength]').fill('0.8');
+    expect(await page.textContent('[data-testid=dreamwork-strength-value]')).toBe('0.80');
+    await page.click('[data-testid=dreamwork-several]');
+    await page.fill('[data-testid=dreamwork-prompt]', 'the tea house and the lantern together');
+    const before = await newestJob();
+    await page.click('[data-testid=studio-submit]');
+    const seedream = await newestJob(before);
+    await succeeded(seedream);
+    const sent = await task(seedream);
+    expect(sent).toMatchObject({ model: SEEDREAM, cost: prices[SEEDREAM], parameters: { strength: 0.8, forceSingle: false, imageFileIds: [first, second] } });
+  });
+
   it('says on the tile why DreamWork cannot be chosen when an administrator turns it off', async () => {
     await t.http.post('/api/v1/jimeng/config').set(bearer(admin.token)).send({ enabled: false }).expect(200);
     await page.reload();
     await page.waitForSelector('[data-testid=studio-provider-jimeng-note]');
     expect(await page.isDisabled('[data-testid=studio-provider] input[value=jimeng]')).toBe(true);
-    expect(await page.textContent('[data-testid=studio-provider-jimeng-note]')).toBeTruthy();
+    expect(await page.isChecked('[data-testid=studio-provider] input[value=flux]')).toBe(true);
+    expect(await page.textContent('[data-testid=studio-provider-jimeng-note]')).toBe('即梦绘画已被管理员关闭，暂时无法生成。');
+    await page.click('[data-testid=language-toggle]');
+    await page.waitForSelector('[data-testid=studio-provider-jimeng-note]:text-is("DreamWork has been turned off by an administrator.")');
+    await page.click('[data-testid=language-toggle]');
   });
 });

@@ -126,8 +126,9 @@ class DreamWorkManager implements ImageInputSource {
     const m = i18n.m.dreamwork;
     if (this.loadStatus === 'error') return m.unreachable;
     if (this.loadStatus !== 'ready' || !this.config) return null;
-    if (this.config.unavailable) return this.config.unavailable;
+    // Turned off: our own words, which follow a switch of language; other reasons (not set up) are the server's.
     if (!this.config.enabled) return m.off;
+    if (this.config.unavailable) return this.config.unavailable;
     if (this.models.length === 0) return m.noModels;
     return null;
   }
