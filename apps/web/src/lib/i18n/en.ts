@@ -376,6 +376,7 @@ const en: Messages = {
       image: 'Edits one picture as the instruction says',
       inpaint: 'Paint the area to change on a picture; it is redrawn from the prompt or erased',
     },
+    modelOption: '{name} · {price} credits',
     pricePerRequest: '{price} credits per request',
     references: 'Reference images (optional)',
     referencesHint: 'Up to {max}; drop, paste (Ctrl+V) or choose images; JPG or PNG, up to 4.7 MB',

@@ -378,6 +378,7 @@ const zhCN = {
       image: '按修改指令编辑一张图片',
       inpaint: '在图片上涂抹要修改的区域，按提示词重绘或删除',
     },
+    modelOption: '{name} · {price} 积分/次',
     pricePerRequest: '{price} 积分/次',
     references: '参考图片（可选）',
     referencesHint: '最多 {max} 张；拖放、粘贴（Ctrl+V）或选择图片；JPG 或 PNG，最大 4.7 MB',
