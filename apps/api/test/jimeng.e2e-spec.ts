@@ -138,6 +138,10 @@ describe('jimeng', () => {
     expect(badValue.body.details[0].field).toBe('reqKeyOverrides.jimeng-image-t2i-3.0');
     const set = await t.http.post('/api/v1/jimeng/config').set(bearer(admin.token)).send({ reqKeyOverrides: { 'jimeng-video-3.0-1080p-first-tail': 'jimeng_i2v_first_tail_v30_1080p', 'jimeng-image-t2i-3.0': '' } }).expect(200);
     expect(set.body.reqKeyOverrides).toEqual({ 'jimeng-video-3.0-1080p-first-tail': 'jimeng_i2v_first_tail_v30_1080p' });
+    // A req_key the account has not activated (50400): the check says so, in words for the admin.
+    await t.http.post('/api/v1/jimeng/config').set(bearer(admin.token)).send({ reqKeyOverrides: { 'jimeng-image-t2i-3.1': 'jimeng_t2i_v99' } }).expect(200);
+    const inactive = await t.http.post('/api/v1/jimeng/config/check').set(bearer(admin.token)).send({}).expect(200);
+    expect(inactive.body).toMatchObject({ ok: false, reason: 'not_activated', message: expect.stringMatching(/activate the Jimeng capability/) });
     expect((await t.http.post('/api/v1/jimeng/config').set(bearer(admin.token)).send({ reqKeyOverrides: {} }).expect(200)).body.reqKeyOverrides).toEqual({});
     const badWatermark = await t.http.post('/api/v1/jimeng/config').set(bearer(admin.token)).send({ watermark: { position: 7 } }).expect(400);
     expect(badWatermark.body.details[0].field).toMatch(/watermark\.position|position/);

@@ -59,7 +59,7 @@ const INPUT_LIMITS = { maxBytes: 20 * 1024 * 1024, allowedTypes: INPUT_TYPES };
 const MASK_LIMITS = { maxBytes: 10 * 1024 * 1024, allowedTypes: ['image/jpeg', 'image/png', 'image/webp'] };
 
 /** The GetResult of a task id that cannot exist: it spends nothing and shows whether the keys and clock pass the gateway. */
-const PROBE_REQ_KEY = VOLC_MODELS['jimeng-image-t2i-3.1'].reqKey;
+const PROBE_MODEL = 'jimeng-image-t2i-3.1';
 const PROBE_TASK_ID = '0';
 
 /** What the Jimeng routes do: settings, catalogue, submission through the task engine, and its tasks. */
@@ -136,7 +136,8 @@ export class JimengService {
     const started = Date.now();
     try {
       // An unknown task answers not_found (a `gone` error): the gateway took the signature and the key.
-      await configured.client.result(PROBE_REQ_KEY, PROBE_TASK_ID);
+      // Under the req_key in use (an override counts): an inactive capability answers 50400.
+      await configured.client.result(configured.client.reqKeyOf(PROBE_MODEL), PROBE_TASK_ID);
       return this.healthy(settings, Date.now() - started);
     } catch (error) {
       const latencyMs = Date.now() - started;
