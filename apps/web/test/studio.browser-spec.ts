@@ -56,9 +56,10 @@ describe('web app: the image studio (Flux)', () => {
     await page.waitForSelector('[data-testid=studio-model]');
     await page.waitForSelector('[data-testid=credit-balance][data-balance="100"]');
     expect(await page.getAttribute('[data-testid=studio-mode-text]', 'aria-pressed')).toBe('true');
-    // Flux works; Midjourney has a studio of its own; Jimeng is coming.
+    // Flux is chosen; Midjourney has a studio of its own; DreamWork (Jimeng's images) is the other form here (dreamwork.browser-spec.ts).
     expect(await page.getAttribute('[data-testid=studio-provider] [data-testid=studio-provider-midjourney]', 'href')).toBe('/midjourney');
-    expect(await page.isDisabled('[data-testid=studio-provider] input[value=jimeng]')).toBe(true);
+    expect(await page.isChecked('[data-testid=studio-provider] input[value=flux]')).toBe(true);
+    await page.locator('[data-testid=studio-provider] input[value=jimeng]').waitFor({ state: 'attached' });
 
     // The steps slider takes its range from the catalogue: dev goes to 50, schnell to 12.
     await page.selectOption('[data-testid=studio-model]', 'fal-ai/flux-1/dev');

@@ -32,6 +32,9 @@ export const RECENT_PAGE_SIZE = 12;
 const INPUT_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
 const INPUT_MAX_BYTES = 10 * 1024 * 1024;
 
+/** The providers whose form is the image studio's (Midjourney has a studio of its own). */
+export type ImageStudioProvider = 'flux' | 'jimeng';
+
 /** One input image of an image-to-image generation: being uploaded, or a stored file. */
 export interface StudioInput {
   /** Local key, for the list. */
@@ -59,6 +62,8 @@ export interface PreviousOutput {
  * changes. The tasks themselves live in the task events manager, so every card follows them.
  */
 class StudioManager {
+  /** The provider the image studio's form is for: Flux, or DreamWork (Jimeng's images, dreamwork-manager). */
+  provider = $state<ImageStudioProvider>('flux');
   config = $state<FluxUserConfig | null>(null);
   catalogue = $state<FluxCatalogue | null>(null);
   loadStatus = $state<'idle' | 'loading' | 'ready' | 'error'>('idle');
@@ -486,6 +491,7 @@ class StudioManager {
     this.#recentRequest++;
     this.#loaded.clear();
     this.clearInputs();
+    this.provider = 'flux';
     this.config = null;
     this.catalogue = null;
     this.loadStatus = 'idle';

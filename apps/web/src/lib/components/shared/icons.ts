@@ -47,6 +47,8 @@ export const icons = {
   lock: [rect(3, 11, 18, 11, 2), 'M7 11V7a5 5 0 0 1 10 0v4'],
   unlock: [rect(3, 11, 18, 11, 2), 'M7 11V7a5 5 0 0 1 9.9-1'],
   dice: [rect(3, 3, 18, 18, 2), 'M8 8h.01M16 8h.01M12 12h.01M8 16h.01M16 16h.01'],
+  // Lucide's "brush": painting a mask (inpainting).
+  brush: ['m9.06 11.9 8.07-8.06a2.85 2.85 0 1 1 4.03 4.03l-8.06 8.08', 'M7.07 14.94c-1.66 0-3 1.35-3 3.02 0 1.33-2.5 1.52-2 2.02 1.08 1.1 2.49 2.02 4 2.02 2.2 0 4-1.8 4-4.04a3.01 3.01 0 0 0-3-3.02z'],
 } satisfies Record<string, string[]>;
 
 export type IconName = keyof typeof icons;
