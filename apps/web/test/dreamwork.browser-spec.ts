@@ -260,6 +260,46 @@ describe('web app: DreamWork in the image studio', () => {
     expect(sent).toMatchObject({ model: SEEDREAM, cost: prices[SEEDREAM], parameters: { strength: 0.8, forceSingle: false, imageFileIds: [first, second] } });
   });
 
+  it('turns the inpainted picture into a Jimeng video (image-to-video) that plays in History', async () => {
+    const picture = (await task(inpainted)).outputs[0].id;
+    await page.click('[data-testid=nav-videos]');
+    await page.waitForURL(`${t.baseUrl}/videos`);
+    await page.click('[data-testid=video-provider-jimeng]');
+    await page.click('[data-testid=video-mode-image]');
+    await page.click('[data-testid=video-jimeng-quality] label:has(input[value="720p"])');
+    // The first frame: the inpainted result, picked among earlier results.
+    await page.click('[data-testid=video-start-frame] [data-testid=studio-use-previous]');
+    await page.click(`[data-testid=studio-previous] [data-testid=studio-previous-output][data-output-id="${picture}"]`);
+    await page.waitForSelector(`[data-testid=video-start-frame] [data-testid=studio-input-image][data-file-id="${picture}"][data-status=ready]`);
+    expect(await page.getAttribute('[data-testid=video-jimeng-model]', 'data-model')).toBe('jimeng-video-3.0-720p-i2v');
+    await page.fill('[data-testid=video-prompt]', 'lanterns sway in the evening wind');
+    const submitted = page.waitForResponse((response) => response.url().endsWith('/api/v1/jimeng/image-to-video') && response.request().method() === 'POST');
+    await page.click('[data-testid=studio-submit]');
+    const response = await submitted;
+    expect(response.status()).toBe(201);
+    const video = ((await response.json()) as { id: string }).id;
+    await jobCard(video).and(page.locator('[data-status=succeeded]')).waitFor({ timeout: 60_000 });
+    expect(await task(video)).toMatchObject({ provider: 'jimeng', kind: 'video', model: 'jimeng-video-3.0-720p-i2v', parameters: { imageFileIds: [picture] } });
+
+    // History plays it.
+    await page.click('[data-testid=nav-history]');
+    await page.waitForURL(`${t.baseUrl}/history`);
+    const player = page.locator(`[data-testid=task-card][data-task-id="${video}"] [data-testid=task-video]`);
+    await player.waitFor();
+    const duration = await player.evaluate(
+      (element: HTMLVideoElement) =>
+        new Promise<number>((resolve, reject) => {
+          if (element.readyState >= 1) return resolve(element.duration);
+          element.addEventListener('loadedmetadata', () => resolve(element.duration), { once: true });
+          element.addEventListener('error', () => reject(new Error(`video error ${element.error?.code}`)), { once: true });
+          element.load();
+        }),
+    );
+    expect(duration).toBeGreaterThan(0);
+    await page.click('[data-testid=nav-images]');
+    await page.waitForSelector('[data-testid=dreamwork-form]');
+  });
+
   it('says on the tile why DreamWork cannot be chosen when an administrator turns it off', async () => {
     await t.http.post('/api/v1/jimeng/config').set(bearer(admin.token)).send({ enabled: false }).expect(200);
     await page.reload();

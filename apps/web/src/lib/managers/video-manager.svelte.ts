@@ -6,8 +6,7 @@ import { taskEventsManager } from '$lib/managers/task-events-manager.svelte';
 import { toastManager } from '$lib/managers/toast-manager.svelte';
 import type { PreviousOutput, StudioInput } from '$lib/managers/studio-manager.svelte';
 import { getFile, type MediaFile, thumbnailOf, uploadFile } from '$lib/services/files.service';
-import { listHistory } from '$lib/services/history.service';
-import { getTask, isVideoOutput, type Task } from '$lib/services/tasks.service';
+import { getTask, type Task } from '$lib/services/tasks.service';
 import {
   accepts,
   CAMERA_AXES,
@@ -45,72 +44,11 @@ import {
   jimengVideoModel,
   takesLastFrame,
 } from '$lib/services/jimeng-video.service';
+import { PreviousImages } from '$lib/managers/previous-images.svelte';
 import type { Result } from '$lib/services/api-result';
 import { type ErrorMessage, FormErrors } from '$lib/utils/form-errors.svelte';
 
 const RECENT_PAGE_SIZE = 12;
-/** Earlier images offered as frames, per page (any provider: a Flux image, a Midjourney upscale, …). */
-const PREVIOUS_PAGE_SIZE = 24;
-
-/** Earlier image results of any provider, offered as start or end frames. */
-class PreviousImages {
-  tasks = $state<Task[]>([]);
-  cursor = $state<string | null>(null);
-  status = $state<'idle' | 'loading' | 'ready' | 'error'>('idle');
-  loadingMore = $state(false);
-  #request = 0;
-
-  get outputs(): PreviousOutput[] {
-    const seen = new Set<string>();
-    const outputs: PreviousOutput[] = [];
-    for (const task of this.tasks) {
-      if (task.status !== 'succeeded') continue;
-      for (const output of task.outputs) {
-        if (!output.url || !output.stored || isVideoOutput(output) || output.metadata?.role === 'grid' || seen.has(output.id)) continue;
-        seen.add(output.id);
-        outputs.push({ task, output });
-      }
-    }
-    return outputs;
-  }
-
-  async load(): Promise<void> {
-    const id = ++this.#request;
-    if (this.status !== 'ready') this.status = 'loading';
-    const result = await listHistory({ kind: 'image', status: 'succeeded', limit: PREVIOUS_PAGE_SIZE });
-    if (id !== this.#request) return;
-    if (!result.ok) {
-      if (this.status !== 'ready') this.status = 'error';
-      return;
-    }
-    this.tasks = result.data.items;
-    this.cursor = result.data.nextCursor;
-    this.status = 'ready';
-  }
-
-  async loadMore(): Promise<void> {
-    const cursor = this.cursor;
-    if (!cursor || this.loadingMore || this.status !== 'ready') return;
-    const id = this.#request;
-    this.loadingMore = true;
-    const result = await listHistory({ kind: 'image', status: 'succeeded', limit: PREVIOUS_PAGE_SIZE, cursor });
-    if (id !== this.#request) return;
-    this.loadingMore = false;
-    if (!result.ok) return;
-    const seen = new Set(this.tasks.map((task) => task.id));
-    this.tasks.push(...result.data.items.filter((task) => !seen.has(task.id)));
-    this.cursor = result.data.nextCursor;
-  }
-
-  reset(): void {
-    this.#request++;
-    this.tasks = [];
-    this.cursor = null;
-    this.status = 'idle';
-    this.loadingMore = false;
-  }
-}
-
 /** The start or the end frame: one image, uploaded to my files at once or picked from earlier results. */
 class FrameInput implements ImageInputSource {
   inputs = $state<StudioInput[]>([]);
