@@ -1,4 +1,4 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { FalError } from '@atelier/providers/fal';
 import type { IncomingMessage } from 'node:http';
@@ -8,9 +8,7 @@ import { say } from '../../common/language.js';
 import { RecentlyRead } from '../../common/recently-read.js';
 import { CreditsService } from '../credits/credits.service.js';
 import type { CancelResultDto, TaskDto, TaskPageDto } from '../scheduler/dto/task.dto.js';
-import { GenerationTask } from '../scheduler/generation-task.entity.js';
 import { PricesService } from '../scheduler/prices.service.js';
-import { TaskViews } from '../scheduler/task-views.service.js';
 import { TasksService } from '../scheduler/tasks.service.js';
 import type { MediaFileDto } from '../storage/dto/storage.dto.js';
 import { FetchRefusedError } from '../storage/guarded-fetcher.js';
@@ -18,7 +16,7 @@ import { IngestService } from '../storage/ingest.service.js';
 import { MediaFile, MediaKind, MediaSource, MediaStatus } from '../storage/media-file.entity.js';
 import { mapMediaFile } from '../storage/media-files.service.js';
 import { receiveFile } from '../storage/multipart.js';
-import { HistoryService } from '../history/history.service.js';
+import { ProviderTasks } from '../history/provider-tasks.service.js';
 import type {
   CheckFluxConfigDto,
   FluxCreditsDto,
@@ -53,11 +51,10 @@ export class FluxService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly settings: FluxSettingsService,
     private readonly tasks: TasksService,
-    private readonly views: TaskViews,
     private readonly prices: PricesService,
     private readonly credits: CreditsService,
     private readonly ingest: IngestService,
-    private readonly history: HistoryService,
+    private readonly providerTasks: ProviderTasks,
   ) {}
 
   async userConfig(): Promise<FluxUserConfigDto> {
@@ -223,24 +220,16 @@ export class FluxService {
     return mapMediaFile(file);
   }
 
-  private async fluxTask(userId: string, taskId: string): Promise<GenerationTask> {
-    const task = await this.views.own(userId, taskId);
-    if (task.provider !== 'flux') throw new NotFoundException(say('Task not found', '任务不存在'));
-    return task;
+  task(userId: string, taskId: string): Promise<TaskDto> {
+    return this.providerTasks.view('flux', userId, taskId);
   }
 
-  async task(userId: string, taskId: string): Promise<TaskDto> {
-    const [view] = await this.views.views([await this.fluxTask(userId, taskId)]);
-    return view;
-  }
-
-  async cancel(userId: string, taskId: string, acceptLoss?: boolean): Promise<CancelResultDto> {
-    await this.fluxTask(userId, taskId);
-    return this.tasks.cancel(userId, taskId, acceptLoss);
+  cancel(userId: string, taskId: string, acceptLoss?: boolean): Promise<CancelResultDto> {
+    return this.providerTasks.cancel('flux', userId, taskId, acceptLoss);
   }
 
   listHistory(userId: string, query: FluxHistoryQueryDto): Promise<TaskPageDto> {
-    return this.history.list(userId, { ...query, source: 'flux' });
+    return this.providerTasks.list('flux', userId, query);
   }
 }
 

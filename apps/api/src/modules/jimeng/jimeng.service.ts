@@ -1,4 +1,4 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { checkVolcImage, VOLC_MODELS, VOLC_PROMPT_MAX, VolcError, type VolcModel } from '@atelier/providers/volcengine';
 import { randomUUID } from 'node:crypto';
@@ -8,11 +8,9 @@ import sharp, { type Metadata } from 'sharp';
 import { DataSource } from 'typeorm';
 import { type FieldError, FieldValidationException, fieldError } from '../../common/errors.js';
 import { say } from '../../common/language.js';
-import { HistoryService } from '../history/history.service.js';
+import { ProviderTasks } from '../history/provider-tasks.service.js';
 import type { CancelResultDto, TaskDto, TaskPageDto } from '../scheduler/dto/task.dto.js';
-import { GenerationTask } from '../scheduler/generation-task.entity.js';
 import { PricesService } from '../scheduler/prices.service.js';
-import { TaskViews } from '../scheduler/task-views.service.js';
 import { TasksService } from '../scheduler/tasks.service.js';
 import { FetchRefusedError } from '../storage/guarded-fetcher.js';
 import { IngestService } from '../storage/ingest.service.js';
@@ -28,7 +26,6 @@ import {
   type JimengImageToVideoDto,
   type JimengInpaintDto,
   type JimengModelsDto,
-  type JimengRoute,
   type JimengTextToImageDto,
   type JimengTextToVideoDto,
   type JimengUserConfigDto,
@@ -69,10 +66,9 @@ export class JimengService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly settings: JimengSettingsService,
     private readonly tasks: TasksService,
-    private readonly views: TaskViews,
     private readonly prices: PricesService,
     private readonly ingest: IngestService,
-    private readonly history: HistoryService,
+    private readonly providerTasks: ProviderTasks,
     private readonly storage: StorageSettingsService,
   ) {}
 
@@ -343,25 +339,17 @@ export class JimengService {
 
   // ------------------------------------------------------------ tasks
 
-  private async jimengTask(userId: string, taskId: string): Promise<GenerationTask> {
-    const task = await this.views.own(userId, taskId);
-    if (task.provider !== 'jimeng') throw new NotFoundException(say('Task not found', '任务不存在'));
-    return task;
+  task(userId: string, taskId: string): Promise<TaskDto> {
+    return this.providerTasks.view('jimeng', userId, taskId);
   }
 
-  async task(userId: string, taskId: string): Promise<TaskDto> {
-    const [view] = await this.views.views([await this.jimengTask(userId, taskId)]);
-    return view;
-  }
-
-  async cancel(userId: string, taskId: string): Promise<CancelResultDto> {
-    await this.jimengTask(userId, taskId);
+  cancel(userId: string, taskId: string): Promise<CancelResultDto> {
     // Volcengine has no cancel: the engine refunds a task not yet sent and answers 409 for one that was.
-    return this.tasks.cancel(userId, taskId, false);
+    return this.providerTasks.cancel('jimeng', userId, taskId);
   }
 
   listHistory(userId: string, query: JimengHistoryQueryDto): Promise<TaskPageDto> {
-    return this.history.list(userId, { ...query, source: 'jimeng' });
+    return this.providerTasks.list('jimeng', userId, query);
   }
 }
 

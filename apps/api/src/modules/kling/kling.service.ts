@@ -1,14 +1,12 @@
-import { Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import { Injectable, UnprocessableEntityException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { KLING_ASPECT_RATIOS, KLING_CAMERA_AXES, KLING_CAMERA_TYPES, KLING_MODELS, KlingError, type KlingMode, type KlingVideoFamily } from '@atelier/providers/kling';
 import { DataSource } from 'typeorm';
 import { type FieldError, FieldValidationException, fieldError } from '../../common/errors.js';
 import { say } from '../../common/language.js';
-import { HistoryService } from '../history/history.service.js';
+import { ProviderTasks } from '../history/provider-tasks.service.js';
 import type { CancelResultDto, TaskDto, TaskPageDto } from '../scheduler/dto/task.dto.js';
-import { GenerationTask } from '../scheduler/generation-task.entity.js';
 import { PricesService } from '../scheduler/prices.service.js';
-import { TaskViews } from '../scheduler/task-views.service.js';
 import { TasksService } from '../scheduler/tasks.service.js';
 import type { MediaFileDto } from '../storage/dto/storage.dto.js';
 import { FetchRefusedError } from '../storage/guarded-fetcher.js';
@@ -61,11 +59,10 @@ export class KlingService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly settings: KlingSettingsService,
     private readonly tasks: TasksService,
-    private readonly views: TaskViews,
     private readonly prices: PricesService,
     private readonly ingest: IngestService,
     private readonly frames: VideoFramesService,
-    private readonly history: HistoryService,
+    private readonly providerTasks: ProviderTasks,
   ) {}
 
   async userConfig(): Promise<KlingUserConfigDto> {
@@ -215,30 +212,22 @@ export class KlingService {
     return file.id;
   }
 
-  private async klingTask(userId: string, taskId: string): Promise<GenerationTask> {
-    const task = await this.views.own(userId, taskId);
-    if (task.provider !== 'kling') throw new NotFoundException(say('Task not found', '任务不存在'));
-    return task;
+  task(userId: string, taskId: string): Promise<TaskDto> {
+    return this.providerTasks.view('kling', userId, taskId);
   }
 
-  async task(userId: string, taskId: string): Promise<TaskDto> {
-    const [view] = await this.views.views([await this.klingTask(userId, taskId)]);
-    return view;
-  }
-
-  async cancel(userId: string, taskId: string): Promise<CancelResultDto> {
-    await this.klingTask(userId, taskId);
+  cancel(userId: string, taskId: string): Promise<CancelResultDto> {
     // Kling has no cancel: the engine refunds a task not yet sent and answers 409 for one that was.
-    return this.tasks.cancel(userId, taskId, false);
+    return this.providerTasks.cancel('kling', userId, taskId);
   }
 
   listHistory(userId: string, query: KlingHistoryQueryDto): Promise<TaskPageDto> {
-    return this.history.list(userId, { ...query, source: 'kling' });
+    return this.providerTasks.list('kling', userId, query);
   }
 
   /** "Use the last frame as the start frame": the last frame of the task's video, as a new stored image. */
   async lastFrame(userId: string, taskId: string): Promise<MediaFileDto> {
-    await this.klingTask(userId, taskId);
+    await this.providerTasks.own('kling', userId, taskId);
     const video = await this.dataSource.getRepository(MediaFile).findOne({
       where: { userId, sourceTaskId: taskId, kind: MediaKind.Video, status: MediaStatus.Stored },
       order: { outputIndex: 'ASC' },

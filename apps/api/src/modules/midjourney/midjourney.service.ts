@@ -1,4 +1,4 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { buildImaginePrompt, isModalAction, type MjActionKey, MidjourneyError, type MjImagineParams } from '@atelier/providers/midjourney';
 import { randomUUID } from 'node:crypto';
@@ -6,12 +6,10 @@ import { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
 import { FieldValidationException, fieldError } from '../../common/errors.js';
 import { say } from '../../common/language.js';
-import { RecentlyRead } from '../../common/recently-read.js';
-import { HistoryService } from '../history/history.service.js';
+import { ProviderTasks } from '../history/provider-tasks.service.js';
 import type { CancelResultDto, TaskDto, TaskPageDto } from '../scheduler/dto/task.dto.js';
 import { GenerationTask, TaskStatus } from '../scheduler/generation-task.entity.js';
 import { PricesService } from '../scheduler/prices.service.js';
-import { TaskViews } from '../scheduler/task-views.service.js';
 import { TasksService } from '../scheduler/tasks.service.js';
 import { FetchRefusedError } from '../storage/guarded-fetcher.js';
 import { IngestService } from '../storage/ingest.service.js';
@@ -57,10 +55,9 @@ export class MidjourneyService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly settings: MidjourneySettingsService,
     private readonly tasks: TasksService,
-    private readonly views: TaskViews,
     private readonly prices: PricesService,
     private readonly ingest: IngestService,
-    private readonly history: HistoryService,
+    private readonly providerTasks: ProviderTasks,
   ) {}
 
   async userConfig(): Promise<MidjourneyUserConfigDto> {
@@ -98,7 +95,6 @@ export class MidjourneyService {
     return this.checkHealth(await this.settings.candidate(dto));
   }
 
-  private readonly recentHealth = new RecentlyRead<string, MidjourneyHealthDto>(15_000, async () => this.checkHealth(await this.settings.effective()));
 
   /** Whether the proxy answers with the secret: a list-by-condition of no real id spends nothing. */
   async checkHealth(settings: EffectiveMidjourneySettings): Promise<MidjourneyHealthDto> {
@@ -263,15 +259,12 @@ export class MidjourneyService {
 
   // ---- tasks ----
 
-  private async midjourneyTask(userId: string, taskId: string): Promise<GenerationTask> {
-    const task = await this.views.own(userId, taskId);
-    if (task.provider !== PROVIDER) throw new NotFoundException(say('Task not found', '任务不存在'));
-    return task;
+  private midjourneyTask(userId: string, taskId: string): Promise<GenerationTask> {
+    return this.providerTasks.own(PROVIDER, userId, taskId);
   }
 
-  async task(userId: string, taskId: string): Promise<TaskDto> {
-    const [view] = await this.views.views([await this.midjourneyTask(userId, taskId)]);
-    return view;
+  task(userId: string, taskId: string): Promise<TaskDto> {
+    return this.providerTasks.view(PROVIDER, userId, taskId);
   }
 
   /** The engine's cancel, except that a novicezk proxy cannot stop a job it has been sent (409). */
@@ -291,6 +284,6 @@ export class MidjourneyService {
   }
 
   listHistory(userId: string, query: MidjourneyHistoryQueryDto): Promise<TaskPageDto> {
-    return this.history.list(userId, { ...query, source: PROVIDER });
+    return this.providerTasks.list(PROVIDER, userId, query);
   }
 }
