@@ -164,6 +164,10 @@ describe('midjourney', () => {
     await run(upscale.id, { action: 'vary:region', prompt: 'a red boat', maskDataUrl: `data:image/png;base64,${mask.toString('base64')}` }, 8);
     const maskFile = await upload(user.token, mask, 'mask.png');
     await run(upscale.id, { action: 'vary:region', maskFileId: maskFile.id }, 8);
+    // The mask sent as a data URL is kept as the task's input, not listed among my files; the one I uploaded is.
+    const files = (await t.http.get('/api/v1/files/generated?limit=100').set(bearer(user.token)).expect(200)).body.items as Array<{ id: string; originalFilename: string | null }>;
+    expect(files.map((file) => file.id)).toContain(maskFile.id);
+    expect(files.filter((file) => file.originalFilename?.startsWith('mask-'))).toEqual([]);
     // The family: the grid lists its children, history shows them with their parents.
     const parent = await waitForTask(user.token, grid.id);
     expect(parent.childTaskIds).toEqual(children.slice(0, 3));

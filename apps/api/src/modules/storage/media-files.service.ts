@@ -52,6 +52,9 @@ export class MediaFilesService {
       .orderBy('file.created_at', 'DESC')
       .addOrderBy('file.id', 'DESC')
       .take(limit + 1);
+    // A mask painted in a studio (Midjourney's Vary (Region), Jimeng's inpainting; stored with a
+    // `*-mask` purpose) is an input of its task, not a picture of the user's: My files leaves it out.
+    builder.andWhere(`coalesce(file.metadata->>'purpose', '') NOT LIKE '%-mask'`);
     if (query.kind) builder.andWhere('file.kind = :kind', { kind: query.kind });
     if (query.source) builder.andWhere('file.source = :source', { source: query.source });
     const search = query.search?.trim();
