@@ -81,6 +81,10 @@ describe('kling', () => {
     const user = await signUp(t.http);
     const created = await textToVideo(user.token, { model: 'kling-v2-6', prompt: 'a paper boat on a rainy street', duration: 10, aspectRatio: '9:16' }).expect(201);
     expect(created.body).toMatchObject({ provider: 'kling', model: 'kling-v2-6:std', action: 'text-to-video', cost: 50, kind: 'video' });
+    // The task is named after its model; "per 5 s" belongs to the price table only.
+    expect([created.body.modelName, created.body.modelNameZhCN]).toEqual(['Kling 2.6 (std)', expect.stringMatching(/（标准）$/)]);
+    const prices = (await t.http.get('/api/v1/admin/prices').set(bearer(admin.token)).expect(200)).body.prices as Array<{ model: string; name: string; nameZhCN: string }>;
+    expect(prices.find((price) => price.model === 'kling-v2-6:std')).toMatchObject({ name: 'Kling 2.6 (std) (per 5 s)', nameZhCN: expect.stringMatching(/（标准）（每 5 秒）$/) });
     expect(await balance(user.token)).toBe(50);
     const done = await waitForTask(user.token, created.body.id);
     expect(done.status).toBe('succeeded');

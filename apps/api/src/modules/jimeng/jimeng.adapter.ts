@@ -4,7 +4,7 @@ import { VOLC_MODELS, VolcError, type VolcImageFacts, type VolcModel, type VolcT
 import { buffer } from 'node:stream/consumers';
 import { DataSource, In } from 'typeorm';
 import { say } from '../../common/language.js';
-import { type AdapterTask, type ProviderAdapter, ProviderError, type ProviderLimits, type ProviderModel, type ProviderUpdate, type TaskOutput } from '../scheduler/provider-adapter.js';
+import { type AdapterTask, type ProviderAdapter, ProviderError, type ProviderLimits, PER_5_SECONDS, type ProviderModel, type ProviderUpdate, type TaskOutput } from '../scheduler/provider-adapter.js';
 import { MediaFile, MediaKind, MediaSource } from '../storage/media-file.entity.js';
 import { StorageSettingsService } from '../storage/storage-settings.service.js';
 import { isVideoModel, JIMENG_CATALOGUE } from './jimeng-models.js';
@@ -83,7 +83,8 @@ export class JimengAdapter implements ProviderAdapter {
         model: model.id,
         kind: video ? MediaKind.Video : MediaKind.Image,
         defaultPrice: model.defaultPrice,
-        name: video ? { en: `${model.name.en} (per 5 s)`, zhCN: `${model.name.zhCN}（每 5 秒）` } : model.name,
+        name: model.name,
+        ...(video ? { priceUnit: PER_5_SECONDS } : {}),
       };
     });
   }

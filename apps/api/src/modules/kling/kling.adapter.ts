@@ -4,7 +4,7 @@ import { KlingError, type KlingTask, type KlingVideoFamily, parseKlingCallback, 
 import { buffer } from 'node:stream/consumers';
 import { DataSource } from 'typeorm';
 import { say } from '../../common/language.js';
-import { type AdapterTask, type ProviderAdapter, ProviderError, type ProviderLimits, type ProviderModel, type ProviderUpdate, type SubmitContext } from '../scheduler/provider-adapter.js';
+import { type AdapterTask, type ProviderAdapter, ProviderError, type ProviderLimits, PER_5_SECONDS, type ProviderModel, type ProviderUpdate, type SubmitContext } from '../scheduler/provider-adapter.js';
 import { MediaFile, MediaKind, MediaSource } from '../storage/media-file.entity.js';
 import { StorageSettingsService } from '../storage/storage-settings.service.js';
 import { KLING_CATALOGUE, KLING_MODES, priceKey } from './kling-models.js';
@@ -61,7 +61,8 @@ export class KlingAdapter implements ProviderAdapter {
         model: priceKey(model.id, mode),
         kind: MediaKind.Video,
         defaultPrice: model.defaultPrices[mode],
-        name: { en: `${model.name.en} (${mode}, per 5 s)`, zhCN: `${model.name.zhCN}（${mode === 'pro' ? '高品质' : '标准'}，每 5 秒）` },
+        name: { en: `${model.name.en} (${mode})`, zhCN: `${model.name.zhCN}（${mode === 'pro' ? '高品质' : '标准'}）` },
+        priceUnit: PER_5_SECONDS,
       })),
     );
   }

@@ -117,8 +117,14 @@ export interface ProviderModel {
   model: string;
   kind: MediaKind;
   defaultPrice: number;
+  /** What tasks, cards and the ledger call it. */
   name: { en: string; zhCN: string };
+  /** What one price buys when it is not one task ("per 5 s" of video): shown beside the name in the price table only. */
+  priceUnit?: { en: string; zhCN: string };
 }
+
+/** The price unit of a video priced by length (Kling, Jimeng). */
+export const PER_5_SECONDS = { en: 'per 5 s', zhCN: '每 5 秒' } as const;
 
 export interface ProviderLimits {
   enabled: boolean;
