@@ -1,0 +1,102 @@
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import sharp from 'sharp';
+import { bearer, signUp, startTestApp, type TestApp } from '../../api/test/test-app.js';
+import { launchBrowser } from './browser.js';
+
+type User = Awaited<ReturnType<typeof signUp>>;
+
+const T2I = 'jimeng-image-t2i-3.1';
+const INPAINT = 'jimeng-image-inpaint';
+const DESKTOP = { width: 1440, height: 900 };
+const PHONE = { width: 390, height: 844 };
+
+/**
+ * What a demanding newcomer met in the Jimeng UI (DreamWork in the image studio, its cards in the
+ * history), each checked where it was found: at desktop and phone sizes, in Chinese and English.
+ */
+describe('web app: the Jimeng UI through a newcomer’s eyes', () => {
+  let t: TestApp;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let user: User;
+  /** A text-to-image, an inpainting of it that erased the painted area, and a failed task. */
+  let made: string;
+  let erased: string;
+  let failed: string;
+
+  const task = async (id: string) => (await t.http.get(`/api/v1/tasks/${id}`).set(bearer(user.token)).expect(200)).body;
+  const settled = async (id: string) => {
+    for (let attempt = 0; attempt < 400; attempt++) {
+      const { status } = await task(id);
+      if (['succeeded', 'failed', 'canceled'].includes(status)) return status as string;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`task ${id} never settled`);
+  };
+  const card = (id: string): Locator => page.locator(`[data-testid=task-card][data-task-id="${id}"]`).first();
+  const setLanguage = async (locale: 'zh-CN' | 'en') => {
+    await page.evaluate((value) => localStorage.setItem('atelier.locale', value), locale);
+  };
+  /** How many lines an element's text takes. */
+  const lines = (locator: Locator) =>
+    locator.evaluate((element) => {
+      const range = document.createRange();
+      range.selectNodeContents(element);
+      return new Set([...range.getClientRects()].filter((rect) => rect.width > 0).map((rect) => Math.round(rect.top))).size;
+    });
+
+  beforeAll(async () => {
+    t = await startTestApp({ listen: true, env: { TASK_TICK_MS: '30', TASK_POLL_MIN_MS: '20', TASK_POLL_MAX_MS: '150' } });
+    await signUp(t.http, { name: 'Ada Admin' });
+    user = await signUp(t.http, { name: 'Hana' });
+    made = (await t.http.post('/api/v1/jimeng/text-to-image').set(bearer(user.token)).send({ model: T2I, prompt: 'a tea house', width: 1024, height: 1024 }).expect(201)).body.id;
+    expect(await settled(made)).toBe('succeeded');
+    const mask = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#000' } })
+      .composite([{ input: { create: { width: 32, height: 32, channels: 3, background: '#fff' } }, left: 0, top: 0 }])
+      .png()
+      .toBuffer();
+    erased = (
+      await t.http
+        .post('/api/v1/jimeng/inpaint')
+        .set(bearer(user.token))
+        .send({ model: INPAINT, prompt: '删除', image: { fileId: (await task(made)).outputs[0].id }, maskDataUrl: `data:image/png;base64,${mask.toString('base64')}` })
+        .expect(201)
+    ).body.id;
+    failed = (await t.http.post('/api/v1/jimeng/text-to-image').set(bearer(user.token)).send({ model: T2I, prompt: 'sandbox:fail a cat' }).expect(201)).body.id;
+    expect(await settled(erased)).toBe('succeeded');
+    expect(await settled(failed)).toBe('failed');
+
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: DESKTOP });
+    page = await context.newPage();
+    await page.goto(`${t.baseUrl}/signin`);
+    await page.evaluate((token) => localStorage.setItem('atelier.token', token), user.token);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('names every image provider whole on one line (no "Midjourne y", "DreamWor k"), at both sizes, in both languages', async () => {
+    for (const locale of ['zh-CN', 'en'] as const) {
+      await setLanguage(locale);
+      for (const viewport of [DESKTOP, PHONE]) {
+        await page.setViewportSize(viewport);
+        await page.goto(`${t.baseUrl}/images`);
+        await page.waitForFunction(() => !(document.querySelector('[data-testid=studio-provider] input[value=jimeng]') as HTMLInputElement | null)?.disabled);
+        const names = page.locator('[data-testid=studio-provider] .provider-name');
+        expect(await names.count()).toBe(3);
+        for (const name of await names.all()) {
+          expect({ name: await name.textContent(), locale, width: viewport.width, lines: await lines(name) }).toMatchObject({ lines: 1 });
+          // And inside its tile.
+          const tile = (await name.locator('xpath=..').boundingBox())!;
+          const box = (await name.boundingBox())!;
+          expect(box.x + box.width).toBeLessThanOrEqual(tile.x + tile.width);
+        }
+      }
+    }
+    await page.setViewportSize(DESKTOP);
+    await setLanguage('zh-CN');
+  });
+});
