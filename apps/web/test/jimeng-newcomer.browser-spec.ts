@@ -99,4 +99,29 @@ describe('web app: the Jimeng UI through a newcomer’s eyes', () => {
     await page.setViewportSize(DESKTOP);
     await setLanguage('zh-CN');
   });
+
+  it('after Inpaint on a card, the painter says the area shown in pink is changed, and the keyboard is on its brush', async () => {
+    await page.goto(`${t.baseUrl}/images`);
+    await page.click('[data-testid=studio-provider-jimeng]');
+    await page.waitForSelector('[data-testid=dreamwork-form]');
+    await card(made).locator('[data-testid=dreamwork-inpaint]').click();
+    const painter = page.locator('[data-testid=dreamwork-mask] [data-testid=mask-painter]');
+    await painter.waitFor();
+    // The paint on screen is pink; the mask sent is white, which the user never sees.
+    expect(await painter.locator('.field-hint').textContent()).toBe('用鼠标或手指涂抹要修改的区域（涂成粉色的部分会被修改）。');
+    await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'mask-tool-brush');
+    expect(await page.evaluate(() => !!document.activeElement?.closest('[data-testid=dreamwork-form]'))).toBe(true);
+
+    // "Use as input": on to the edit instruction.
+    await card(made).locator('[data-testid=dreamwork-use-input]').click();
+    await page.waitForSelector('[data-testid=dreamwork-mode-image][aria-pressed=true]');
+    await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'dreamwork-prompt');
+
+    await page.click('[data-testid=language-toggle]');
+    await page.click('[data-testid=dreamwork-mode-inpaint]');
+    await card(made).locator('[data-testid=dreamwork-inpaint]').click();
+    await page.waitForSelector('[data-testid=dreamwork-mask] [data-testid=mask-painter]');
+    expect(await painter.locator('.field-hint').textContent()).toBe('Paint the area to change with the mouse or a finger (the part shown in pink is changed).');
+    await page.click('[data-testid=language-toggle]');
+  });
 });

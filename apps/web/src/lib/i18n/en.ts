@@ -587,7 +587,7 @@ const en: Messages = {
     undo: 'Undo',
     clear: 'Clear',
     canvas: 'Paint the area to change on the picture',
-    hint: 'Paint the area to change with the mouse or a finger (the white part is redrawn).',
+    hint: 'Paint the area to change with the mouse or a finger (the part shown in pink is changed).',
   },
   history: {
     title: 'History',
