@@ -124,4 +124,29 @@ describe('web app: the Jimeng UI through a newcomer’s eyes', () => {
     expect(await painter.locator('.field-hint').textContent()).toBe('Paint the area to change with the mouse or a finger (the part shown in pink is changed).');
     await page.click('[data-testid=language-toggle]');
   });
+
+  it('names an inpainting that erased its area for what it did, not by Volcengine’s keyword 删除', async () => {
+    await page.goto(`${t.baseUrl}/history`);
+    await card(erased).waitFor();
+    expect(await card(erased).locator('[data-testid=task-prompt]').textContent()).toBe('擦除涂抹的区域');
+    await page.click('[data-testid=language-toggle]');
+    await page.waitForFunction((id) => document.querySelector(`[data-testid=task-card][data-task-id="${id}"] [data-testid=task-prompt]`)?.textContent === 'Erase the painted area', erased);
+    // The viewer too.
+    await card(erased).locator('[data-testid=task-thumbnail]').first().click();
+    expect(await page.textContent('[data-testid=viewer-prompt]')).toBe('Erase the painted area');
+    await page.keyboard.press('Escape');
+    await page.click('[data-testid=language-toggle]');
+    // A prompt of its own is shown as it was written.
+    expect(await card(made).locator('[data-testid=task-prompt]').textContent()).toBe('a tea house');
+  });
+
+  it('titles a Jimeng card by its model once in Chinese ("即梦绘画 文生图 3.1", not "即梦 · 即梦绘画 …")', async () => {
+    await page.goto(`${t.baseUrl}/history`);
+    await card(made).waitFor();
+    expect(await card(made).locator('.task-title').textContent()).toBe('即梦绘画 文生图 3.1');
+    // In English the model's name does not say the provider's: both are given.
+    await page.click('[data-testid=language-toggle]');
+    await page.waitForFunction((id) => document.querySelector(`[data-testid=task-card][data-task-id="${id}"] .task-title`)?.textContent?.trim() === 'Jimeng · DreamWork 3.1', made);
+    await page.click('[data-testid=language-toggle]');
+  });
 });
