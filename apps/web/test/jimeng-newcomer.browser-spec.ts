@@ -149,4 +149,11 @@ describe('web app: the Jimeng UI through a newcomer’s eyes', () => {
     await page.waitForFunction((id) => document.querySelector(`[data-testid=task-card][data-task-id="${id}"] .task-title`)?.textContent?.trim() === 'Jimeng · DreamWork 3.1', made);
     await page.click('[data-testid=language-toggle]');
   });
+
+  it('keeps a space between a failure’s headline and the provider’s words', async () => {
+    await card(failed).locator('[data-testid=task-error]').waitFor();
+    const error = (await card(failed).locator('[data-testid=task-error]').textContent())!.replace(/\s+/g, ' ');
+    expect(error).toContain('服务商生成失败 · Jimeng');
+    expect(await card(failed).locator('[data-testid=task-cost]').getAttribute('data-refunded')).toBe('true');
+  });
 });
