@@ -156,4 +156,21 @@ describe('web app: the Jimeng UI through a newcomer’s eyes', () => {
     expect(error).toContain('服务商生成失败 · Jimeng');
     expect(await card(failed).locator('[data-testid=task-cost]').getAttribute('data-refunded')).toBe('true');
   });
+
+  it('never shows a model’s id (jimeng-image-t2i-3.1) in a tooltip, on a card or in the viewer; an erasing has no prompt to copy', async () => {
+    await page.goto(`${t.baseUrl}/history`);
+    await card(made).waitFor();
+    expect(await card(made).locator('.task-title').getAttribute('title')).toBe('即梦绘画 文生图 3.1');
+    const ids = () => page.locator('[title*="jimeng-"], [aria-label*="jimeng-"], [alt*="jimeng-"]').count();
+    expect(await ids()).toBe(0);
+    await card(made).locator('[data-testid=task-thumbnail]').first().click();
+    await page.waitForSelector('[data-testid=viewer-prompt]');
+    expect(await ids()).toBe(0);
+    expect(await page.locator('[data-testid=copy-prompt]').count()).toBe(1);
+    await page.keyboard.press('Escape');
+    await card(erased).locator('[data-testid=task-thumbnail]').first().click();
+    await page.waitForSelector('[data-testid=viewer-prompt]:text-is("擦除涂抹的区域")');
+    expect(await page.locator('[data-testid=copy-prompt]').count()).toBe(0);
+    await page.keyboard.press('Escape');
+  });
 });
