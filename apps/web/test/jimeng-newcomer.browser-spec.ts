@@ -173,4 +173,34 @@ describe('web app: the Jimeng UI through a newcomer’s eyes', () => {
     expect(await page.locator('[data-testid=copy-prompt]').count()).toBe(0);
     await page.keyboard.press('Escape');
   });
+
+  it('says at once, in both studios, when a picture is too small or too narrow for Jimeng, instead of the server’s refusal after sending', async () => {
+    const picture = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: '#c33' } }).png().toBuffer();
+    const small = { name: 'small.png', mimeType: 'image/png', buffer: await picture(100, 100) };
+    const narrow = { name: 'narrow.png', mimeType: 'image/png', buffer: await picture(1600, 400) };
+    const fine = { name: 'fine.png', mimeType: 'image/png', buffer: await picture(640, 480) };
+    const toast = (text: string) => page.locator('[data-testid=toast]', { hasText: text }).waitFor();
+
+    await page.goto(`${t.baseUrl}/images`);
+    await page.click('[data-testid=studio-provider-jimeng]');
+    await page.click('[data-testid=dreamwork-mode-image]');
+    const picker = page.locator('[data-testid=dreamwork-form] input[type=file]').first();
+    await picker.setInputFiles(small);
+    await toast('图片太小：短边至少 320 像素（这张是 100×100）');
+    await picker.setInputFiles(narrow);
+    await toast('图片太窄或太宽：长边不能超过短边的 3 倍（这张是 1600×400）');
+    expect(await page.locator('[data-testid=studio-input-image]').count()).toBe(0);
+    await picker.setInputFiles(fine);
+    await page.waitForSelector('[data-testid=studio-input-image][data-status=ready]');
+
+    // The video studio's Jimeng frames, in English.
+    await page.click('[data-testid=language-toggle]');
+    await page.goto(`${t.baseUrl}/videos`);
+    await page.click('[data-testid=video-provider-jimeng]');
+    await page.click('[data-testid=video-mode-image]');
+    await page.locator('[data-testid=video-start-frame] input[type=file]').first().setInputFiles(small);
+    await toast('The picture is too small: at least 320 px on its short side (this one is 100×100)');
+    expect(await page.locator('[data-testid=video-start-frame] [data-testid=studio-input-image]').count()).toBe(0);
+    await page.click('[data-testid=language-toggle]');
+  });
 });
