@@ -19,6 +19,7 @@ describe('web app: the Jimeng UI through a newcomer’s eyes', () => {
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
+  let admin: User;
   let user: User;
   /** A text-to-image, an inpainting of it that erased the painted area, and a failed task. */
   let made: string;
@@ -48,7 +49,8 @@ describe('web app: the Jimeng UI through a newcomer’s eyes', () => {
 
   beforeAll(async () => {
     t = await startTestApp({ listen: true, env: { TASK_TICK_MS: '30', TASK_POLL_MIN_MS: '20', TASK_POLL_MAX_MS: '150' } });
-    await signUp(t.http, { name: 'Ada Admin' });
+    // The first account is the admin.
+    admin = await signUp(t.http, { name: 'Ada Admin' });
     user = await signUp(t.http, { name: 'Hana' });
     made = (await t.http.post('/api/v1/jimeng/text-to-image').set(bearer(user.token)).send({ model: T2I, prompt: 'a tea house', width: 1024, height: 1024 }).expect(201)).body.id;
     expect(await settled(made)).toBe('succeeded');
@@ -202,5 +204,31 @@ describe('web app: the Jimeng UI through a newcomer’s eyes', () => {
     await toast('The picture is too small: at least 320 px on its short side (this one is 100×100)');
     expect(await page.locator('[data-testid=video-start-frame] [data-testid=studio-input-image]').count()).toBe(0);
     await page.click('[data-testid=language-toggle]');
+  });
+
+  it('Admin › Jimeng: the key fields’ placeholders are whole, not cut off, at both sizes and in both languages', async () => {
+    const admins = await browser.newContext({ viewport: DESKTOP });
+    const adminPage = await admins.newPage();
+    await adminPage.goto(`${t.baseUrl}/signin`);
+    await adminPage.evaluate((token) => localStorage.setItem('atelier.token', token), admin.token);
+    for (const locale of ['zh-CN', 'en'] as const) {
+      await adminPage.evaluate((value) => localStorage.setItem('atelier.locale', value), locale);
+      for (const viewport of [DESKTOP, PHONE]) {
+        await adminPage.setViewportSize(viewport);
+        await adminPage.goto(`${t.baseUrl}/admin/jimeng`);
+        await adminPage.locator('[data-testid=jimeng-sandbox-notice]').waitFor();
+        for (const name of ['jimengAccessKeyId', 'jimengSecretAccessKey']) {
+          const fits = await adminPage.locator(`input[name=${name}]`).evaluate((input: HTMLInputElement) => {
+            const style = getComputedStyle(input);
+            const context = document.createElement('canvas').getContext('2d')!;
+            context.font = style.font;
+            const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+            return { placeholder: input.placeholder, fits: context.measureText(input.placeholder).width <= room };
+          });
+          expect({ locale, width: viewport.width, ...fits }).toMatchObject({ fits: true });
+        }
+      }
+    }
+    await admins.close();
   });
 });
