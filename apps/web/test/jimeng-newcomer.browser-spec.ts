@@ -48,7 +48,8 @@ describe('web app: the Jimeng UI through a newcomer’s eyes', () => {
     });
 
   beforeAll(async () => {
-    t = await startTestApp({ listen: true, env: { TASK_TICK_MS: '30', TASK_POLL_MIN_MS: '20', TASK_POLL_MAX_MS: '150' } });
+    // Polls back off to 2 s: a busy provider (50430) is then held for 8 s (4 × the longest poll), long enough to see.
+    t = await startTestApp({ listen: true, env: { TASK_TICK_MS: '30', TASK_POLL_MIN_MS: '20', TASK_POLL_MAX_MS: '2000' } });
     // The first account is the admin.
     admin = await signUp(t.http, { name: 'Ada Admin' });
     user = await signUp(t.http, { name: 'Hana' });
@@ -86,7 +87,7 @@ describe('web app: the Jimeng UI through a newcomer’s eyes', () => {
       for (const viewport of [DESKTOP, PHONE]) {
         await page.setViewportSize(viewport);
         await page.goto(`${t.baseUrl}/images`);
-        await page.waitForFunction(() => !(document.querySelector('[data-testid=studio-provider] input[value=jimeng]') as HTMLInputElement | null)?.disabled);
+        await page.waitForSelector('[data-testid=studio-provider] input[value=jimeng]:not([disabled])', { state: 'attached' });
         const names = page.locator('[data-testid=studio-provider] .provider-name');
         expect(await names.count()).toBe(3);
         for (const name of await names.all()) {
@@ -137,6 +138,7 @@ describe('web app: the Jimeng UI through a newcomer’s eyes', () => {
     await card(erased).locator('[data-testid=task-thumbnail]').first().click();
     expect(await page.textContent('[data-testid=viewer-prompt]')).toBe('Erase the painted area');
     await page.keyboard.press('Escape');
+    await page.locator('[data-testid=viewer-prompt]').waitFor({ state: 'detached' });
     await page.click('[data-testid=language-toggle]');
     // A prompt of its own is shown as it was written.
     expect(await card(made).locator('[data-testid=task-prompt]').textContent()).toBe('a tea house');
@@ -170,6 +172,7 @@ describe('web app: the Jimeng UI through a newcomer’s eyes', () => {
     expect(await ids()).toBe(0);
     expect(await page.locator('[data-testid=copy-prompt]').count()).toBe(1);
     await page.keyboard.press('Escape');
+    await page.locator('[data-testid=viewer-prompt]').waitFor({ state: 'detached' });
     await card(erased).locator('[data-testid=task-thumbnail]').first().click();
     await page.waitForSelector('[data-testid=viewer-prompt]:text-is("擦除涂抹的区域")');
     expect(await page.locator('[data-testid=copy-prompt]').count()).toBe(0);
@@ -231,4 +234,20 @@ describe('web app: the Jimeng UI through a newcomer’s eyes', () => {
     }
     await admins.close();
   });
+
+  it('says why a task waits unsent while Volcengine is busy (50430), then it runs by itself', async () => {
+    await page.goto(`${t.baseUrl}/images`);
+    await page.click('[data-testid=studio-provider-jimeng]');
+    await page.waitForSelector('[data-testid=dreamwork-form]');
+    await page.click('[data-testid=dreamwork-mode-text]');
+    await page.fill('[data-testid=dreamwork-prompt]', 'sandbox:busy a crowded tea house');
+    await page.click('[data-testid=studio-submit]');
+    const busy = page.locator('[data-testid=studio-jobs] [data-testid=task-card]').first();
+    await busy.and(page.locator('[data-status=pending]')).waitFor();
+    await busy.locator('[data-testid=task-waiting]').waitFor({ timeout: 15_000 });
+    expect(await busy.locator('[data-testid=task-waiting]').textContent()).toBe('等待空闲名额：服务商的并发任务已满，空出后会自动开始');
+    // The hold over, it is sent and made; the note goes.
+    await busy.and(page.locator('[data-status=succeeded]')).waitFor({ timeout: 30_000 });
+    expect(await busy.locator('[data-testid=task-waiting]').count()).toBe(0);
+  }, 90_000);
 });

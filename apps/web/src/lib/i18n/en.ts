@@ -171,6 +171,7 @@ const en: Messages = {
     erasedPrompt: 'Erase the painted area',
     queueNext: 'Queued: you are next',
     queueAhead: 'Queued: {count} ahead of you',
+    waitingForSlot: 'Waiting for a free slot: the provider is busy with other tasks; this one starts by itself when one frees up',
     progress: 'Progress',
     elapsed: 'Took {time}',
     cost: '{amount} credits',

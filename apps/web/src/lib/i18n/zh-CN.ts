@@ -173,6 +173,7 @@ const zhCN = {
     erasedPrompt: '擦除涂抹的区域',
     queueNext: '排队中，下一个就轮到你',
     queueAhead: '排队中，前面还有 {count} 个任务',
+    waitingForSlot: '等待空闲名额：服务商的并发任务已满，空出后会自动开始',
     progress: '生成进度',
     elapsed: '用时 {time}',
     cost: '{amount} 积分',
