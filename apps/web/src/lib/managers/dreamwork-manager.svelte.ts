@@ -9,6 +9,7 @@ import { toastManager } from '$lib/managers/toast-manager.svelte';
 import {
   createDreamWorkTask,
   DREAMWORK_INPUT_MAX_BYTES,
+  jimengPixelProblem,
   DREAMWORK_INPUT_TYPES,
   DREAMWORK_MODES,
   DREAMWORK_ROUTES,
@@ -261,12 +262,16 @@ class DreamWorkManager implements ImageInputSource {
     const max = this.maxImages;
     if (max === 0) return;
     const m = i18n.m.dreamwork;
-    const images = files.filter((file) => {
+    const images: File[] = [];
+    for (const file of files) {
       if (!DREAMWORK_INPUT_TYPES.includes(file.type)) toastManager.error(m.notAnInputImage, file.name);
       else if (file.size > DREAMWORK_INPUT_MAX_BYTES) toastManager.error(m.inputTooLarge, file.name);
-      else return true;
-      return false;
-    });
+      else {
+        const problem = await jimengPixelProblem(file);
+        if (problem) toastManager.error(problem, file.name);
+        else images.push(file);
+      }
+    }
     if (images.length === 0) return;
     const replacing = max === 1 ? this.inputs.map((input) => input.key) : [];
     const room = max === 1 ? 1 : Math.max(0, max - this.inputs.length);

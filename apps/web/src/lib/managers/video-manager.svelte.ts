@@ -5,6 +5,7 @@ import { i18n } from '$lib/managers/i18n-manager.svelte';
 import { taskEventsManager } from '$lib/managers/task-events-manager.svelte';
 import { toastManager } from '$lib/managers/toast-manager.svelte';
 import type { PreviousOutput, StudioInput } from '$lib/managers/studio-manager.svelte';
+import { jimengPixelProblem } from '$lib/services/dreamwork.service';
 import { getFile, type MediaFile, thumbnailOf, uploadFile } from '$lib/services/files.service';
 import { getTask, type Task } from '$lib/services/tasks.service';
 import {
@@ -102,6 +103,12 @@ class FrameInput implements ImageInputSource {
       return false;
     });
     if (!file) return;
+    // Jimeng's pixel limits too, said now rather than as the server's refusal once the form is sent.
+    const problem = this.studio.provider === 'jimeng' ? await jimengPixelProblem(file) : null;
+    if (problem) {
+      toastManager.error(problem, file.name);
+      return;
+    }
     this.studio.errors.clear(this.field);
     const replacing = this.inputs.map((input) => input.key);
     const input = this.#add({ fileId: null, preview: URL.createObjectURL(file), name: file.name, status: 'uploading', progress: 0 });

@@ -29,6 +29,32 @@ export const ERASE_PROMPT = '删除';
 /** Input images Volcengine takes (JPEG/PNG, 4.7 MB); the server checks them again, with their sides and ratio. */
 export const DREAMWORK_INPUT_TYPES = ['image/jpeg', 'image/png'];
 export const DREAMWORK_INPUT_MAX_BYTES = 4.7 * 1024 * 1024;
+/** Volcengine's pixel limits on an input image (a side at most 4096, the short side at least 320, at most 3:1). */
+export const JIMENG_INPUT_PIXELS = { maxSide: 4096, minShortSide: 320, maxRatio: 3 } as const;
+
+/**
+ * Why Volcengine would refuse this picture for its pixel size, in the reader's language, or null
+ * (also when the browser cannot read it: the server checks it again). Said as the picture is
+ * added, rather than as the server's refusal once the form is sent.
+ */
+export async function jimengPixelProblem(file: Blob): Promise<string | null> {
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(file);
+  } catch {
+    return null;
+  }
+  const { width, height } = bitmap;
+  bitmap.close();
+  const m = i18n.m.dreamwork;
+  const long = Math.max(width, height);
+  const short = Math.min(width, height);
+  const values = { width, height, ...JIMENG_INPUT_PIXELS };
+  if (long > JIMENG_INPUT_PIXELS.maxSide) return i18n.format(m.inputTooBig, values);
+  if (short < JIMENG_INPUT_PIXELS.minShortSide) return i18n.format(m.inputTooSmall, values);
+  if (long / short > JIMENG_INPUT_PIXELS.maxRatio) return i18n.format(m.inputBadRatio, values);
+  return null;
+}
 /** Seeds we pick when the seed is not locked (Volcengine takes any int ≥ -1; -1 = its own random one). */
 export const DREAMWORK_SEED_RANGE = { min: 0, max: 2_147_483_647 } as const;
 
