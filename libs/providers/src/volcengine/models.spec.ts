@@ -24,6 +24,7 @@ describe('Volcengine model catalogue', () => {
   it.each([
     ['jimeng-video-3.0-720p-t2v', {}, 'prompt'],
     ['jimeng-video-3.0-720p-t2v', { prompt: 'x'.repeat(801) }, 'prompt'],
+    ['jimeng-video-3.0-720p-t2v', { prompt: '😀'.repeat(801) }, 'prompt'],
     ['jimeng-video-3.0-720p-t2v', { prompt: 'x', frames: 120 }, 'frames'],
     ['jimeng-video-3.0-720p-t2v', { prompt: 'x', aspect_ratio: '2:1' }, 'aspect_ratio'],
     ['jimeng-video-3.0-720p-t2v', { prompt: 'x', binary_data_base64: ['AAAA'] }, 'binary_data_base64'],
@@ -56,6 +57,8 @@ describe('Volcengine model catalogue', () => {
     ['jimeng-image-seedream-4.0', { prompt: 'x', width: 4096, height: 4096, scale: 0.5 }],
     ['jimeng-image-i2i-3.0', { prompt: 'x', binary_data_base64: ['AAAA'], width: 512, height: 1024, scale: 0.5 }],
     ['jimeng-image-inpaint', { prompt: '删除', binary_data_base64: ['AAAA', 'BBBB'] }],
+    // 800 characters are code points (as JSON Schema's maxLength counts), not UTF-16 units.
+    ['jimeng-image-t2i-3.1', { prompt: '😀'.repeat(800) }],
   ] as const)('%s %j is accepted', (model, input) => {
     expect(checkVolcInput(model, input as never)).toBeNull();
   });

@@ -140,13 +140,23 @@ function isRawBase64(text: string): boolean {
 /** The decoded length of a base64 string without decoding it. */
 const base64Bytes = (value: string) => Math.floor((value.length * 3) / 4) - (value.endsWith('==') ? 2 : value.endsWith('=') ? 1 : 0);
 
+/**
+ * A prompt's length in characters (Unicode code points), as the documented 800-character limit and
+ * JSON Schema's maxLength count them: an emoji is one character, not its two UTF-16 units.
+ */
+export function volcPromptLength(prompt: string): number {
+  let length = 0;
+  for (const _ of prompt) length++;
+  return length;
+}
+
 /** The first problem with `input` for `model`, naming the field, or null. */
 export function checkVolcInput(model: VolcModel, input: VolcTaskInput, images: VolcImageFacts[] = []): VolcInputProblem | null {
   const spec: VolcModelSpec = VOLC_MODELS[model];
   const prompt = input.prompt;
   if (prompt !== undefined && typeof prompt !== 'string') return { field: 'prompt', message: 'prompt must be a string' };
   if (spec.promptRequired && !prompt?.trim()) return { field: 'prompt', message: 'prompt is required' };
-  if ((prompt?.length ?? 0) > VOLC_PROMPT_MAX) return { field: 'prompt', message: `prompt must be at most ${VOLC_PROMPT_MAX} characters` };
+  if (volcPromptLength(prompt ?? '') > VOLC_PROMPT_MAX) return { field: 'prompt', message: `prompt must be at most ${VOLC_PROMPT_MAX} characters` };
 
   const base64 = input.binary_data_base64;
   const urls = input.image_urls;

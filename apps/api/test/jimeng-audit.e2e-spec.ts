@@ -1,0 +1,54 @@
+import sharp from 'sharp';
+import { CreditsService } from '../src/modules/credits/credits.service.js';
+import { bearer, signUp, type SignedUpUser, startTestApp, type TestApp } from './test-app.js';
+
+const TERMINAL = ['succeeded', 'failed', 'canceled'];
+
+/**
+ * An outside audit of the Jimeng API (issue #18): what an integrator with a fuzzer or an attacker
+ * sends, and what the sandbox's faults do to tasks. Every answer is checked against the OpenAPI
+ * document by the test agent.
+ */
+describe('jimeng audit', () => {
+  let t: TestApp;
+  let admin: SignedUpUser;
+
+  const image = (width = 640, height = 360, color = '#3070c0', format: 'png' | 'webp' | 'jpeg' = 'png') => sharp({ create: { width, height, channels: 3, background: color } })[format]().toBuffer();
+  const upload = async (token: string, bytes: Buffer, name = 'input.png') => (await t.http.post('/api/v1/files/upload').set(bearer(token)).attach('file', bytes, name).expect(201)).body;
+  const post = (token: string, route: string, body: object) => t.http.post(`/api/v1/jimeng/${route}`).set(bearer(token)).send(body);
+  const control = (path: string, body: object) => t.http.post(`/sandbox/_control/${path}`).send(body).expect(200);
+  const balance = async (token: string) => (await t.http.get('/api/v1/credits').set(bearer(token)).expect(200)).body.balance as number;
+  const waitForTask = async (token: string, id: string, until: (task: any) => boolean = (task) => TERMINAL.includes(task.status), timeoutMs = 30_000) => {
+    const started = Date.now();
+    for (;;) {
+      const { body } = await t.http.get(`/api/v1/jimeng/task/${id}`).set(bearer(token)).expect(200);
+      if (until(body)) return body;
+      if (Date.now() - started > timeoutMs) throw new Error(`task ${id} still ${body.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 40));
+    }
+  };
+  const richUser = async () => {
+    const user = await signUp(t.http);
+    await t.app.get(CreditsService).grant({ id: admin.id } as any, { userId: user.id, amount: 1000, reason: 'audit' });
+    return user;
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp({ listen: true, env: { TASK_TICK_MS: '30', TASK_POLL_MIN_MS: '20', TASK_POLL_MAX_MS: '150' } });
+    admin = await signUp(t.http);
+    await control('timing', { queueMs: 20, runMinMs: 50, runMaxMs: 100 });
+  });
+  afterAll(() => t?.close());
+  afterEach(async () => {
+    await control('faults', { provider: 'volcengine' });
+    await control('timing', { queueMs: 20, runMinMs: 50, runMaxMs: 100 });
+  });
+
+  it('counts the 800 prompt characters as the document does (code points): 800 emoji pass, 801 are refused', async () => {
+    const user = await signUp(t.http);
+    const fits = await post(user.token, 'text-to-image', { model: 'jimeng-image-t2i-3.1', prompt: '😀'.repeat(800) }).expect(201);
+    expect(fits.body.prompt).toBe('😀'.repeat(800));
+    const over = await post(user.token, 'text-to-video', { model: 'jimeng-video-3.0-720p-t2v', prompt: '😀'.repeat(801) }).expect(400);
+    expect(over.body.details[0].field).toBe('prompt');
+  });
+});
