@@ -51,4 +51,17 @@ describe('jimeng audit', () => {
     const over = await post(user.token, 'text-to-video', { model: 'jimeng-video-3.0-720p-t2v', prompt: '😀'.repeat(801) }).expect(400);
     expect(over.body.details[0].field).toBe('prompt');
   });
+
+  it('refuses a corrupt mask of another size with a 400 naming it, as a data URL or as a file', async () => {
+    const user = await richUser();
+    const original = await upload(user.token, await image(640, 360));
+    // A PNG whose header says 300×200 but whose pixels are cut off: its metadata reads, its pixels do not.
+    const corrupt = (await sharp({ create: { width: 300, height: 200, channels: 3, background: '#fff', noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).png().toBuffer()).subarray(0, 400);
+    const asDataUrl = await post(user.token, 'inpaint', { prompt: '删除', image: { fileId: original.id }, maskDataUrl: `data:image/png;base64,${corrupt.toString('base64')}` }).expect(400);
+    expect(asDataUrl.body.details[0].field).toBe('maskDataUrl');
+    const file = await upload(user.token, corrupt, 'mask.png');
+    const asFile = await post(user.token, 'inpaint', { prompt: '删除', image: { fileId: original.id }, maskFileId: file.id }).expect(400);
+    expect(asFile.body.details[0].field).toBe('maskFileId');
+    expect(await balance(user.token)).toBe(1100);
+  });
 });

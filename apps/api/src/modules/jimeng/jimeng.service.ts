@@ -328,15 +328,22 @@ export class JimengService {
    */
   private async maskFor(userId: string, image: MediaFile, mask: MediaFile, field: string): Promise<string> {
     const { width, height } = await this.dimensions(image);
-    let meta: Metadata;
     const bytes = await this.bytesOf(mask);
+    const unusable = (error: unknown) => fieldError(field, say(`${field} is not a usable image: ${(error as Error).message}`, `${field} 不是可用的图片：${(error as Error).message}`));
+    let meta: Metadata;
     try {
       meta = await sharp(bytes).metadata();
     } catch (error) {
-      throw fieldError(field, say(`${field} is not a usable image: ${(error as Error).message}`, `${field} 不是可用的图片：${(error as Error).message}`));
+      throw unusable(error);
     }
     if (meta.width === width && meta.height === height && !meta.hasAlpha && meta.format === 'png') return mask.id;
-    const redrawn = await sharp(bytes).flatten({ background: '#000000' }).resize(width, height, { fit: 'fill' }).greyscale().png().toBuffer();
+    let redrawn: Buffer;
+    try {
+      // The header alone may read while the pixels do not (a cut-off file): that is the sender's 400, too.
+      redrawn = await sharp(bytes).flatten({ background: '#000000' }).resize(width, height, { fit: 'fill' }).greyscale().png().toBuffer();
+    } catch (error) {
+      throw unusable(error);
+    }
     const stored = await this.ingest.ingestStream(Readable.from([redrawn]), { userId, source: MediaSource.Upload, originalFilename: `mask-${randomUUID()}.png`, metadata: { purpose: 'jimeng-mask', maskOf: image.id } }, MASK_LIMITS);
     return stored.id;
   }
