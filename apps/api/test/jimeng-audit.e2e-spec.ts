@@ -64,4 +64,46 @@ describe('jimeng audit', () => {
     expect(asFile.body.details[0].field).toBe('maskFileId');
     expect(await balance(user.token)).toBe(1100);
   });
+  it.each([
+    ['HTTP 500', { http500: 1 }],
+    ['HTTP 429', { http429: 1 }],
+    ['a cut-off JSON body', { malformedJson: 1 }],
+    ['a plain-text 200', { plainText: 1 }],
+    ['a reset connection', { reset: 1 }],
+  ])('keeps a task going through %s at submission and while polling, then finishes it or refunds it (never a 5xx)', async (_name, fault) => {
+    const user = await signUp(t.http);
+    await control('faults', { provider: 'volcengine', ...fault });
+    const created = (await post(user.token, 'text-to-image', { model: 'jimeng-image-t2i-3.1', prompt: 'through the storm' }).expect(201)).body;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect((await t.http.get(`/api/v1/jimeng/task/${created.id}`).set(bearer(user.token)).expect(200)).body.status).toBe('pending');
+    await control('faults', { provider: 'volcengine' });
+    await control('timing', { queueMs: 800 });
+    await waitForTask(user.token, created.id, (task) => ['submitted', 'queued', 'running'].includes(task.status));
+    await control('faults', { provider: 'volcengine', ...fault });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await control('faults', { provider: 'volcengine' });
+    const done = await waitForTask(user.token, created.id);
+    // 50500 on three polls in a row is the table's "failed inside Volcengine" (refunded); anything else passes.
+    if (done.status === 'failed') expect([done.refunded, await balance(user.token)]).toEqual([true, 100]);
+    else expect([done.status, done.refunded, await balance(user.token)]).toEqual(['succeeded', false, 96]);
+  });
+
+  it('refunds once when the same task is cancelled several times at once', async () => {
+    const user = await richUser();
+    await t.http.post('/api/v1/jimeng/config').set(bearer(admin.token)).send({ maxConcurrentTasks: 1 }).expect(200);
+    await control('timing', { queueMs: 60_000 });
+    try {
+      const first = (await post(user.token, 'text-to-image', { model: 'jimeng-image-t2i-3.1', prompt: 'holds the slot' }).expect(201)).body;
+      await waitForTask(user.token, first.id, (task) => task.status !== 'pending');
+      for (let round = 0; round < 3; round++) {
+        const waiting = (await post(user.token, 'text-to-video', { model: 'jimeng-video-3.0-720p-t2v', prompt: 'waits', duration: 10 }).expect(201)).body;
+        const before = await balance(user.token);
+        const answers = await Promise.all([1, 2, 3, 4].map(() => t.http.delete(`/api/v1/jimeng/task/${waiting.id}`).set(bearer(user.token))));
+        expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409, 409, 409]);
+        expect(await balance(user.token)).toBe(before + 60);
+      }
+    } finally {
+      await t.http.post('/api/v1/jimeng/config').set(bearer(admin.token)).send({ maxConcurrentTasks: 2 }).expect(200);
+    }
+  });
 });
