@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { CreditsService } from '../src/modules/credits/credits.service.js';
-import { bearer, signUp, type SignedUpUser, startTestApp, type TestApp } from './test-app.js';
+import { bearer, queryDatabase, signUp, type SignedUpUser, startTestApp, type TestApp } from './test-app.js';
 
 const TERMINAL = ['succeeded', 'failed', 'canceled'];
 
@@ -59,6 +59,8 @@ describe('jimeng audit', () => {
     const corrupt = (await sharp({ create: { width: 300, height: 200, channels: 3, background: '#fff', noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).png().toBuffer()).subarray(0, 400);
     const asDataUrl = await post(user.token, 'inpaint', { prompt: '删除', image: { fileId: original.id }, maskDataUrl: `data:image/png;base64,${corrupt.toString('base64')}` }).expect(400);
     expect(asDataUrl.body.details[0].field).toBe('maskDataUrl');
+    // Nothing of the refused request stays behind: the user has only the original.
+    expect(await queryDatabase(t.database, 'SELECT id FROM media_files WHERE user_id = $1', [user.id])).toEqual([{ id: original.id }]);
     const file = await upload(user.token, corrupt, 'mask.png');
     const asFile = await post(user.token, 'inpaint', { prompt: '删除', image: { fileId: original.id }, maskFileId: file.id }).expect(400);
     expect(asFile.body.details[0].field).toBe('maskFileId');

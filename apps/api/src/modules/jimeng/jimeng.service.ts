@@ -17,6 +17,7 @@ import { TasksService } from '../scheduler/tasks.service.js';
 import { FetchRefusedError } from '../storage/guarded-fetcher.js';
 import { IngestService } from '../storage/ingest.service.js';
 import { MediaFile, MediaKind, MediaSource, MediaStatus } from '../storage/media-file.entity.js';
+import { MediaFilesService } from '../storage/media-files.service.js';
 import { StorageSettingsService } from '../storage/storage-settings.service.js';
 import {
   type CheckJimengConfigDto,
@@ -74,6 +75,7 @@ export class JimengService {
     private readonly ingest: IngestService,
     private readonly history: HistoryService,
     private readonly storage: StorageSettingsService,
+    private readonly mediaFiles: MediaFilesService,
   ) {}
 
   // ------------------------------------------------------------ settings and catalogue
@@ -216,8 +218,15 @@ export class JimengService {
     const input = this.checked({ route: 'inpaint', model, prompt: dto.prompt.trim(), seed: dto.seed, imageFileIds: ['pending', 'pending'], imageFields: ['image', maskField] });
     await this.canSubmit(userId, input);
     const image = await this.inputFile(userId, dto.image, 'image');
-    const mask = dto.maskFileId ? await this.ownFile(userId, dto.maskFileId, 'maskFileId', MASK_LIMITS.allowedTypes) : await this.storeMask(userId, dto.maskDataUrl!);
-    input.imageFileIds = [image.id, await this.maskFor(userId, image, mask, maskField)];
+    const stored = dto.maskDataUrl ? await this.storeMask(userId, dto.maskDataUrl) : null;
+    const mask = stored ?? (await this.ownFile(userId, dto.maskFileId!, 'maskFileId', MASK_LIMITS.allowedTypes));
+    try {
+      input.imageFileIds = [image.id, await this.maskFor(userId, image, mask, maskField)];
+    } catch (error) {
+      // A refused mask sent as a data URL leaves no file of it behind in the user's files.
+      if (stored) await this.mediaFiles.delete(userId, stored.id);
+      throw error;
+    }
     return this.submit(userId, input);
   }
 
