@@ -108,4 +108,17 @@ describe('jimeng audit', () => {
       await t.http.post('/api/v1/jimeng/config').set(bearer(admin.token)).send({ maxConcurrentTasks: 2 }).expect(200);
     }
   });
+  it('ends a task refunded at once when its one resend after output moderation cannot be sent (its input image was deleted)', async () => {
+    const user = await signUp(t.http);
+    const input = await upload(user.token, await image(640, 480, '#405060'));
+    await control('timing', { queueMs: 700 });
+    const created = (await post(user.token, 'image-to-image', { prompt: 'sandbox:post-risk a lighthouse', image: { fileId: input.id } }).expect(201)).body;
+    await waitForTask(user.token, created.id, (task) => task.status !== 'pending');
+    // 50511 is answered once the job ran; the resend needs the input image, which is gone by then.
+    await t.http.delete(`/api/v1/files/generated/${input.id}`).set(bearer(user.token)).expect(204);
+    const done = await waitForTask(user.token, created.id, undefined, 8000);
+    expect(done).toMatchObject({ status: 'failed', refunded: true });
+    expect(done.error).toMatch(/deleted|no longer available/);
+    expect(await balance(user.token)).toBe(100);
+  });
 });
