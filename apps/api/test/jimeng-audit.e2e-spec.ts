@@ -121,4 +121,15 @@ describe('jimeng audit', () => {
     expect(done.error).toMatch(/deleted|no longer available/);
     expect(await balance(user.token)).toBe(100);
   });
+  it('holds Seedream 4.0 sides to 4096 before charging: 4097 is a 400 naming width, 4096 × 256 is taken', async () => {
+    const user = await richUser();
+    const over = await post(user.token, 'text-to-image', { model: 'jimeng-image-seedream-4.0', prompt: 'a long scroll', width: 4097, height: 1024 }).expect(400);
+    expect(over.body.details[0]).toEqual({ field: 'width', messages: [expect.stringMatching(/4096/)] });
+    await post(user.token, 'text-to-image', { model: 'jimeng-image-seedream-4.0', prompt: 'a long scroll', width: 8192, height: 2048 }).expect(400);
+    expect((await t.http.get('/api/v1/jimeng/history').set(bearer(user.token)).expect(200)).body.items).toEqual([]);
+    const { body: catalogue } = await t.http.get('/api/v1/jimeng/models').set(bearer(user.token)).expect(200);
+    expect(catalogue.models.find((model: any) => model.id === 'jimeng-image-seedream-4.0').size).toMatchObject({ minSide: 256, maxSide: 4096, maxRatio: 16 });
+    const widest = (await post(user.token, 'text-to-image', { model: 'jimeng-image-seedream-4.0', prompt: 'a long scroll', width: 4096, height: 256 }).expect(201)).body;
+    expect(await waitForTask(user.token, widest.id)).toMatchObject({ status: 'succeeded' });
+  });
 });

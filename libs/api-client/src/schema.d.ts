@@ -3172,7 +3172,7 @@ export interface components {
         JimengTextToImageDto: {
             /** @description -1 (or left out): random */
             seed?: number;
-            /** @description With height (both or neither); within the model size rules */
+            /** @description With height (both or neither); within the model size rules (no model takes a side over 4096) */
             width?: number;
             /** @description With width (both or neither) */
             height?: number;
@@ -3203,7 +3203,7 @@ export interface components {
         JimengImageToImageDto: {
             /** @description -1 (or left out): random */
             seed?: number;
-            /** @description With height (both or neither); within the model size rules */
+            /** @description With height (both or neither); within the model size rules (no model takes a side over 4096) */
             width?: number;
             /** @description With width (both or neither) */
             height?: number;

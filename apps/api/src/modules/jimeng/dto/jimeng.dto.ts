@@ -440,18 +440,18 @@ export class JimengImageToVideoDto extends JimengSeedDto {
 }
 
 class JimengSizeFieldsDto extends JimengSeedDto {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 8192, description: 'With height (both or neither); within the model size rules' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 4096, description: 'With height (both or neither); within the model size rules (no model takes a side over 4096)' })
   @Optional()
   @IsInt({ message: 'width must be a whole number of pixels' })
   @Min(1)
-  @Max(8192)
+  @Max(4096)
   width?: number;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 8192, description: 'With width (both or neither)' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 4096, description: 'With width (both or neither)' })
   @Optional()
   @IsInt({ message: 'height must be a whole number of pixels' })
   @Min(1)
-  @Max(8192)
+  @Max(4096)
   height?: number;
 }
 
