@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { CreditsService } from '../src/modules/credits/credits.service.js';
+import { makeVideo } from './video-fixtures.js';
 import { bearer, queryDatabase, signUp, type SignedUpUser, startTestApp, type TestApp } from './test-app.js';
 
 const TERMINAL = ['succeeded', 'failed', 'canceled'];
@@ -131,5 +132,42 @@ describe('jimeng audit', () => {
     expect(catalogue.models.find((model: any) => model.id === 'jimeng-image-seedream-4.0').size).toMatchObject({ minSide: 256, maxSide: 4096, maxRatio: 16 });
     const widest = (await post(user.token, 'text-to-image', { model: 'jimeng-image-seedream-4.0', prompt: 'a long scroll', width: 4096, height: 256 }).expect(201)).body;
     expect(await waitForTask(user.token, widest.id)).toMatchObject({ status: 'succeeded' });
+  });
+  it("refuses input images that are not the caller's usable images, and URLs to private places, naming the field, charging nothing and sending nothing", async () => {
+    const user = await signUp(t.http);
+    const other = await signUp(t.http);
+    const mine = await upload(user.token, await image(640, 480));
+    const theirs = await upload(other.token, await image(640, 480, '#a02020'));
+    const video = await upload(user.token, await makeVideo('mp4-faststart', { seconds: 1, width: 640, height: 360 }), 'clip.mp4');
+    const gone = await upload(user.token, await image(640, 480, '#102030'));
+    await t.http.delete(`/api/v1/files/generated/${gone.id}`).set(bearer(user.token)).expect(204);
+    const submits = async () => ((await t.http.get('/sandbox/_control/requests?provider=volcengine').expect(200)).body as Array<{ path: string }>).filter((r) => r.path.includes('CVSync2AsyncSubmitTask')).length;
+    const before = await submits();
+    const i2v = (firstFrame: object) => ['image-to-video', { model: 'jimeng-video-3.0-720p-i2v', firstFrame }] as const;
+    const cases: Array<[string, object, string, RegExp]> = [
+      [...i2v({ fileId: theirs.id }), 'firstFrame.fileId', /not one of your stored images/],
+      [...i2v({ fileId: gone.id }), 'firstFrame.fileId', /not one of your stored images/],
+      [...i2v({ fileId: video.id }), 'firstFrame', /JPG or PNG/],
+      [...i2v({ url: `${t.baseUrl}${theirs.url}` }), 'firstFrame.url', /could not be fetched/],
+      [...i2v({ url: 'http://127.0.0.1:1/a.png' }), 'firstFrame.url', /could not be fetched/],
+      [...i2v({ url: 'http://169.254.169.254/latest/meta-data/' }), 'firstFrame.url', /could not be fetched/],
+      [...i2v({ url: 'http://[::1]/a.png' }), 'firstFrame.url', /could not be fetched/],
+      [...i2v({ url: 'file:///etc/passwd' }), 'firstFrame.url', /http\(s\) URL/],
+      [...i2v({ fileId: mine.id, url: mine.url }), 'firstFrame', /exactly one of fileId or url/],
+      ['text-to-image', { model: 'jimeng-image-seedream-4.0', prompt: 'x', referenceImages: [{ fileId: mine.id }, { fileId: theirs.id }] }, 'referenceImages[1].fileId', /not one of your stored images/],
+      ['text-to-image', { model: 'jimeng-image-seedream-4.0', prompt: 'x', referenceImages: Array(11).fill({ fileId: mine.id }) }, 'referenceImages', /at most 10/],
+      ['inpaint', { prompt: 'x', image: { fileId: mine.id }, maskFileId: video.id }, 'maskFileId', /PNG, JPEG or WebP/],
+      ['inpaint', { prompt: 'x', image: { fileId: mine.id }, maskFileId: theirs.id }, 'maskFileId', /not one of your stored images/],
+      ['inpaint', { prompt: 'x', image: { fileId: mine.id }, maskDataUrl: 'data:image/png;base64,####' }, 'maskDataUrl', /data URL/],
+    ];
+    for (const [route, body, field, message] of cases) {
+      const response = await post(user.token, route, body).expect(400);
+      const detail = response.body.details?.find((d: any) => d.field === field);
+      expect([route, JSON.stringify(body).slice(0, 60), field, detail?.messages.join(' ')]).toEqual([route, JSON.stringify(body).slice(0, 60), field, expect.stringMatching(message)]);
+    }
+    // Ten references of the same image are ten references.
+    await post(user.token, 'text-to-image', { model: 'jimeng-image-seedream-4.0', prompt: 'x', referenceImages: Array(10).fill({ fileId: mine.id }) }).expect(201);
+    expect(await submits()).toBe(before + 1);
+    expect(await balance(user.token)).toBe(100 - 6);
   });
 });
