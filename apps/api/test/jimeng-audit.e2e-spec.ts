@@ -1,3 +1,4 @@
+import Ajv from 'ajv';
 import sharp from 'sharp';
 import { CreditsService } from '../src/modules/credits/credits.service.js';
 import { makeVideo } from './video-fixtures.js';
@@ -169,5 +170,32 @@ describe('jimeng audit', () => {
     await post(user.token, 'text-to-image', { model: 'jimeng-image-seedream-4.0', prompt: 'x', referenceImages: Array(10).fill({ fileId: mine.id }) }).expect(201);
     expect(await submits()).toBe(before + 1);
     expect(await balance(user.token)).toBe(100 - 6);
+  });
+  it('documents the req_key override rules it applies: a body the document allows is saved, one it refuses is a 400', async () => {
+    const { body: document } = await t.http.get('/api/docs/openapi.json').expect(200);
+    const allows = new Ajv.default({ strict: false }).compile(document.components.schemas.SaveJimengConfigDto.properties.reqKeyOverrides);
+    const bodies: unknown[] = [
+      {},
+      { 'jimeng-image-t2i-3.0': '' },
+      { 'jimeng-image-t2i-3.0': 'jimeng_t2i_v30' },
+      { 'jimeng-image-t2i-3.0': 'Bad Key!' },
+      { 'jimeng-image-t2i-3.0': 'x'.repeat(101) },
+      { 'jimeng-nope': 'jimeng_t2i_v30' },
+      { toString: 'x' },
+      { hasOwnProperty: 'jimeng_t2i_v30' },
+      { 'jimeng-image-t2i-3.0': 5 },
+    ];
+    try {
+      for (const overrides of bodies) {
+        const answer = await t.http.post('/api/v1/jimeng/config').set(bearer(admin.token)).send({ reqKeyOverrides: overrides });
+        expect([overrides, answer.status]).toEqual([overrides, allows(overrides) ? 200 : 400]);
+      }
+      // Prototype keys are dropped before validation (as in every body): nothing of them is kept.
+      const dropped = await t.http.post('/api/v1/jimeng/config').set(bearer(admin.token)).set('Content-Type', 'application/json').send('{"reqKeyOverrides":{"__proto__":{"jimeng-image-t2i-3.0":"x"},"constructor":"y"}}').expect(200);
+      expect(dropped.body.reqKeyOverrides).toEqual({});
+      expect(({} as Record<string, unknown>)['jimeng-image-t2i-3.0']).toBeUndefined();
+    } finally {
+      await t.http.post('/api/v1/jimeng/config').set(bearer(admin.token)).send({ reqKeyOverrides: {} }).expect(200);
+    }
   });
 });

@@ -2976,13 +2976,24 @@ export interface components {
             /** @description Mind the account: Volcengine allows 1–2 at once by default */
             maxConcurrentTasks?: number;
             /**
-             * @description Replaces the overrides: model id → req_key (`^[a-z0-9_]{1,100}$`); an empty value removes that override
+             * @description Replaces the overrides: model id → req_key (lower-case letters, digits and _, at most 100); an empty value removes that override. (`__proto__`, `constructor` and `prototype` keys are dropped before validation, as in every body.)
              * @example {
              *       "jimeng-video-3.0-1080p-first-tail": "jimeng_i2v_first_tail_v30_1080p"
              *     }
              */
             reqKeyOverrides?: {
-                [key: string]: string;
+                "jimeng-video-3.0-720p-t2v"?: string;
+                "jimeng-video-3.0-1080p-t2v"?: string;
+                "jimeng-video-3.0-720p-i2v"?: string;
+                "jimeng-video-3.0-1080p-i2v"?: string;
+                "jimeng-video-3.0-720p-first-tail"?: string;
+                "jimeng-video-3.0-1080p-first-tail"?: string;
+                "jimeng-video-3.0-pro"?: string;
+                "jimeng-image-t2i-3.0"?: string;
+                "jimeng-image-t2i-3.1"?: string;
+                "jimeng-image-seedream-4.0"?: string;
+                "jimeng-image-i2i-3.0"?: string;
+                "jimeng-image-inpaint"?: string;
             };
             /** @description Fields left out keep their stored values */
             watermark?: components["schemas"]["SaveJimengWatermarkDto"];
