@@ -2976,7 +2976,7 @@ export interface components {
             /** @description Mind the account: Volcengine allows 1–2 at once by default */
             maxConcurrentTasks?: number;
             /**
-             * @description Replaces the overrides: model id → req_key (lower-case letters, digits and _, at most 100); an empty value removes that override. (`__proto__`, `constructor` and `prototype` keys are dropped before validation, as in every body.)
+             * @description Replaces the overrides: model id → req_key (lower-case letters, digits and _, at most 100); an empty value removes that override
              * @example {
              *       "jimeng-video-3.0-1080p-first-tail": "jimeng_i2v_first_tail_v30_1080p"
              *     }

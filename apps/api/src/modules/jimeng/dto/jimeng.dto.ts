@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, OmitType, PickType } from '@nestjs/swagger';
 import { VOLC_MODEL_IDS, VOLC_PROMPT_MAX, VOLC_VIDEO_ASPECT_RATIOS } from '@atelier/providers/volcengine';
-import { Transform, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
@@ -212,14 +212,10 @@ export class SaveJimengConfigDto {
     properties: Object.fromEntries(VOLC_MODEL_IDS.map((model) => [model, { type: 'string', pattern: '^[a-z0-9_]{0,100}$' }])),
     additionalProperties: false,
     description:
-      'Replaces the overrides: model id → req_key (lower-case letters, digits and _, at most 100); an empty value removes that override. ' +
-      '(`__proto__`, `constructor` and `prototype` keys are dropped before validation, as in every body.)',
+      'Replaces the overrides: model id → req_key (lower-case letters, digits and _, at most 100); an empty value removes that override',
     example: { 'jimeng-video-3.0-1080p-first-tail': 'jimeng_i2v_first_tail_v30_1080p' },
   })
   @Optional()
-  // The map as sent: class-transformer silently skips keys an object already has as methods
-  // (`toString`, `hasOwnProperty`, …), which would save a body the contract refuses.
-  @Transform(({ obj }: { obj: Record<string, unknown> }) => obj.reqKeyOverrides, { toClassOnly: true })
   @IsObject({ message: 'reqKeyOverrides must be an object of model id → req_key' })
   reqKeyOverrides?: Record<string, string>;
 
