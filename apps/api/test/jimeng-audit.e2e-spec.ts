@@ -234,4 +234,17 @@ describe('jimeng audit', () => {
     }
     expect(accepted).toEqual([]);
   }, 120_000);
+  it('a cancel while the submission is on its way ends in one state with one refund at most', async () => {
+    const user = await richUser();
+    await control('faults', { provider: 'volcengine', latencyMs: 1200 });
+    const created = (await post(user.token, 'text-to-video', { model: 'jimeng-video-3.0-720p-t2v', prompt: 'in flight', duration: 10 }).expect(201)).body;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const cancel = await t.http.delete(`/api/v1/jimeng/task/${created.id}`).set(bearer(user.token));
+    await control('faults', { provider: 'volcengine' });
+    const task = await waitForTask(user.token, created.id);
+    const outcome = [cancel.status, task.status, task.refunded, await balance(user.token)];
+    // Either it was not sent yet (canceled, refunded) or it was (409: Volcengine cannot stop it; it finishes, paid).
+    if (cancel.status === 200) expect(outcome).toEqual([200, 'canceled', true, 1100]);
+    else expect(outcome).toEqual([409, 'succeeded', false, 1040]);
+  });
 });
