@@ -247,4 +247,43 @@ describe('jimeng audit', () => {
     if (cancel.status === 200) expect(outcome).toEqual([200, 'canceled', true, 1100]);
     else expect(outcome).toEqual([409, 'succeeded', false, 1040]);
   });
+  it('answers 401 before 403 before 400, and 404 for what is not mine; history pages by cursor and filters by kind, mine only', async () => {
+    const user = await richUser();
+    const other = await signUp(t.http);
+    const routes = ['text-to-video', 'image-to-video', 'text-to-image', 'image-to-image', 'inpaint'];
+    for (const route of routes) await t.http.post(`/api/v1/jimeng/${route}`).send({ model: 42, junk: true }).expect(401);
+    await t.http.get('/api/v1/jimeng/task/not-a-uuid').expect(401);
+    await t.http.delete('/api/v1/jimeng/task/not-a-uuid').expect(401);
+    await t.http.get('/api/v1/jimeng/history?kind=audio').expect(401);
+    await t.http.get('/api/v1/jimeng/models').expect(401);
+    await t.http.get('/api/v1/jimeng/config/user').expect(401);
+    await t.http.post('/api/v1/jimeng/config').set(bearer(user.token)).send({ timeout: 'soon', junk: 1 }).expect(403);
+    await t.http.post('/api/v1/jimeng/config/check').set(bearer(user.token)).send({ baseUrl: 'file:///etc/passwd' }).expect(403);
+    await t.http.get('/api/v1/jimeng/task/not-a-uuid').set(bearer(user.token)).expect(400);
+
+    const created = [];
+    for (const prompt of ['first', 'second']) created.push((await post(user.token, 'text-to-image', { model: 'jimeng-image-t2i-3.1', prompt }).expect(201)).body);
+    created.push((await post(user.token, 'text-to-video', { model: 'jimeng-video-3.0-720p-t2v', prompt: 'third' }).expect(201)).body);
+    await t.http.get(`/api/v1/jimeng/task/${created[0].id}`).set(bearer(other.token)).expect(404);
+    await t.http.delete(`/api/v1/jimeng/task/${created[0].id}`).set(bearer(other.token)).expect(404);
+    await t.http.get('/api/v1/jimeng/task/00000000-0000-4000-8000-000000000000').set(bearer(user.token)).expect(404);
+    expect((await t.http.get('/api/v1/jimeng/history').set(bearer(other.token)).expect(200)).body).toEqual({ items: [], nextCursor: null });
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const { body: page }: { body: { items: Array<{ id: string }>; nextCursor: string | null } } = await t.http
+        .get('/api/v1/jimeng/history')
+        .query({ limit: 1, ...(cursor ? { cursor } : {}) })
+        .set(bearer(user.token))
+        .expect(200);
+      expect(page.items.length).toBeLessThanOrEqual(1);
+      seen.push(...page.items.map((item) => item.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(created.map((task) => task.id).reverse());
+    const videos = (await t.http.get('/api/v1/jimeng/history?kind=video').set(bearer(user.token)).expect(200)).body.items;
+    expect(videos.map((item: any) => item.id)).toEqual([created[2].id]);
+    await t.http.get('/api/v1/jimeng/history?source=flux').set(bearer(user.token)).expect(400);
+  });
 });
