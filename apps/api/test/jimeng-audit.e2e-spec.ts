@@ -1,5 +1,7 @@
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { CreditsService } from '../src/modules/credits/credits.service.js';
 import { makeVideo } from './video-fixtures.js';
@@ -285,5 +287,33 @@ describe('jimeng audit', () => {
     const videos = (await t.http.get('/api/v1/jimeng/history?kind=video').set(bearer(user.token)).expect(200)).body.items;
     expect(videos.map((item: any) => item.id)).toEqual([created[2].id]);
     await t.http.get('/api/v1/jimeng/history?source=flux').set(bearer(user.token)).expect(400);
+  });
+  it('checks a base URL that is unreachable, answers garbage or redirects: 200 with ok false and a reason, nothing saved', async () => {
+    const answers: Record<string, (res: import('node:http').ServerResponse) => void> = {
+      '/html': (res) => void res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>captive portal</html>'),
+      '/json': (res) => void res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"hello":"world"}'),
+      '/cut': (res) => void res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"code":10000,"data":{"sta'),
+      '/empty': (res) => void res.writeHead(204).end(),
+      '/redirect': (res) => void res.writeHead(302, { Location: 'http://169.254.169.254/latest/meta-data/' }).end(),
+      '/reset': (res) => res.socket?.destroy(),
+    };
+    const server = createServer((req, res) => {
+      const answer = answers[(req.url ?? '').split('/?')[0]];
+      if (answer) answer(res);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      for (const path of [...Object.keys(answers), '/nothing']) {
+        const { body } = await t.http.post('/api/v1/jimeng/config/check').set(bearer(admin.token)).send({ accessKeyId: 'AK', secretAccessKey: 'SK', baseUrl: `${base}${path}` }).expect(200);
+        expect([path, body.ok, body.reason]).toEqual([path, false, 'unreachable']);
+      }
+      const { body } = await t.http.post('/api/v1/jimeng/config/check').set(bearer(admin.token)).send({ accessKeyId: 'AK', secretAccessKey: 'SK', baseUrl: 'http://127.0.0.1:1' }).expect(200);
+      expect(body).toMatchObject({ ok: false, reason: 'unreachable', usesSandbox: false });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect((await t.http.get('/api/v1/jimeng/config').set(bearer(admin.token)).expect(200)).body.accessKeyId).not.toBe('AK');
   });
 });
