@@ -316,4 +316,25 @@ describe('jimeng audit', () => {
     }
     expect((await t.http.get('/api/v1/jimeng/config').set(bearer(admin.token)).expect(200)).body.accessKeyId).not.toBe('AK');
   });
+  it('refuses every settings body the document refuses', async () => {
+    const { body: document } = await t.http.get('/api/docs/openapi.json').expect(200);
+    const ajv = new Ajv.default({ strict: false });
+    addFormats.default(ajv);
+    ajv.addSchema(document, 'doc');
+    const values: unknown[] = [null, true, 0, -1, 0.5, 1.5, 299, 86401, 101, 1e308, 'NaN', '', ' ', 'x'.repeat(301), [], {}, { position: 4 }, { opacity: 2 }, { language: 0.5 }, { text: 'x'.repeat(51) }, { enabled: 'yes' }, { extra: 1 }, { producerId: 'x'.repeat(201) }, 'ftp://x', 'http://x/?q=1', 'http://x/#f'];
+    const fields = ['accessKeyId', 'secretAccessKey', 'baseUrl', 'enabled', 'timeout', 'maxConcurrentTasks', 'reqKeyOverrides', 'watermark', 'aigcMeta', 'extra'];
+    const accepted: string[] = [];
+    for (const [route, schema] of [['config', 'SaveJimengConfigDto'], ['config/check', 'CheckJimengConfigDto']]) {
+      const allows = ajv.getSchema(`doc#/components/schemas/${schema}`)!;
+      for (const field of fields) {
+        for (const value of values) {
+          const body = { [field]: value };
+          if (allows(body)) continue;
+          const answer = await t.http.post(`/api/v1/jimeng/${route}`).set(bearer(admin.token)).send(body);
+          if (answer.status !== 400) accepted.push(`${route} ${field}=${JSON.stringify(value).slice(0, 40)}: ${answer.status}`);
+        }
+      }
+    }
+    expect(accepted).toEqual([]);
+  }, 120_000);
 });
