@@ -219,8 +219,12 @@ describe('jimeng audit', () => {
       'image-to-image': ['JimengImageToImageDto', { prompt: 'p', image: { fileId: image.id } }],
       inpaint: ['JimengInpaintDto', { prompt: 'p', image: { fileId: image.id }, maskFileId: image.id }],
     };
-    const values: unknown[] = [null, true, 0, -1, -2, 0.5, 1.5, 2 ** 31, 4097, 1e308, 'NaN', '', ' ', '5', [], {}, [{}], { fileId: image.id, url: image.url }, 'x'.repeat(801), '😀'.repeat(800)];
+    const values: unknown[] = [null, true, 0, -1, -2, 0.5, 1.5, 2 ** 31, 4097, 1e308, 'NaN', '', ' ', '5', [], {}, [{}], { fileId: image.id, url: image.url }, 'x'.repeat(801), '😀'.repeat(800), { url: 'ftp://example.com/a.png' }, { url: 'file:///etc/passwd' }, { url: ' http://example.com/a.png' }, [{ url: 'javascript:alert(1)' }]];
     const fields = ['model', 'prompt', 'seed', 'duration', 'aspectRatio', 'firstFrame', 'lastFrame', 'width', 'height', 'promptExpansion', 'referenceImages', 'strength', 'forceSingle', 'image', 'maskFileId', 'maskDataUrl', 'extra', 'toString'];
+    // The URL rules the server applies are the document's too.
+    const i2v = ajv.getSchema('doc#/components/schemas/JimengImageToVideoDto')!;
+    for (const url of ['ftp://example.com/a.png', 'file:///etc/passwd', 'javascript:alert(1)', ' http://example.com/a.png']) expect([url, i2v({ model: 'jimeng-video-3.0-720p-i2v', firstFrame: { url } })]).toEqual([url, false]);
+    for (const url of ['https://example.com/a.png', 'HTTP://EXAMPLE.COM/A.PNG', '/media/a.png']) expect([url, i2v({ model: 'jimeng-video-3.0-720p-i2v', firstFrame: { url } })]).toEqual([url, true]);
     await control('timing', { queueMs: 60_000 });
     const accepted: string[] = [];
     for (const [route, [schema, base]] of Object.entries(routes)) {
@@ -323,6 +327,9 @@ describe('jimeng audit', () => {
     ajv.addSchema(document, 'doc');
     const values: unknown[] = [null, true, 0, -1, 0.5, 1.5, 299, 86401, 101, 1e308, 'NaN', '', ' ', 'x'.repeat(301), [], {}, { position: 4 }, { opacity: 2 }, { language: 0.5 }, { text: 'x'.repeat(51) }, { enabled: 'yes' }, { extra: 1 }, { producerId: 'x'.repeat(201) }, 'ftp://x', 'http://x/?q=1', 'http://x/#f'];
     const fields = ['accessKeyId', 'secretAccessKey', 'baseUrl', 'enabled', 'timeout', 'maxConcurrentTasks', 'reqKeyOverrides', 'watermark', 'aigcMeta', 'extra'];
+    const save = ajv.getSchema('doc#/components/schemas/SaveJimengConfigDto')!;
+    for (const baseUrl of ['ftp://x', 'http://x/?q=1', 'http://x/#f', 'x']) expect([baseUrl, save({ baseUrl })]).toEqual([baseUrl, false]);
+    for (const baseUrl of ['', 'https://visual.volcengineapi.com', 'HTTP://relay.example.com/volc']) expect([baseUrl, save({ baseUrl })]).toEqual([baseUrl, true]);
     const accepted: string[] = [];
     for (const [route, schema] of [['config', 'SaveJimengConfigDto'], ['config/check', 'CheckJimengConfigDto']]) {
       const allows = ajv.getSchema(`doc#/components/schemas/${schema}`)!;

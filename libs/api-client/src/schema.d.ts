@@ -3157,7 +3157,7 @@ export interface components {
         JimengImageRefDto: {
             /** Format: uuid */
             fileId?: string;
-            /** @description An http(s) URL (ours, or an outside one copied in first) */
+            /** @description An http(s) URL (ours, or an outside one copied in first), or the path of one of my files (/media/…) */
             url?: string;
         };
         JimengImageToVideoDto: {

@@ -179,7 +179,7 @@ export class SaveJimengConfigDto {
   @MaxLength(300)
   secretAccessKey?: string;
 
-  @ApiPropertyOptional({ description: 'The visual API (https://visual.volcengineapi.com when empty); empty clears it', maxLength: 300 })
+  @ApiPropertyOptional({ description: 'The visual API (https://visual.volcengineapi.com when empty); empty clears it', maxLength: 300, pattern: '^$|^[hH][tT][tT][pP][sS]?://[^?#\\s]+$' })
   @Optional()
   @ValidateIf((_, value) => value !== '')
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'baseUrl must be an http(s) URL' })
@@ -371,7 +371,7 @@ export class JimengImageRefDto {
   @IsUUID('all', { message: 'fileId must be a UUID' })
   fileId?: string;
 
-  @ApiPropertyOptional({ maxLength: 2000, description: 'An http(s) URL (ours, or an outside one copied in first)' })
+  @ApiPropertyOptional({ maxLength: 2000, pattern: '^([hH][tT][tT][pP][sS]?://|/)\\S+$', description: 'An http(s) URL (ours, or an outside one copied in first), or the path of one of my files (/media/…)' })
   @Optional()
   @IsString()
   @MaxLength(2000)
