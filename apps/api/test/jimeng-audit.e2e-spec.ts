@@ -344,4 +344,13 @@ describe('jimeng audit', () => {
     }
     expect(accepted).toEqual([]);
   }, 120_000);
+  it('refuses keys pasted with spaces or line breaks, naming the field, instead of saving keys no request can carry', async () => {
+    for (const [field, value] of [['accessKeyId', 'AKLTabc\n'], ['secretAccessKey', ' c2VjcmV0'], ['accessKeyId', 'AK LT'], ['secretAccessKey', 'sec\tret']]) {
+      for (const route of ['config', 'config/check']) {
+        const refused = await t.http.post(`/api/v1/jimeng/${route}`).set(bearer(admin.token)).send({ [field]: value }).expect(400);
+        expect(refused.body.details[0]).toEqual({ field, messages: [expect.stringMatching(/without spaces or line breaks/)] });
+      }
+    }
+    expect((await t.http.get('/api/v1/jimeng/config').set(bearer(admin.token)).expect(200)).body.accessKeyId).not.toMatch(/AKLTabc|AK LT/);
+  });
 });

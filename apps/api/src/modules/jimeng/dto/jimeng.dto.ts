@@ -74,6 +74,13 @@ export class JimengAigcMetaDto {
   propagateId: string;
 }
 
+/**
+ * Keys are printable ASCII without spaces: a key pasted with a line break or a space would be saved,
+ * then break every signed request (a header cannot carry it) as if Volcengine were unreachable.
+ */
+const KEY_PATTERN = /^[!-~]*$/;
+const KEY_MESSAGE = (field: string) => `${field} must be printable characters without spaces or line breaks (check what was pasted)`;
+
 const modelMap = (description: string) => ({ type: 'object', additionalProperties: { type: 'string' }, description }) as const;
 
 export class JimengConfigDto {
@@ -167,16 +174,18 @@ export class SaveJimengAigcMetaDto {
 }
 
 export class SaveJimengConfigDto {
-  @ApiPropertyOptional({ description: 'The AccessKeyId; empty keeps the stored one', maxLength: 200 })
+  @ApiPropertyOptional({ description: 'The AccessKeyId; empty keeps the stored one', maxLength: 200, pattern: KEY_PATTERN.source })
   @Optional()
   @IsString()
   @MaxLength(200)
+  @Matches(KEY_PATTERN, { message: KEY_MESSAGE('accessKeyId') })
   accessKeyId?: string;
 
-  @ApiPropertyOptional({ description: 'The SecretAccessKey; empty keeps the stored one', maxLength: 300 })
+  @ApiPropertyOptional({ description: 'The SecretAccessKey; empty keeps the stored one', maxLength: 300, pattern: KEY_PATTERN.source })
   @Optional()
   @IsString()
   @MaxLength(300)
+  @Matches(KEY_PATTERN, { message: KEY_MESSAGE('secretAccessKey') })
   secretAccessKey?: string;
 
   @ApiPropertyOptional({ description: 'The visual API (https://visual.volcengineapi.com when empty); empty clears it', maxLength: 300, pattern: '^$|^[hH][tT][tT][pP][sS]?://[^?#\\s]+$' })
