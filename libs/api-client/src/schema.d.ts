@@ -2976,13 +2976,24 @@ export interface components {
             /** @description Mind the account: Volcengine allows 1–2 at once by default */
             maxConcurrentTasks?: number;
             /**
-             * @description Replaces the overrides: model id → req_key (`^[a-z0-9_]{1,100}$`); an empty value removes that override
+             * @description Replaces the overrides: model id → req_key (lower-case letters, digits and _, at most 100); an empty value removes that override
              * @example {
              *       "jimeng-video-3.0-1080p-first-tail": "jimeng_i2v_first_tail_v30_1080p"
              *     }
              */
             reqKeyOverrides?: {
-                [key: string]: string;
+                "jimeng-video-3.0-720p-t2v"?: string;
+                "jimeng-video-3.0-1080p-t2v"?: string;
+                "jimeng-video-3.0-720p-i2v"?: string;
+                "jimeng-video-3.0-1080p-i2v"?: string;
+                "jimeng-video-3.0-720p-first-tail"?: string;
+                "jimeng-video-3.0-1080p-first-tail"?: string;
+                "jimeng-video-3.0-pro"?: string;
+                "jimeng-image-t2i-3.0"?: string;
+                "jimeng-image-t2i-3.1"?: string;
+                "jimeng-image-seedream-4.0"?: string;
+                "jimeng-image-i2i-3.0"?: string;
+                "jimeng-image-inpaint"?: string;
             };
             /** @description Fields left out keep their stored values */
             watermark?: components["schemas"]["SaveJimengWatermarkDto"];
@@ -3146,7 +3157,7 @@ export interface components {
         JimengImageRefDto: {
             /** Format: uuid */
             fileId?: string;
-            /** @description An http(s) URL (ours, or an outside one copied in first) */
+            /** @description An http(s) URL (ours, or an outside one copied in first), or the path of one of my files (/media/…) */
             url?: string;
         };
         JimengImageToVideoDto: {
@@ -3172,7 +3183,7 @@ export interface components {
         JimengTextToImageDto: {
             /** @description -1 (or left out): random */
             seed?: number;
-            /** @description With height (both or neither); within the model size rules */
+            /** @description With height (both or neither); within the model size rules (no model takes a side over 4096) */
             width?: number;
             /** @description With width (both or neither) */
             height?: number;
@@ -3203,7 +3214,7 @@ export interface components {
         JimengImageToImageDto: {
             /** @description -1 (or left out): random */
             seed?: number;
-            /** @description With height (both or neither); within the model size rules */
+            /** @description With height (both or neither); within the model size rules (no model takes a side over 4096) */
             width?: number;
             /** @description With width (both or neither) */
             height?: number;

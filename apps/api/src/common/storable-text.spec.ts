@@ -22,6 +22,14 @@ describe('findUnacceptableValue', () => {
     expect(findUnstorableText({ input: { 'k\u0000': 1 } })).toBe('input.k\u0000');
   });
 
+  it('names keys the validation would never see: built-in object property names, at any depth', () => {
+    expect(findUnstorableText(JSON.parse('{"__proto__":{"admin":true}}'))).toBe('__proto__');
+    expect(findUnstorableText({ map: { constructor: 'x' } })).toBe('map.constructor');
+    expect(findUnstorableText({ list: [{ toString: 'x' }] })).toBe('list.0.toString');
+    expect(findUnstorableText({ prototype: 1 })).toBe('prototype');
+    expect(findUnstorableText({ constructorName: 'x', valueOfThing: 1, tostring: 2 })).toBeNull();
+  });
+
   it('names a value nested deeper than the limit, and accepts the limit itself', () => {
     const nest = (levels: number): unknown => (levels === 0 ? 'x' : [nest(levels - 1)]);
     expect(findUnacceptableValue({ a: nest(MAX_BODY_DEPTH - 1) })).toBeNull();

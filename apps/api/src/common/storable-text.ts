@@ -11,6 +11,16 @@ export const MAX_BODY_DEPTH = 32;
 const unstorable = (field: string) =>
   say(`${field} contains a character that cannot be stored (U+0000 or an unpaired surrogate)`, '含有无法保存的字符（U+0000 或不成对的代理字符），请删除后重试');
 
+/**
+ * Keys no request of ours uses that the validation would never see: the framework strips
+ * `__proto__`, `constructor` and `prototype`, and class-transformer skips a key its target already
+ * has as a method (`toString`, `hasOwnProperty`, …), so such an unknown field would be ignored
+ * instead of refused, and a map's entry silently dropped.
+ */
+function isBuiltInKey(key: string): boolean {
+  return key === 'prototype' || Object.hasOwn(Object.prototype, key);
+}
+
 export interface BodyProblem {
   /** The path of the value: `prompt`, `imageUrls.1`, `imageSize.width` (`body` for the whole). */
   field: string;
@@ -19,7 +29,8 @@ export interface BodyProblem {
 
 /**
  * The first value in a parsed body that could not be stored (keys count too: they end up in
- * stored JSON), or that is nested deeper than `MAX_BODY_DEPTH`; null when there is none.
+ * stored JSON), a key named like a built-in object property, or a value nested deeper than
+ * `MAX_BODY_DEPTH`; null when there is none.
  */
 export function findUnacceptableValue(value: unknown, path = '', depth = 0): BodyProblem | null {
   const field = path || 'body';
@@ -30,6 +41,9 @@ export function findUnacceptableValue(value: unknown, path = '', depth = 0): Bod
   for (const [key, item] of entries) {
     const child = path ? `${path}.${key}` : key;
     if (UNSTORABLE.test(key)) return { field: child, message: unstorable(child) };
+    if (!Array.isArray(value) && isBuiltInKey(key)) {
+      return { field: child, message: say(`${child} is not a field this API takes (a built-in object property name)`, `${child} 不是本接口接受的字段（与对象内置属性同名）`) };
+    }
     const found = findUnacceptableValue(item, child, depth + 1);
     if (found) return found;
   }

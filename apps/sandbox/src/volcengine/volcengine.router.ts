@@ -183,7 +183,8 @@ class VolcAccount {
     if (prompt !== undefined && typeof prompt !== 'string') throw invalid('prompt must be a string');
     const words = typeof prompt === 'string' ? prompt : '';
     if (rules.prompt && !words.trim()) throw invalid('prompt is required');
-    if (words.length > 800) throw invalid('prompt longer than 800 characters');
+    // Characters (code points), as the documented limit counts them: an emoji is one.
+    if ([...words].length > 800) throw invalid('prompt longer than 800 characters');
     if (body.seed !== undefined && !Number.isInteger(body.seed)) throw invalid('seed must be an integer');
     const images = await readImages(body, rules);
 

@@ -1,4 +1,6 @@
 import axios, { type AxiosAdapter, type InternalAxiosRequestConfig } from 'axios';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { interpretVolcAnswer, VolcError, VolcVisualClient, type VolcClientOptions } from './client.js';
 import { parseVolcAuthorization, sha256Hex, volcSignature } from './sign.js';
 
@@ -142,5 +144,21 @@ describe('VolcVisualClient', () => {
 
   it('never reads data unless code is 10000', () => {
     expect(() => interpretVolcAnswer({ status: 200, text: JSON.stringify({ code: 50412, message: 'Text Risk Not Pass', data: { task_id: 'x' } }) })).toThrow(VolcError);
+  });
+  it('follows no redirect: a 3xx is reported, and the request is not sent on to where it points', async () => {
+    const hits: string[] = [];
+    const server = createServer((req, res) => {
+      hits.push(req.url ?? '');
+      if (req.url?.startsWith('/elsewhere')) return void res.end(JSON.stringify({ code: 10000, data: { task_id: 'stolen' } }));
+      res.writeHead(307, { Location: '/elsewhere' }).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const client = new VolcVisualClient({ accessKeyId: 'AK', secretAccessKey: 'SK', baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+      await expect(client.submit('jimeng-image-t2i-3.1', { prompt: 'x' })).rejects.toMatchObject({ kind: 'unexpected', details: { status: 307 } });
+      expect(hits).toEqual(['/?Action=CVSync2AsyncSubmitTask&Version=2022-08-31']);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -11,6 +11,8 @@ import { signVolcRequest, type VolcCredentials } from './sign.js';
 export const VOLC_VISUAL_BASE_URL = 'https://visual.volcengineapi.com';
 export const VOLC_VISUAL_VERSION = '2022-08-31';
 export const VOLC_SUCCESS = 10000;
+/** The largest answer read from the visual API. */
+export const VOLC_MAX_ANSWER_BYTES = 256 * 1024 * 1024;
 
 export type VolcErrorKind =
   /** Gateway refusals (bad key, signature, stale X-Date) and 50400 (capability not activated, no policy): the admin must fix. */
@@ -255,6 +257,12 @@ export class VolcVisualClient {
         headers: { ...headers, Accept: 'application/json' },
         data: body,
         timeout: this.timeoutMs,
+        // The visual API never redirects: a 3xx (a misconfigured relay, or one pointing elsewhere, even at a
+        // private address) is an answer to report, not a place to send our signed request to.
+        maxRedirects: 0,
+        // A garbage-answering base URL must not fill the memory (the largest real answer, several images
+        // as base64, is far below this).
+        maxContentLength: VOLC_MAX_ANSWER_BYTES,
         responseType: 'text',
         transformRequest: [(data: unknown) => data],
         transformResponse: [(data: unknown) => data],

@@ -24,6 +24,7 @@ describe('Volcengine model catalogue', () => {
   it.each([
     ['jimeng-video-3.0-720p-t2v', {}, 'prompt'],
     ['jimeng-video-3.0-720p-t2v', { prompt: 'x'.repeat(801) }, 'prompt'],
+    ['jimeng-video-3.0-720p-t2v', { prompt: '😀'.repeat(801) }, 'prompt'],
     ['jimeng-video-3.0-720p-t2v', { prompt: 'x', frames: 120 }, 'frames'],
     ['jimeng-video-3.0-720p-t2v', { prompt: 'x', aspect_ratio: '2:1' }, 'aspect_ratio'],
     ['jimeng-video-3.0-720p-t2v', { prompt: 'x', binary_data_base64: ['AAAA'] }, 'binary_data_base64'],
@@ -43,6 +44,7 @@ describe('Volcengine model catalogue', () => {
     ['jimeng-image-i2i-3.0', { prompt: 'x', binary_data_base64: ['AAAA'], width: 2048, height: 1024 }, 'width'],
     ['jimeng-image-inpaint', { prompt: '删除', binary_data_base64: ['AAAA'] }, 'binary_data_base64'],
     ['jimeng-image-seedream-4.0', { prompt: 'x', image_urls: Array(11).fill('https://a/b.png') }, 'image_urls'],
+    ['jimeng-image-seedream-4.0', { prompt: 'x', width: 4097, height: 1024 }, 'width'],
   ] as const)('%s %j is refused for %s', (model, input, field) => {
     expect(checkVolcInput(model, input as never)?.field).toBe(field);
   });
@@ -54,8 +56,11 @@ describe('Volcengine model catalogue', () => {
     ['jimeng-image-t2i-3.0', { prompt: 'x', width: 1664, height: 936, use_pre_llm: false }],
     ['jimeng-image-t2i-3.1', { prompt: 'x', width: 2048, height: 2048, seed: -1 }],
     ['jimeng-image-seedream-4.0', { prompt: 'x', width: 4096, height: 4096, scale: 0.5 }],
+    ['jimeng-image-seedream-4.0', { prompt: 'x', width: 4096, height: 256 }],
     ['jimeng-image-i2i-3.0', { prompt: 'x', binary_data_base64: ['AAAA'], width: 512, height: 1024, scale: 0.5 }],
     ['jimeng-image-inpaint', { prompt: '删除', binary_data_base64: ['AAAA', 'BBBB'] }],
+    // 800 characters are code points (as JSON Schema's maxLength counts), not UTF-16 units.
+    ['jimeng-image-t2i-3.1', { prompt: '😀'.repeat(800) }],
   ] as const)('%s %j is accepted', (model, input) => {
     expect(checkVolcInput(model, input as never)).toBeNull();
   });

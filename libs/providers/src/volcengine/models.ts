@@ -55,8 +55,9 @@ export const VOLC_MODELS = {
   'jimeng-video-3.0-pro': { ...T2V, images: { min: 0, max: 1 }, reqKey: 'jimeng_ti2v_v30_pro', label: 'Video 3.0 Pro' },
   'jimeng-image-t2i-3.0': { ...T2I_3, reqKey: 'jimeng_t2i_v30', label: 'Text-to-image 3.0' },
   'jimeng-image-t2i-3.1': { ...T2I_3, reqKey: 'jimeng_t2i_v31', label: 'Text-to-image 3.1' },
-  // Seedream 4.0 sizes from a third-party summary ([3P]): area 1024²–4096², ratio up to 16.
-  'jimeng-image-seedream-4.0': { kind: 'image', images: { min: 0, max: 10 }, promptRequired: true, size: { area: { min: 1024 * 1024, max: 4096 * 4096 }, maxRatio: 16 }, scale: { min: 0, max: 1 }, reqKey: 'jimeng_t2i_v40', label: 'Seedream 4.0' },
+  // Seedream 4.0 sizes from a third-party summary ([3P]): area 1024²–4096², ratio up to 16, and no side
+  // beyond 4096 (where ratio 16 meets the smallest area: 4096 × 256 = 1024²), as the gateway refuses.
+  'jimeng-image-seedream-4.0': { kind: 'image', images: { min: 0, max: 10 }, promptRequired: true, size: { area: { min: 1024 * 1024, max: 4096 * 4096 }, side: { min: 256, max: 4096 }, maxRatio: 16 }, scale: { min: 0, max: 1 }, reqKey: 'jimeng_t2i_v40', label: 'Seedream 4.0' },
   'jimeng-image-i2i-3.0': { kind: 'image', images: { min: 1, max: 1 }, promptRequired: true, size: { side: { min: 512, max: 2016 }, maxRatio: 3 }, scale: { min: 0, max: 1 }, reqKey: 'jimeng_i2i_v30', label: 'Image-to-image 3.0' },
   // Two images: the original and its mask (white = repaint).
   'jimeng-image-inpaint': { kind: 'image', images: { min: 2, max: 2 }, promptRequired: true, reqKey: 'jimeng_image2image_dream_inpaint', label: 'Inpainting' },
@@ -140,13 +141,23 @@ function isRawBase64(text: string): boolean {
 /** The decoded length of a base64 string without decoding it. */
 const base64Bytes = (value: string) => Math.floor((value.length * 3) / 4) - (value.endsWith('==') ? 2 : value.endsWith('=') ? 1 : 0);
 
+/**
+ * A prompt's length in characters (Unicode code points), as the documented 800-character limit and
+ * JSON Schema's maxLength count them: an emoji is one character, not its two UTF-16 units.
+ */
+export function volcPromptLength(prompt: string): number {
+  let length = 0;
+  for (const _ of prompt) length++;
+  return length;
+}
+
 /** The first problem with `input` for `model`, naming the field, or null. */
 export function checkVolcInput(model: VolcModel, input: VolcTaskInput, images: VolcImageFacts[] = []): VolcInputProblem | null {
   const spec: VolcModelSpec = VOLC_MODELS[model];
   const prompt = input.prompt;
   if (prompt !== undefined && typeof prompt !== 'string') return { field: 'prompt', message: 'prompt must be a string' };
   if (spec.promptRequired && !prompt?.trim()) return { field: 'prompt', message: 'prompt is required' };
-  if ((prompt?.length ?? 0) > VOLC_PROMPT_MAX) return { field: 'prompt', message: `prompt must be at most ${VOLC_PROMPT_MAX} characters` };
+  if (volcPromptLength(prompt ?? '') > VOLC_PROMPT_MAX) return { field: 'prompt', message: `prompt must be at most ${VOLC_PROMPT_MAX} characters` };
 
   const base64 = input.binary_data_base64;
   const urls = input.image_urls;

@@ -84,7 +84,7 @@ export function sizeOf(id: VolcModel): JimengSizeDto | null {
     case 'jimeng-image-t2i-3.1':
       return { minArea: 512 * 512, maxArea: 2048 * 2048, minSide: null, maxSide: null, maxRatio: 3, defaultWidth: 1328, defaultHeight: 1328, presets: T2I_3_PRESETS };
     case 'jimeng-image-seedream-4.0':
-      return { minArea: 1024 * 1024, maxArea: 4096 * 4096, minSide: null, maxSide: null, maxRatio: 16, defaultWidth: 2048, defaultHeight: 2048, presets: SEEDREAM_PRESETS };
+      return { minArea: 1024 * 1024, maxArea: 4096 * 4096, minSide: 256, maxSide: 4096, maxRatio: 16, defaultWidth: 2048, defaultHeight: 2048, presets: SEEDREAM_PRESETS };
     case 'jimeng-image-i2i-3.0':
       return { minArea: 512 * 512, maxArea: 2016 * 2016, minSide: 512, maxSide: 2016, maxRatio: 3, defaultWidth: 1328, defaultHeight: 1328, presets: T2I_3_PRESETS };
     default:

@@ -170,10 +170,19 @@ export class JimengAdapter implements ProviderAdapter {
         const resends = state.resends ?? 0;
         if (error.retryLimit > 0 && resends < MAX_RESENDS) {
           // The output was refused (50511 …): the table allows one new generation, which may pass.
-          const { client } = await this.configured();
-          const { images, facts } = await this.images(task, input);
-          const submitted = await this.send(client, input, wireOf(input, images), facts);
-          return { status: 'submitted', progress: 0, providerState: { volcTaskId: submitted.taskId, reqKey: submitted.reqKey, resends: resends + 1, internalErrors: 0 } satisfies JimengState };
+          try {
+            const { client } = await this.configured();
+            const { images, facts } = await this.images(task, input);
+            const submitted = await this.send(client, input, wireOf(input, images), facts);
+            return { status: 'submitted', progress: 0, providerState: { volcTaskId: submitted.taskId, reqKey: submitted.reqKey, resends: resends + 1, internalErrors: 0 } satisfies JimengState };
+          } catch (resendError) {
+            // A resend refused for good (its input image deleted, its input flagged, the keys refused) ends the
+            // task now: thrown from a poll it would only be asked again, resending again, until the deadline.
+            if (resendError instanceof ProviderError && resendError.kind !== 'transient') {
+              return { status: 'failed', contentFlagged: resendError.options.contentFlagged === true, error: resendError.message };
+            }
+            throw resendError;
+          }
         }
         return { status: 'failed', contentFlagged: true, error: translateVolcError(error, input).message };
       }

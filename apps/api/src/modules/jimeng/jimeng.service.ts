@@ -15,6 +15,7 @@ import { TasksService } from '../scheduler/tasks.service.js';
 import { FetchRefusedError } from '../storage/guarded-fetcher.js';
 import { IngestService } from '../storage/ingest.service.js';
 import { MediaFile, MediaKind, MediaSource, MediaStatus } from '../storage/media-file.entity.js';
+import { MediaFilesService } from '../storage/media-files.service.js';
 import { StorageSettingsService } from '../storage/storage-settings.service.js';
 import {
   type CheckJimengConfigDto,
@@ -70,6 +71,7 @@ export class JimengService {
     private readonly ingest: IngestService,
     private readonly providerTasks: ProviderTasks,
     private readonly storage: StorageSettingsService,
+    private readonly mediaFiles: MediaFilesService,
   ) {}
 
   // ------------------------------------------------------------ settings and catalogue
@@ -212,8 +214,15 @@ export class JimengService {
     const input = this.checked({ route: 'inpaint', model, prompt: dto.prompt.trim(), seed: dto.seed, imageFileIds: ['pending', 'pending'], imageFields: ['image', maskField] });
     await this.canSubmit(userId, input);
     const image = await this.inputFile(userId, dto.image, 'image');
-    const mask = dto.maskFileId ? await this.ownFile(userId, dto.maskFileId, 'maskFileId', MASK_LIMITS.allowedTypes) : await this.storeMask(userId, dto.maskDataUrl!);
-    input.imageFileIds = [image.id, await this.maskFor(userId, image, mask, maskField)];
+    const stored = dto.maskDataUrl ? await this.storeMask(userId, dto.maskDataUrl) : null;
+    const mask = stored ?? (await this.ownFile(userId, dto.maskFileId!, 'maskFileId', MASK_LIMITS.allowedTypes));
+    try {
+      input.imageFileIds = [image.id, await this.maskFor(userId, image, mask, maskField)];
+    } catch (error) {
+      // A refused mask sent as a data URL leaves no file of it behind in the user's files.
+      if (stored) await this.mediaFiles.delete(userId, stored.id);
+      throw error;
+    }
     return this.submit(userId, input);
   }
 
@@ -324,15 +333,22 @@ export class JimengService {
    */
   private async maskFor(userId: string, image: MediaFile, mask: MediaFile, field: string): Promise<string> {
     const { width, height } = await this.dimensions(image);
-    let meta: Metadata;
     const bytes = await this.bytesOf(mask);
+    const unusable = (error: unknown) => fieldError(field, say(`${field} is not a usable image: ${(error as Error).message}`, `${field} 不是可用的图片：${(error as Error).message}`));
+    let meta: Metadata;
     try {
       meta = await sharp(bytes).metadata();
     } catch (error) {
-      throw fieldError(field, say(`${field} is not a usable image: ${(error as Error).message}`, `${field} 不是可用的图片：${(error as Error).message}`));
+      throw unusable(error);
     }
     if (meta.width === width && meta.height === height && !meta.hasAlpha && meta.format === 'png') return mask.id;
-    const redrawn = await sharp(bytes).flatten({ background: '#000000' }).resize(width, height, { fit: 'fill' }).greyscale().png().toBuffer();
+    let redrawn: Buffer;
+    try {
+      // The header alone may read while the pixels do not (a cut-off file): that is the sender's 400, too.
+      redrawn = await sharp(bytes).flatten({ background: '#000000' }).resize(width, height, { fit: 'fill' }).greyscale().png().toBuffer();
+    } catch (error) {
+      throw unusable(error);
+    }
     const stored = await this.ingest.ingestStream(Readable.from([redrawn]), { userId, source: MediaSource.Upload, originalFilename: `mask-${randomUUID()}.png`, metadata: { purpose: 'jimeng-mask', maskOf: image.id } }, MASK_LIMITS);
     return stored.id;
   }

@@ -74,6 +74,13 @@ export class JimengAigcMetaDto {
   propagateId: string;
 }
 
+/**
+ * Keys are printable ASCII without spaces: a key pasted with a line break or a space would be saved,
+ * then break every signed request (a header cannot carry it) as if Volcengine were unreachable.
+ */
+const KEY_PATTERN = /^[!-~]*$/;
+const KEY_MESSAGE = (field: string) => `${field} must be printable characters without spaces or line breaks (check what was pasted)`;
+
 const modelMap = (description: string) => ({ type: 'object', additionalProperties: { type: 'string' }, description }) as const;
 
 export class JimengConfigDto {
@@ -167,19 +174,21 @@ export class SaveJimengAigcMetaDto {
 }
 
 export class SaveJimengConfigDto {
-  @ApiPropertyOptional({ description: 'The AccessKeyId; empty keeps the stored one', maxLength: 200 })
+  @ApiPropertyOptional({ description: 'The AccessKeyId; empty keeps the stored one', maxLength: 200, pattern: KEY_PATTERN.source })
   @Optional()
   @IsString()
   @MaxLength(200)
+  @Matches(KEY_PATTERN, { message: KEY_MESSAGE('accessKeyId') })
   accessKeyId?: string;
 
-  @ApiPropertyOptional({ description: 'The SecretAccessKey; empty keeps the stored one', maxLength: 300 })
+  @ApiPropertyOptional({ description: 'The SecretAccessKey; empty keeps the stored one', maxLength: 300, pattern: KEY_PATTERN.source })
   @Optional()
   @IsString()
   @MaxLength(300)
+  @Matches(KEY_PATTERN, { message: KEY_MESSAGE('secretAccessKey') })
   secretAccessKey?: string;
 
-  @ApiPropertyOptional({ description: 'The visual API (https://visual.volcengineapi.com when empty); empty clears it', maxLength: 300 })
+  @ApiPropertyOptional({ description: 'The visual API (https://visual.volcengineapi.com when empty); empty clears it', maxLength: 300, pattern: '^$|^[hH][tT][tT][pP][sS]?://[^?#\\s]+$' })
   @Optional()
   @ValidateIf((_, value) => value !== '')
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'baseUrl must be an http(s) URL' })
@@ -207,7 +216,12 @@ export class SaveJimengConfigDto {
   maxConcurrentTasks?: number;
 
   @ApiPropertyOptional({
-    ...modelMap('Replaces the overrides: model id → req_key (`^[a-z0-9_]{1,100}$`); an empty value removes that override'),
+    type: 'object',
+    // The rules the server applies, in the contract: only model ids as keys, req_keys (or '') as values.
+    properties: Object.fromEntries(VOLC_MODEL_IDS.map((model) => [model, { type: 'string', pattern: '^[a-z0-9_]{0,100}$' }])),
+    additionalProperties: false,
+    description:
+      'Replaces the overrides: model id → req_key (lower-case letters, digits and _, at most 100); an empty value removes that override',
     example: { 'jimeng-video-3.0-1080p-first-tail': 'jimeng_i2v_first_tail_v30_1080p' },
   })
   @Optional()
@@ -366,7 +380,7 @@ export class JimengImageRefDto {
   @IsUUID('all', { message: 'fileId must be a UUID' })
   fileId?: string;
 
-  @ApiPropertyOptional({ maxLength: 2000, description: 'An http(s) URL (ours, or an outside one copied in first)' })
+  @ApiPropertyOptional({ maxLength: 2000, pattern: '^([hH][tT][tT][pP][sS]?://|/)\\S+$', description: 'An http(s) URL (ours, or an outside one copied in first), or the path of one of my files (/media/…)' })
   @Optional()
   @IsString()
   @MaxLength(2000)
@@ -440,18 +454,18 @@ export class JimengImageToVideoDto extends JimengSeedDto {
 }
 
 class JimengSizeFieldsDto extends JimengSeedDto {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 8192, description: 'With height (both or neither); within the model size rules' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 4096, description: 'With height (both or neither); within the model size rules (no model takes a side over 4096)' })
   @Optional()
   @IsInt({ message: 'width must be a whole number of pixels' })
   @Min(1)
-  @Max(8192)
+  @Max(4096)
   width?: number;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 8192, description: 'With width (both or neither)' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 4096, description: 'With width (both or neither)' })
   @Optional()
   @IsInt({ message: 'height must be a whole number of pixels' })
   @Min(1)
-  @Max(8192)
+  @Max(4096)
   height?: number;
 }
 
