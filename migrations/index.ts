@@ -17,5 +17,6 @@ import { Midjourney1796396247565 } from './1796396247565-Midjourney.js';
 import { Kling1796396247566 } from './1796396247566-Kling.js';
 import { Jimeng1796396247567 } from './1796396247567-Jimeng.js';
 import { ProviderHolds1796396247568 } from './1796396247568-ProviderHolds.js';
+import { TaskLanguage1796396247569 } from './1796396247569-TaskLanguage.js';
 
-export const migrations: Function[] = [Initial1795249822656, SmsAuth1795251165039, Storage1795251766753, Credits1795254758598, TaskEngine1795257565577, MillisecondCursors1795258057393, Flux1795258498266, SubmissionPath1795262000000, TaskErrorCodes1795263000000, TaskSlotsTaken1795264000000, AccountSessions1795265000000, CreditTopUpMessage1795266000000, VideoPosters1795267000000, TaskFamilies1796396247564, Midjourney1796396247565, Kling1796396247566, Jimeng1796396247567, ProviderHolds1796396247568];
+export const migrations: Function[] = [Initial1795249822656, SmsAuth1795251165039, Storage1795251766753, Credits1795254758598, TaskEngine1795257565577, MillisecondCursors1795258057393, Flux1795258498266, SubmissionPath1795262000000, TaskErrorCodes1795263000000, TaskSlotsTaken1795264000000, AccountSessions1795265000000, CreditTopUpMessage1795266000000, VideoPosters1795267000000, TaskFamilies1796396247564, Midjourney1796396247565, Kling1796396247566, Jimeng1796396247567, ProviderHolds1796396247568, TaskLanguage1796396247569];

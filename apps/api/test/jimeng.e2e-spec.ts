@@ -389,6 +389,9 @@ describe('jimeng', () => {
     const failed = await waitForTask(user.token, failing.id);
     expect(failed).toMatchObject({ status: 'failed', refunded: true, errorCode: 'failed' });
     expect(failed.error).toMatch(/50500/);
+    // Worded in the language of the request that made the task, although it failed later, away from any request.
+    const failingZh = (await post(user.token, 'text-to-video', { model: 'jimeng-video-3.0-720p-t2v', prompt: 'sandbox:fail 中文' }).set('Accept-Language', 'zh-CN').expect(201)).body;
+    expect((await waitForTask(user.token, failingZh.id)).error).toMatch(/^Jimeng: 火山引擎生成失败（50500/);
     // Video output moderation (50516) is also resent once.
     const videoRisk = (await post(user.token, 'text-to-video', { model: 'jimeng-video-3.0-720p-t2v', prompt: 'sandbox:post-risk river' }).expect(201)).body;
     expect(await waitForTask(user.token, videoRisk.id)).toMatchObject({ status: 'succeeded' });

@@ -34,6 +34,11 @@ export function requestLanguage(): Language {
   return current.getStore() ?? 'en';
 }
 
+/** Runs `work` (and what it starts) in `language`, e.g. a task's, away from its request. */
+export function inLanguage<T>(language: Language, work: () => T): T {
+  return current.run(language === 'zh-CN' ? 'zh-CN' : 'en', work);
+}
+
 /** A message in the current request's language: `say('Task not found', '任务不存在')`. */
 export function say(en: string, zhCN: string): string {
   return requestLanguage() === 'zh-CN' ? zhCN : en;

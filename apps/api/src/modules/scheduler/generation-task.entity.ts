@@ -1,3 +1,4 @@
+import type { Language } from '../../common/language.js';
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import { User } from '../auth-sms/user.entity.js';
 import { MediaKind } from '../storage/media-file.entity.js';
@@ -84,6 +85,10 @@ export class GenerationTask {
 
   @Column({ type: 'text', nullable: true })
   prompt: string | null;
+
+  /** The language of the request that made it: what is said about it later is worded in it. */
+  @Column({ type: 'varchar', length: 8, default: 'en' })
+  language: Language;
 
   /**
    * The task this one was made from (an upscale of a grid, ...): families are shown together.

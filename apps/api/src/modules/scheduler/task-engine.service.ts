@@ -9,6 +9,7 @@ import { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { deriveSecret } from '../../common/app-secret.js';
 import { hydrate } from '../../common/hydrate.js';
+import { inLanguage } from '../../common/language.js';
 import { columnList, PreparedStatement } from '../../database/prepared-statement.js';
 import { formatDuration } from '../../common/format.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
@@ -250,7 +251,8 @@ export class TaskEngine implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private start(task: GenerationTask, step: () => Promise<unknown> = () => this.process(task)): void {
-    const work = step()
+    // In the language of the request that made the task: a refusal or failure is worded for its reader.
+    const work = inLanguage(task.language, step)
       .then(() => undefined)
       .catch((error) => this.logger.error(`Task ${task.id}: ${(error as Error).stack ?? error}`))
       .finally(() => {

@@ -5,7 +5,7 @@ import { isUUID } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { CodedHttpException, FieldValidationException } from '../../common/errors.js';
 import { hydrate } from '../../common/hydrate.js';
-import { say } from '../../common/language.js';
+import { requestLanguage, say } from '../../common/language.js';
 import { columnList, PreparedStatement } from '../../database/prepared-statement.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { CreditsService } from '../credits/credits.service.js';
@@ -26,9 +26,9 @@ import { notifyTaskSql, TaskViews } from './task-views.service.js';
 const RECORD_TASK = new PreparedStatement('record-task', (dataSource) =>
   `WITH ${CreditsService.chargeInStatement({ user: '$2', amount: '$9', task: '$1', reason: '$12' })},
    task AS (
-     INSERT INTO generation_tasks (id, user_id, provider, model, kind, action, prompt, input, cost, deadline_at, next_poll_at, lease_owner, lease_until, parent_task_id)
+     INSERT INTO generation_tasks (id, user_id, provider, model, kind, action, prompt, input, cost, deadline_at, next_poll_at, lease_owner, lease_until, parent_task_id, language)
      SELECT $1, $2, $3, $4, $5::media_kind, $6, $7, $8::jsonb, $9,
-            now() + make_interval(secs => $10::integer), now(), $13, now() + make_interval(secs => $11::integer), $14::uuid
+            now() + make_interval(secs => $10::integer), now(), $13, now() + make_interval(secs => $11::integer), $14::uuid, $15
       WHERE $9::integer = 0 OR EXISTS (SELECT 1 FROM charge)
      RETURNING ${columnList(dataSource, GenerationTask)})
    SELECT ${columnList(dataSource, GenerationTask, 'task')}, ${notifyTaskSql('task.id', 'task.user_id')} AS notified
@@ -118,6 +118,7 @@ export class TasksService {
       `${adapter.displayName} · ${request.model}`,
       this.engine.owner,
       request.parentTaskId ?? null,
+      requestLanguage(),
     ]);
     if (rows.length === 0) return this.credits.notEnough(userId, price);
     const task = hydrate(this.dataSource, GenerationTask, rows[0]);
