@@ -301,7 +301,7 @@ export class JimengService {
     const problem = checkVolcImage(field, { bytes: Number(file.size ?? 0), width, height });
     if (!problem) return null;
     const size = width && height ? ` (${width}×${height} px, ${(Number(file.size ?? 0) / 1024 / 1024).toFixed(1)} MB)` : '';
-    return say(`${problem.message}${size}`, `${field} 不符合要求：JPG/PNG，不超过 4.7 MB，每边不超过 4096 像素，短边至少 320 像素，长宽比不超过 3${size}`);
+    return say(`${problem.message}${size}`, `图片（${field}）不符合要求：JPG/PNG，不超过 4.7 MB，每边不超过 4096 像素，短边至少 320 像素，长宽比不超过 3${size}`);
   }
 
   /** The image's size: as recorded at upload, or read with sharp from storage. */
