@@ -29,8 +29,8 @@ import {
 import { getFile, type MediaFile, thumbnailOf, uploadFile } from '$lib/services/files.service';
 import type { Task, TaskOutput } from '$lib/services/tasks.service';
 import { type ErrorMessage, FormErrors } from '$lib/utils/form-errors.svelte';
+import { RecentTasks } from '$lib/managers/recent-tasks.svelte';
 
-const RECENT_PAGE_SIZE = 12;
 /** The API's names → the form's: every image field is `images`, the mask `mask`, width and height `size`. */
 const FIELDS: Record<string, string> = {
   model: 'model',
@@ -101,16 +101,23 @@ class DreamWorkManager implements ImageInputSource {
   readonly errors = new FormErrors();
 
   submitted = $state<string[]>([]);
-  recentIds = $state<string[]>([]);
-  recentCursor = $state<string | null>(null);
-  recentStatus = $state<'idle' | 'loading' | 'ready' | 'error'>('idle');
-  loadingMore = $state(false);
+  readonly recent = new RecentTasks(listDreamWorkHistory, (task) => task.provider === 'jimeng' && task.kind === 'image');
+  get recentIds(): string[] {
+    return this.recent.ids;
+  }
+  get recentCursor(): string | null {
+    return this.recent.cursor;
+  }
+  get recentStatus(): RecentTasks['status'] {
+    return this.recent.status;
+  }
+  get loadingMore(): boolean {
+    return this.recent.loadingMore;
+  }
   /** Earlier images of any provider, to start from. */
   readonly previous = new PreviousImages();
 
   #owner: string | null = null;
-  #loaded = new Map<string, Task>();
-  #recentRequest = 0;
   #inputKey = 0;
 
   constructor() {
@@ -179,12 +186,12 @@ class DreamWorkManager implements ImageInputSource {
   }
 
   get submittedTasks(): Task[] {
-    return this.#tasks(this.submitted);
+    return this.recent.tasks(this.submitted);
   }
 
   get recentTasks(): Task[] {
     const shown = new Set(this.submitted);
-    return this.#tasks(this.recentIds.filter((id) => !shown.has(id)));
+    return this.recent.tasks(this.recentIds.filter((id) => !shown.has(id)));
   }
 
   /** This studio's results first, then earlier images of every provider. */
@@ -427,39 +434,19 @@ class DreamWorkManager implements ImageInputSource {
       return false;
     }
     const task = taskEventsManager.put(result.data);
-    this.#loaded.set(task.id, task);
+    this.recent.remember(task);
     if (!this.submitted.includes(task.id)) this.submitted.unshift(task.id);
     void creditsManager.refresh();
     return true;
   }
 
-  async loadRecent(): Promise<void> {
+  loadRecent(): Promise<void> {
     this.#checkOwner();
-    const id = ++this.#recentRequest;
-    if (this.recentStatus !== 'ready') this.recentStatus = 'loading';
-    const result = await listDreamWorkHistory({ limit: RECENT_PAGE_SIZE });
-    if (id !== this.#recentRequest) return;
-    if (!result.ok) {
-      if (this.recentStatus !== 'ready') this.recentStatus = 'error';
-      return;
-    }
-    this.recentIds = this.#take(result.data.items);
-    this.recentCursor = result.data.nextCursor;
-    this.recentStatus = 'ready';
+    return this.recent.load();
   }
 
-  async loadMoreRecent(): Promise<void> {
-    const cursor = this.recentCursor;
-    if (!cursor || this.loadingMore || this.recentStatus !== 'ready') return;
-    const id = this.#recentRequest;
-    this.loadingMore = true;
-    const result = await listDreamWorkHistory({ limit: RECENT_PAGE_SIZE, cursor });
-    if (id !== this.#recentRequest) return;
-    this.loadingMore = false;
-    if (!result.ok) return;
-    const seen = new Set(this.recentIds);
-    this.recentIds.push(...this.#take(result.data.items).filter((taskId) => !seen.has(taskId)));
-    this.recentCursor = result.data.nextCursor;
+  loadMoreRecent(): Promise<void> {
+    return this.recent.loadMore();
   }
 
   async #reloadConfig(): Promise<void> {
@@ -524,40 +511,16 @@ class DreamWorkManager implements ImageInputSource {
     this.#update(key, { preview: input?.preview ?? thumbnailOf(file), url: file.url ?? null, name: file.originalFilename ?? '' });
   }
 
-  #tasks(ids: string[]): Task[] {
-    const tasks: Task[] = [];
-    for (const id of ids) {
-      const task = taskEventsManager.get(id) ?? this.#loaded.get(id);
-      if (task) tasks.push(task);
-    }
-    return tasks;
-  }
-
-  #take(tasks: Task[]): string[] {
-    for (const task of tasks) this.#loaded.set(task.id, taskEventsManager.put(task));
-    return tasks.map((task) => task.id);
-  }
-
   /** A DreamWork image the stream brings that is not listed joins the recent ones in its place. */
   #onTask(task: Task): void {
-    if (task.provider !== 'jimeng' || task.kind !== 'image' || this.recentStatus !== 'ready' || this.#owner !== authManager.user?.id) return;
-    if (this.recentIds.includes(task.id)) return;
-    const recent = this.#tasks(this.recentIds);
-    let index = recent.findIndex((shown) => newerFirst(task, shown) < 0);
-    if (index === -1) {
-      if (this.recentCursor) return;
-      index = recent.length;
-    }
-    this.#loaded.set(task.id, task);
-    this.recentIds.splice(index, 0, task.id);
+    if (this.#owner === authManager.user?.id) this.recent.offer(task);
   }
 
   #checkOwner(): void {
     const owner = authManager.user?.id ?? null;
     if (owner === this.#owner) return;
     this.#owner = owner;
-    this.#recentRequest++;
-    this.#loaded.clear();
+    this.recent.reset();
     this.clearInputs();
     this.previous.reset();
     this.config = null;
@@ -579,10 +542,6 @@ class DreamWorkManager implements ImageInputSource {
     this.submitting = false;
     this.errors.clear();
     this.submitted = [];
-    this.recentIds = [];
-    this.recentCursor = null;
-    this.recentStatus = 'idle';
-    this.loadingMore = false;
   }
 }
 
@@ -604,11 +563,6 @@ export function sizeMessage(problem: SizeProblem): string {
 function randomSeed(): number {
   const { min, max } = DREAMWORK_SEED_RANGE;
   return min + Math.floor(Math.random() * (max - min + 1));
-}
-
-function newerFirst(a: Task, b: Task): number {
-  if (a.createdAt !== b.createdAt) return a.createdAt > b.createdAt ? -1 : 1;
-  return a.id === b.id ? 0 : a.id > b.id ? -1 : 1;
 }
 
 export const dreamworkManager = new DreamWorkManager();

@@ -27,9 +27,8 @@ import {
 } from '$lib/services/midjourney.service';
 import { getTask, isVideoOutput, type Task } from '$lib/services/tasks.service';
 import { type ErrorMessage, FormErrors } from '$lib/utils/form-errors.svelte';
+import { RecentTasks } from '$lib/managers/recent-tasks.svelte';
 
-/** Recent generations per page under the studio. */
-const RECENT_PAGE_SIZE = 12;
 /** What the proxy takes as an image (checked again by the server, by content). */
 const INPUT_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
 const INPUT_MAX_BYTES = 10 * 1024 * 1024;
@@ -176,14 +175,21 @@ class MidjourneyManager {
 
   /** Tasks started or shown here, newest on top. */
   submitted = $state<string[]>([]);
-  recentIds = $state<string[]>([]);
-  recentCursor = $state<string | null>(null);
-  recentStatus = $state<'idle' | 'loading' | 'ready' | 'error'>('idle');
-  loadingMore = $state(false);
+  readonly recent = new RecentTasks(listMidjourneyHistory, (task) => task.provider === 'midjourney');
+  get recentIds(): string[] {
+    return this.recent.ids;
+  }
+  get recentCursor(): string | null {
+    return this.recent.cursor;
+  }
+  get recentStatus(): RecentTasks['status'] {
+    return this.recent.status;
+  }
+  get loadingMore(): boolean {
+    return this.recent.loadingMore;
+  }
 
   #owner: string | null = null;
-  #loaded = new Map<string, Task>();
-  #recentRequest = 0;
   #catalogueRequest: Promise<void> | null = null;
 
   constructor() {
@@ -210,12 +216,12 @@ class MidjourneyManager {
   }
 
   get submittedTasks(): Task[] {
-    return this.#tasks(this.submitted);
+    return this.recent.tasks(this.submitted);
   }
 
   get recentTasks(): Task[] {
     const shown = new Set(this.submitted);
-    return this.#tasks(this.recentIds.filter((id) => !shown.has(id)));
+    return this.recent.tasks(this.recentIds.filter((id) => !shown.has(id)));
   }
 
   /** Single images of the generations listed (a grid's four, an upscale), newest first. */
@@ -399,38 +405,18 @@ class MidjourneyManager {
     return result.data;
   }
 
-  async loadRecent(): Promise<void> {
+  loadRecent(): Promise<void> {
     this.#checkOwner();
-    const id = ++this.#recentRequest;
-    if (this.recentStatus !== 'ready') this.recentStatus = 'loading';
-    const result = await listMidjourneyHistory({ limit: RECENT_PAGE_SIZE });
-    if (id !== this.#recentRequest) return;
-    if (!result.ok) {
-      if (this.recentStatus !== 'ready') this.recentStatus = 'error';
-      return;
-    }
-    this.recentIds = this.#take(result.data.items);
-    this.recentCursor = result.data.nextCursor;
-    this.recentStatus = 'ready';
+    return this.recent.load();
   }
 
-  async loadMoreRecent(): Promise<void> {
-    const cursor = this.recentCursor;
-    if (!cursor || this.loadingMore || this.recentStatus !== 'ready') return;
-    const id = this.#recentRequest;
-    this.loadingMore = true;
-    const result = await listMidjourneyHistory({ limit: RECENT_PAGE_SIZE, cursor });
-    if (id !== this.#recentRequest) return;
-    this.loadingMore = false;
-    if (!result.ok) return;
-    const seen = new Set(this.recentIds);
-    this.recentIds.push(...this.#take(result.data.items).filter((taskId) => !seen.has(taskId)));
-    this.recentCursor = result.data.nextCursor;
+  loadMoreRecent(): Promise<void> {
+    return this.recent.loadMore();
   }
 
   #show(given: Task): void {
     const task = taskEventsManager.put(given);
-    this.#loaded.set(task.id, task);
+    this.recent.remember(task);
     this.submitted = [task.id, ...this.submitted.filter((id) => id !== task.id)];
   }
 
@@ -439,40 +425,16 @@ class MidjourneyManager {
     if (result.ok) this.config = result.data;
   }
 
-  #tasks(ids: string[]): Task[] {
-    const tasks: Task[] = [];
-    for (const id of ids) {
-      const task = taskEventsManager.get(id) ?? this.#loaded.get(id);
-      if (task) tasks.push(task);
-    }
-    return tasks;
-  }
-
-  #take(tasks: Task[]): string[] {
-    for (const task of tasks) this.#loaded.set(task.id, taskEventsManager.put(task));
-    return tasks.map((task) => task.id);
-  }
-
   /** A Midjourney task the stream brings that is not listed joins the recent ones in its place. */
   #onTask(task: Task): void {
-    if (task.provider !== 'midjourney' || this.recentStatus !== 'ready' || this.#owner !== authManager.user?.id) return;
-    if (this.recentIds.includes(task.id)) return;
-    const recent = this.#tasks(this.recentIds);
-    let index = recent.findIndex((shown) => newerFirst(task, shown) < 0);
-    if (index === -1) {
-      if (this.recentCursor) return;
-      index = recent.length;
-    }
-    this.#loaded.set(task.id, task);
-    this.recentIds.splice(index, 0, task.id);
+    if (this.#owner === authManager.user?.id) this.recent.offer(task);
   }
 
   #checkOwner(): void {
     const owner = authManager.user?.id ?? null;
     if (owner === this.#owner) return;
     this.#owner = owner;
-    this.#recentRequest++;
-    this.#loaded.clear();
+    this.recent.reset();
     for (const list of [this.references, this.blendImages, this.describeImage]) list.clear();
     this.config = null;
     this.catalogue = null;
@@ -494,10 +456,6 @@ class MidjourneyManager {
     this.submitting = false;
     this.errors.clear();
     this.submitted = [];
-    this.recentIds = [];
-    this.recentCursor = null;
-    this.recentStatus = 'idle';
-    this.loadingMore = false;
   }
 }
 
@@ -524,11 +482,5 @@ const BLEND_FIELDS: Record<string, string> = {
   botType: 'botType',
   ...Object.fromEntries(Array.from({ length: MJ_BLEND_MAX }, (_, index) => [`images.${index}`, 'images'])),
 };
-
-/** The API's order: newest first (created_at, then id, descending). */
-function newerFirst(a: Task, b: Task): number {
-  if (a.createdAt !== b.createdAt) return a.createdAt > b.createdAt ? -1 : 1;
-  return a.id === b.id ? 0 : a.id > b.id ? -1 : 1;
-}
 
 export const midjourneyManager = new MidjourneyManager();

@@ -25,9 +25,8 @@ import {
 } from '$lib/services/flux.service';
 import { getTask, isVideoOutput, type Task, type TaskOutput } from '$lib/services/tasks.service';
 import { type ErrorMessage, FormErrors } from '$lib/utils/form-errors.svelte';
+import { RecentTasks } from '$lib/managers/recent-tasks.svelte';
 
-/** Recent generations per page under the studio. */
-export const RECENT_PAGE_SIZE = 12;
 /** What POST /flux/upload-image takes (checked again by the server, by content). */
 const INPUT_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
 const INPUT_MAX_BYTES = 10 * 1024 * 1024;
@@ -86,15 +85,21 @@ class StudioManager {
   /** The tasks submitted from this studio, newest first. */
   submitted = $state<string[]>([]);
   /** The recent Flux generations below, newest first. */
-  recentIds = $state<string[]>([]);
-  recentCursor = $state<string | null>(null);
-  recentStatus = $state<'idle' | 'loading' | 'ready' | 'error'>('idle');
-  loadingMore = $state(false);
+  readonly recent = new RecentTasks(listFluxHistory, (task) => task.provider === 'flux');
+  get recentIds(): string[] {
+    return this.recent.ids;
+  }
+  get recentCursor(): string | null {
+    return this.recent.cursor;
+  }
+  get recentStatus(): RecentTasks['status'] {
+    return this.recent.status;
+  }
+  get loadingMore(): boolean {
+    return this.recent.loadingMore;
+  }
 
   #owner: string | null = null;
-  /** Copies of the tasks listed, for when the events manager does not know them. */
-  #loaded = new Map<string, Task>();
-  #recentRequest = 0;
   #inputKey = 0;
 
   constructor() {
@@ -137,13 +142,13 @@ class StudioManager {
 
   /** The tasks submitted here, freshest copies. */
   get submittedTasks(): Task[] {
-    return this.#tasks(this.submitted);
+    return this.recent.tasks(this.submitted);
   }
 
   /** The recent generations, without those already shown as submitted here. */
   get recentTasks(): Task[] {
     const shown = new Set(this.submitted);
-    return this.#tasks(this.recentIds.filter((id) => !shown.has(id)));
+    return this.recent.tasks(this.recentIds.filter((id) => !shown.has(id)));
   }
 
   /** Stored image outputs of the generations listed, newest first, to start from. */
@@ -358,7 +363,7 @@ class StudioManager {
       return false;
     }
     const task = taskEventsManager.put(result.data);
-    this.#loaded.set(task.id, task);
+    this.recent.remember(task);
     if (!this.submitted.includes(task.id)) this.submitted.unshift(task.id);
     // The price was reserved: the sidebar shows it at once.
     void creditsManager.refresh();
@@ -371,33 +376,13 @@ class StudioManager {
   }
 
   /** Loads the first page of recent Flux generations. */
-  async loadRecent(): Promise<void> {
+  loadRecent(): Promise<void> {
     this.#checkOwner();
-    const id = ++this.#recentRequest;
-    if (this.recentStatus !== 'ready') this.recentStatus = 'loading';
-    const result = await listFluxHistory({ limit: RECENT_PAGE_SIZE });
-    if (id !== this.#recentRequest) return;
-    if (!result.ok) {
-      if (this.recentStatus !== 'ready') this.recentStatus = 'error';
-      return;
-    }
-    this.recentIds = this.#take(result.data.items);
-    this.recentCursor = result.data.nextCursor;
-    this.recentStatus = 'ready';
+    return this.recent.load();
   }
 
-  async loadMoreRecent(): Promise<void> {
-    const cursor = this.recentCursor;
-    if (!cursor || this.loadingMore || this.recentStatus !== 'ready') return;
-    const id = this.#recentRequest;
-    this.loadingMore = true;
-    const result = await listFluxHistory({ limit: RECENT_PAGE_SIZE, cursor });
-    if (id !== this.#recentRequest) return;
-    this.loadingMore = false;
-    if (!result.ok) return;
-    const seen = new Set(this.recentIds);
-    this.recentIds.push(...this.#take(result.data.items).filter((taskId) => !seen.has(taskId)));
-    this.recentCursor = result.data.nextCursor;
+  loadMoreRecent(): Promise<void> {
+    return this.recent.loadMore();
   }
 
   /**
@@ -456,40 +441,16 @@ class StudioManager {
     this.#update(key, { preview: thumbnailOf(result.data as MediaFile), name: result.data.originalFilename ?? '' });
   }
 
-  #tasks(ids: string[]): Task[] {
-    const tasks: Task[] = [];
-    for (const id of ids) {
-      const task = taskEventsManager.get(id) ?? this.#loaded.get(id);
-      if (task) tasks.push(task);
-    }
-    return tasks;
-  }
-
-  #take(tasks: Task[]): string[] {
-    for (const task of tasks) this.#loaded.set(task.id, taskEventsManager.put(task));
-    return tasks.map((task) => task.id);
-  }
-
   /** A Flux task the stream brings that is not listed joins the recent ones in its place. */
   #onTask(task: Task): void {
-    if (task.provider !== 'flux' || this.recentStatus !== 'ready' || this.#owner !== authManager.user?.id) return;
-    if (this.recentIds.includes(task.id)) return;
-    const recent = this.#tasks(this.recentIds);
-    let index = recent.findIndex((shown) => newerFirst(task, shown) < 0);
-    if (index === -1) {
-      if (this.recentCursor) return;
-      index = recent.length;
-    }
-    this.#loaded.set(task.id, task);
-    this.recentIds.splice(index, 0, task.id);
+    if (this.#owner === authManager.user?.id) this.recent.offer(task);
   }
 
   #checkOwner(): void {
     const owner = authManager.user?.id ?? null;
     if (owner === this.#owner) return;
     this.#owner = owner;
-    this.#recentRequest++;
-    this.#loaded.clear();
+    this.recent.reset();
     this.clearInputs();
     this.provider = 'flux';
     this.config = null;
@@ -505,10 +466,6 @@ class StudioManager {
     this.submitting = false;
     this.errors.clear();
     this.submitted = [];
-    this.recentIds = [];
-    this.recentCursor = null;
-    this.recentStatus = 'idle';
-    this.loadingMore = false;
   }
 }
 
@@ -516,12 +473,6 @@ class StudioManager {
 function inputFileIds(parameters: Record<string, unknown>): string[] {
   const ids = [parameters.fileId, ...(Array.isArray(parameters.fileIds) ? parameters.fileIds : [])];
   return ids.filter((id): id is string => typeof id === 'string');
-}
-
-/** The API's order: newest first (created_at, then id, descending). */
-function newerFirst(a: Task, b: Task): number {
-  if (a.createdAt !== b.createdAt) return a.createdAt > b.createdAt ? -1 : 1;
-  return a.id === b.id ? 0 : a.id > b.id ? -1 : 1;
 }
 
 export const studioManager = new StudioManager();

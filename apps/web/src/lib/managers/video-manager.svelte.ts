@@ -48,8 +48,8 @@ import {
 import { PreviousImages } from '$lib/managers/previous-images.svelte';
 import type { Result } from '$lib/services/api-result';
 import { type ErrorMessage, FormErrors } from '$lib/utils/form-errors.svelte';
+import { RecentTasks } from '$lib/managers/recent-tasks.svelte';
 
-const RECENT_PAGE_SIZE = 12;
 /** The start or the end frame: one image, uploaded to my files at once or picked from earlier results. */
 class FrameInput implements ImageInputSource {
   inputs = $state<StudioInput[]>([]);
@@ -195,16 +195,23 @@ class VideoManager {
   readonly endFrame = new FrameInput(this, 'endImage');
 
   submitted = $state<string[]>([]);
-  recentIds = $state<string[]>([]);
-  recentCursor = $state<string | null>(null);
-  recentStatus = $state<'idle' | 'loading' | 'ready' | 'error'>('idle');
-  loadingMore = $state(false);
+  readonly recent = new RecentTasks(listVideoHistory, (task) => task.kind === 'video');
+  get recentIds(): string[] {
+    return this.recent.ids;
+  }
+  get recentCursor(): string | null {
+    return this.recent.cursor;
+  }
+  get recentStatus(): RecentTasks['status'] {
+    return this.recent.status;
+  }
+  get loadingMore(): boolean {
+    return this.recent.loadingMore;
+  }
   /** Tasks whose last frame is being stored. */
   extracting = $state<string[]>([]);
 
   #owner: string | null = null;
-  #loaded = new Map<string, Task>();
-  #recentRequest = 0;
 
   constructor() {
     taskEventsManager.subscribe((task) => this.#onTask(task));
@@ -289,12 +296,12 @@ class VideoManager {
   }
 
   get submittedTasks(): Task[] {
-    return this.#tasks(this.submitted);
+    return this.recent.tasks(this.submitted);
   }
 
   get recentTasks(): Task[] {
     const shown = new Set(this.submitted);
-    return this.#tasks(this.recentIds.filter((id) => !shown.has(id)));
+    return this.recent.tasks(this.recentIds.filter((id) => !shown.has(id)));
   }
 
   async load(): Promise<void> {
@@ -576,75 +583,31 @@ class VideoManager {
     return true;
   }
 
-  async loadRecent(): Promise<void> {
+  loadRecent(): Promise<void> {
     this.#checkOwner();
-    const id = ++this.#recentRequest;
-    if (this.recentStatus !== 'ready') this.recentStatus = 'loading';
-    const result = await listVideoHistory({ limit: RECENT_PAGE_SIZE });
-    if (id !== this.#recentRequest) return;
-    if (!result.ok) {
-      if (this.recentStatus !== 'ready') this.recentStatus = 'error';
-      return;
-    }
-    this.recentIds = this.#take(result.data.items);
-    this.recentCursor = result.data.nextCursor;
-    this.recentStatus = 'ready';
+    return this.recent.load();
   }
 
-  async loadMoreRecent(): Promise<void> {
-    const cursor = this.recentCursor;
-    if (!cursor || this.loadingMore || this.recentStatus !== 'ready') return;
-    const id = this.#recentRequest;
-    this.loadingMore = true;
-    const result = await listVideoHistory({ limit: RECENT_PAGE_SIZE, cursor });
-    if (id !== this.#recentRequest) return;
-    this.loadingMore = false;
-    if (!result.ok) return;
-    const seen = new Set(this.recentIds);
-    this.recentIds.push(...this.#take(result.data.items).filter((taskId) => !seen.has(taskId)));
-    this.recentCursor = result.data.nextCursor;
+  loadMoreRecent(): Promise<void> {
+    return this.recent.loadMore();
   }
 
   #show(given: Task): void {
     const task = taskEventsManager.put(given);
-    this.#loaded.set(task.id, task);
+    this.recent.remember(task);
     this.submitted = [task.id, ...this.submitted.filter((id) => id !== task.id)];
-  }
-
-  #tasks(ids: string[]): Task[] {
-    const tasks: Task[] = [];
-    for (const id of ids) {
-      const task = taskEventsManager.get(id) ?? this.#loaded.get(id);
-      if (task) tasks.push(task);
-    }
-    return tasks;
-  }
-
-  #take(tasks: Task[]): string[] {
-    for (const task of tasks) this.#loaded.set(task.id, taskEventsManager.put(task));
-    return tasks.map((task) => task.id);
   }
 
   /** A video task that the stream brings joins the recent ones in its place. */
   #onTask(task: Task): void {
-    if (task.kind !== 'video' || this.recentStatus !== 'ready' || this.#owner !== authManager.user?.id) return;
-    if (this.recentIds.includes(task.id)) return;
-    const recent = this.#tasks(this.recentIds);
-    let index = recent.findIndex((shown) => newerFirst(task, shown) < 0);
-    if (index === -1) {
-      if (this.recentCursor) return;
-      index = recent.length;
-    }
-    this.#loaded.set(task.id, task);
-    this.recentIds.splice(index, 0, task.id);
+    if (this.#owner === authManager.user?.id) this.recent.offer(task);
   }
 
   #checkOwner(): void {
     const owner = authManager.user?.id ?? null;
     if (owner === this.#owner) return;
     this.#owner = owner;
-    this.#recentRequest++;
-    this.#loaded.clear();
+    this.recent.reset();
     this.previous.reset();
     this.startFrame.clear();
     this.endFrame.clear();
@@ -670,10 +633,6 @@ class VideoManager {
     this.submitting = false;
     this.errors.clear();
     this.submitted = [];
-    this.recentIds = [];
-    this.recentCursor = null;
-    this.recentStatus = 'idle';
-    this.loadingMore = false;
     this.extracting = [];
   }
 }
@@ -716,10 +675,5 @@ const JIMENG_FIELDS: Record<string, string> = {
 
 /** The API's largest seed (a signed 32-bit integer); -1 or none lets Volcengine pick. */
 const JIMENG_SEED_MAX = 2 ** 31 - 1;
-
-function newerFirst(a: Task, b: Task): number {
-  if (a.createdAt !== b.createdAt) return a.createdAt > b.createdAt ? -1 : 1;
-  return a.id === b.id ? 0 : a.id > b.id ? -1 : 1;
-}
 
 export const videoManager = new VideoManager();
