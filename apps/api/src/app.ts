@@ -13,7 +13,7 @@ import { AppLogger } from './common/logging.js';
 import { AllExceptionsFilter, answerError, errorBody } from './common/error.filter.js';
 import { contain, installProcessGuards } from './common/process-guard.js';
 import { requestIdOf } from './common/request-id.js';
-import { refuseOtherBodyTypes } from './common/body-type.js';
+import { BodyProblemInterceptor, deferInvalidJson, refuseOtherBodyTypes } from './common/body-type.js';
 import { rememberLanguage, say } from './common/language.js';
 import { RequestValuesPipe } from './common/request-values.pipe.js';
 import { finishOpenApiDocument } from './common/openapi-document.js';
@@ -76,6 +76,7 @@ function configureApp(app: NestExpressApplication, config: AppConfig): void {
   }
   app.use('/api', refuseOtherBodyTypes);
   app.use(express.json({ limit: config.bodyLimitBytes }));
+  app.use('/api', deferInvalidJson);
   // After the body parser: its callbacks would run outside the language's context.
   app.use(rememberLanguage);
   // `?download=<name>` saves a file under a name people can read (the web app makes it from the
@@ -124,6 +125,7 @@ function configureApp(app: NestExpressApplication, config: AppConfig): void {
     }),
   );
   app.useGlobalFilters(new AllExceptionsFilter());
+  app.useGlobalInterceptors(new BodyProblemInterceptor());
 
   const document = buildOpenApiDocument(app, config);
   SwaggerModule.setup('api/docs', app, document, {

@@ -79,6 +79,22 @@ describe('platform', () => {
       expect(query.body.details).toEqual([{ field: 'cursor', messages: [expect.stringContaining('cannot be stored')] }]);
     });
 
+    it('say nothing about a body that is not JSON, or not valid JSON, before the guards: 401/403 first, then 415 or 400', async () => {
+      const put = (type: string, body: string, token?: string) => {
+        const call = t.http.put('/api/v1/admin/prices').set('Content-Type', type);
+        return (token ? call.set(bearer(token)) : call).send(body);
+      };
+      for (const [type, body, status, message] of [
+        ['text/plain', 'prices=1', 415, expect.stringContaining('Send the body as JSON')],
+        ['application/json', '{"prices": ', 400, 'The request body is not valid JSON'],
+      ] as const) {
+        await put(type, body).expect(401);
+        await put(type, body, user.token).expect(403);
+        const refused = await put(type, body, admin.token).expect(status);
+        expect(refused.body).toEqual({ statusCode: status, error: status === 415 ? 'Unsupported Media Type' : 'Bad Request', message });
+      }
+    });
+
     it('refuse null for a field the document does not declare nullable, and take it where it means something', async () => {
       const name = await t.http.patch('/api/v1/users/me').set(bearer(user.token)).send({ name: null }).expect(400);
       expect(name.body.details).toEqual([{ field: 'name', messages: ['name must not be null (leave out an optional field instead)'] }]);
