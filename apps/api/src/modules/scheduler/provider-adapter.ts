@@ -159,6 +159,7 @@ export interface ProviderAdapter {
   readonly displayName: string;
   /** How its outputs are labelled among the user's files. */
   readonly mediaSource: MediaSource;
+  /** The provider's fixed catalogue (the registry reads it once for names). */
   models(): readonly ProviderModel[];
   limits(): Promise<ProviderLimits>;
   submit(task: AdapterTask, context: SubmitContext): Promise<ProviderUpdate>;

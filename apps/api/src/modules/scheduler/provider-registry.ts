@@ -5,6 +5,8 @@ import type { ProviderAdapter, ProviderModel } from './provider-adapter.js';
 @Injectable()
 export class ProviderRegistry {
   private readonly adapters = new Map<string, ProviderAdapter>();
+  /** Each provider's catalogue by model id, read once: every task shown looks its model's name up here. */
+  private readonly catalogues = new Map<string, Map<string, ProviderModel>>();
 
   register(adapter: ProviderAdapter): void {
     if (this.adapters.has(adapter.provider)) throw new Error(`Provider ${adapter.provider} is registered twice`);
@@ -31,6 +33,10 @@ export class ProviderRegistry {
 
   /** A model's display names, or null for one no registered provider lists (e.g. a retired model). */
   modelName(provider: string, model: string): ProviderModel['name'] | null {
-    return this.adapters.get(provider)?.models().find((candidate) => candidate.model === model)?.name ?? null;
+    const adapter = this.adapters.get(provider);
+    if (!adapter) return null;
+    let catalogue = this.catalogues.get(provider);
+    if (!catalogue) this.catalogues.set(provider, (catalogue = new Map(adapter.models().map((entry) => [entry.model, entry]))));
+    return catalogue.get(model)?.name ?? null;
   }
 }
