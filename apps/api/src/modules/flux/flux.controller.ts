@@ -1,4 +1,4 @@
-import { applyDecorators, Body, Controller, Delete, Get, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Post, Query, Req } from '@nestjs/common';
 import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
@@ -10,14 +10,12 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiPaymentRequiredResponse,
   ApiPayloadTooLargeResponse,
-  ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { ProviderConfigRoutes } from '../scheduler/provider-config-routes.js';
+import { ProviderConfigRoutes, ProviderSubmitErrors } from '../scheduler/provider-config-routes.js';
 import { ErrorResponseDto } from '../../common/error-response.dto.js';
 import type { AuthContext } from '../auth-sms/auth.types.js';
 import { Auth, Authenticated } from '../auth-sms/authenticated.decorator.js';
@@ -43,15 +41,11 @@ import { FluxService } from './flux.service.js';
 
 /** What a submission may answer besides the task. */
 const SubmitErrors = () =>
-  applyDecorators(
-    ApiBadRequestResponse({
-      type: ErrorResponseDto,
-      description: "A field does not fit the model (details name it and what is allowed), or fal.ai refused one of the request's values (refunded)",
-    }),
-    ApiPaymentRequiredResponse({ type: ErrorResponseDto, description: 'Not enough credits; nothing was sent' }),
-    ApiBadGatewayResponse({ type: ErrorResponseDto, description: 'fal.ai could not take the request for another reason (refunded)' }),
-    ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'Flux is turned off or not set up' }),
-  );
+  ProviderSubmitErrors({
+    badRequest: "A field does not fit the model (details name it and what is allowed), or fal.ai refused one of the request's values (refunded)",
+    badGateway: 'fal.ai could not take the request for another reason (refunded)',
+    unavailable: 'Flux is turned off or not set up',
+  });
 
 @ApiTags('Flux')
 @ApiExtraModels(ImageSizeDto)

@@ -1,6 +1,5 @@
-import { applyDecorators, Body, Controller, Delete, Get, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Post, Query } from '@nestjs/common';
 import {
-  ApiBadGatewayResponse,
   ApiBadRequestResponse,
   ApiBody,
   ApiConflictResponse,
@@ -8,11 +7,9 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiPaymentRequiredResponse,
-  ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { ProviderConfigRoutes } from '../scheduler/provider-config-routes.js';
+import { ProviderConfigRoutes, ProviderSubmitErrors } from '../scheduler/provider-config-routes.js';
 import { ErrorResponseDto } from '../../common/error-response.dto.js';
 import type { AuthContext } from '../auth-sms/auth.types.js';
 import { Auth, Authenticated } from '../auth-sms/authenticated.decorator.js';
@@ -37,15 +34,11 @@ import { JimengService } from './jimeng.service.js';
 
 /** What a submission may answer besides the task. */
 const SubmitErrors = () =>
-  applyDecorators(
-    ApiBadRequestResponse({
-      type: ErrorResponseDto,
-      description: "A field does not fit the model (details name it), an input image breaks Volcengine's rules, or Volcengine refused the request (refunded)",
-    }),
-    ApiPaymentRequiredResponse({ type: ErrorResponseDto, description: 'Not enough credits; nothing was sent' }),
-    ApiBadGatewayResponse({ type: ErrorResponseDto, description: 'Volcengine refused for its own reasons, e.g. keys or an inactive capability (refunded)' }),
-    ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'Jimeng is turned off or not set up' }),
-  );
+  ProviderSubmitErrors({
+    badRequest: "A field does not fit the model (details name it), an input image breaks Volcengine's rules, or Volcengine refused the request (refunded)",
+    badGateway: 'Volcengine refused for its own reasons, e.g. keys or an inactive capability (refunded)',
+    unavailable: 'Jimeng is turned off or not set up',
+  });
 
 const FILE_ID = '00000000-0000-4000-8000-000000000000';
 

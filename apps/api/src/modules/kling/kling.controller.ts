@@ -1,6 +1,5 @@
-import { applyDecorators, Body, Controller, Delete, Get, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Post, Query } from '@nestjs/common';
 import {
-  ApiBadGatewayResponse,
   ApiBadRequestResponse,
   ApiBody,
   ApiConflictResponse,
@@ -8,12 +7,10 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiPaymentRequiredResponse,
-  ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { ProviderConfigRoutes } from '../scheduler/provider-config-routes.js';
+import { ProviderConfigRoutes, ProviderSubmitErrors } from '../scheduler/provider-config-routes.js';
 import { ErrorResponseDto } from '../../common/error-response.dto.js';
 import type { AuthContext } from '../auth-sms/auth.types.js';
 import { Auth, Authenticated } from '../auth-sms/authenticated.decorator.js';
@@ -36,15 +33,11 @@ import { KlingService } from './kling.service.js';
 
 /** What a submission may answer besides the task. */
 const SubmitErrors = () =>
-  applyDecorators(
-    ApiBadRequestResponse({
-      type: ErrorResponseDto,
-      description: 'A field does not fit the model (details name it and what is allowed), an input image breaks Kling\'s rules, or Kling refused the request (refunded)',
-    }),
-    ApiPaymentRequiredResponse({ type: ErrorResponseDto, description: 'Not enough credits; nothing was sent' }),
-    ApiBadGatewayResponse({ type: ErrorResponseDto, description: 'Kling refused for its own reasons, e.g. no balance on the account (refunded)' }),
-    ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'Kling is turned off or not set up' }),
-  );
+  ProviderSubmitErrors({
+    badRequest: 'A field does not fit the model (details name it and what is allowed), an input image breaks Kling\'s rules, or Kling refused the request (refunded)',
+    badGateway: 'Kling refused for its own reasons, e.g. no balance on the account (refunded)',
+    unavailable: 'Kling is turned off or not set up',
+  });
 
 @ApiTags('Kling')
 @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid input: details name each field' })

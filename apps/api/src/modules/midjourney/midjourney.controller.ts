@@ -1,4 +1,4 @@
-import { applyDecorators, Body, Controller, Delete, Get, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Post, Query } from '@nestjs/common';
 import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
@@ -8,11 +8,9 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiPaymentRequiredResponse,
-  ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { ProviderConfigRoutes } from '../scheduler/provider-config-routes.js';
+import { ProviderConfigRoutes, ProviderSubmitErrors } from '../scheduler/provider-config-routes.js';
 import { ErrorResponseDto } from '../../common/error-response.dto.js';
 import type { AuthContext } from '../auth-sms/auth.types.js';
 import { Auth, Authenticated } from '../auth-sms/authenticated.decorator.js';
@@ -36,15 +34,11 @@ import { MidjourneyService } from './midjourney.service.js';
 
 /** What a submission may answer besides the task. */
 const SubmitErrors = () =>
-  applyDecorators(
-    ApiBadRequestResponse({
-      type: ErrorResponseDto,
-      description: 'A field is wrong (details name it), or Midjourney refused the request (a banned word is named; refunded)',
-    }),
-    ApiPaymentRequiredResponse({ type: ErrorResponseDto, description: 'Not enough credits; nothing was sent' }),
-    ApiBadGatewayResponse({ type: ErrorResponseDto, description: 'The proxy could not take the request for another reason (refunded)' }),
-    ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'Midjourney is turned off or not set up' }),
-  );
+  ProviderSubmitErrors({
+    badRequest: 'A field is wrong (details name it), or Midjourney refused the request (a banned word is named; refunded)',
+    badGateway: 'The proxy could not take the request for another reason (refunded)',
+    unavailable: 'Midjourney is turned off or not set up',
+  });
 
 @ApiTags('Midjourney')
 @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid input: details name each field' })

@@ -1,5 +1,6 @@
 import { applyDecorators, Get, HttpCode, Post, type Type } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiBadGatewayResponse, ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiPaymentRequiredResponse, ApiServiceUnavailableResponse } from '@nestjs/swagger';
+import { ErrorResponseDto } from '../../common/error-response.dto.js';
 import { Authenticated } from '../auth-sms/authenticated.decorator.js';
 
 /**
@@ -17,3 +18,15 @@ export const ProviderConfigRoutes = {
   /** `GET config/user` (any user): whether the provider can be used now. */
   user: (summary: string, type: Type) => applyDecorators(Get('config/user'), Authenticated(), ApiOperation({ summary }), ApiOkResponse({ type })),
 };
+
+/**
+ * What a provider's submission route may answer besides its task: each provider words the 400
+ * (its own refusals), the 502 and the 503; the 402 is the same for all.
+ */
+export const ProviderSubmitErrors = (descriptions: { badRequest: string; badGateway: string; unavailable: string }) =>
+  applyDecorators(
+    ApiBadRequestResponse({ type: ErrorResponseDto, description: descriptions.badRequest }),
+    ApiPaymentRequiredResponse({ type: ErrorResponseDto, description: 'Not enough credits; nothing was sent' }),
+    ApiBadGatewayResponse({ type: ErrorResponseDto, description: descriptions.badGateway }),
+    ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: descriptions.unavailable }),
+  );
