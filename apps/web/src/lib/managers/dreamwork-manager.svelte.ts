@@ -196,7 +196,7 @@ class DreamWorkManager implements ImageInputSource {
 
   /** This studio's results first, then earlier images of every provider. */
   get previousOutputs(): PreviousOutput[] {
-    return imageOutputs([...this.submittedTasks, ...this.recentTasks, ...this.previous.tasks]);
+    return imageOutputs([...this.submittedTasks, ...this.recentTasks, ...this.previous.loadedTasks]);
   }
 
   /** Settings, catalogue and recent images (each visit: prices and settings may change). */

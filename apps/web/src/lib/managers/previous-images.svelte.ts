@@ -1,4 +1,5 @@
 import type { PreviousOutput } from '$lib/managers/studio-manager.svelte';
+import { RecentTasks } from '$lib/managers/recent-tasks.svelte';
 import { listHistory } from '$lib/services/history.service';
 import { isVideoOutput, type Task } from '$lib/services/tasks.service';
 
@@ -6,51 +7,19 @@ import { isVideoOutput, type Task } from '$lib/services/tasks.service';
 const PAGE_SIZE = 24;
 
 /** Earlier image results of any provider, offered as inputs ("use a previous result"), paged. */
-export class PreviousImages {
-  tasks = $state<Task[]>([]);
-  cursor = $state<string | null>(null);
-  status = $state<'idle' | 'loading' | 'ready' | 'error'>('idle');
-  loadingMore = $state(false);
-  #request = 0;
+export class PreviousImages extends RecentTasks {
+  constructor() {
+    // Only pages: a new result reaches the studio's own lists, and this list when it loads again.
+    super((query) => listHistory({ ...query, kind: 'image', status: 'succeeded' }), () => false, PAGE_SIZE);
+  }
+
+  /** The tasks of the pages loaded, newest first. */
+  get loadedTasks(): Task[] {
+    return this.tasks(this.ids);
+  }
 
   get outputs(): PreviousOutput[] {
-    return imageOutputs(this.tasks);
-  }
-
-  async load(): Promise<void> {
-    const id = ++this.#request;
-    if (this.status !== 'ready') this.status = 'loading';
-    const result = await listHistory({ kind: 'image', status: 'succeeded', limit: PAGE_SIZE });
-    if (id !== this.#request) return;
-    if (!result.ok) {
-      if (this.status !== 'ready') this.status = 'error';
-      return;
-    }
-    this.tasks = result.data.items;
-    this.cursor = result.data.nextCursor;
-    this.status = 'ready';
-  }
-
-  async loadMore(): Promise<void> {
-    const cursor = this.cursor;
-    if (!cursor || this.loadingMore || this.status !== 'ready') return;
-    const id = this.#request;
-    this.loadingMore = true;
-    const result = await listHistory({ kind: 'image', status: 'succeeded', limit: PAGE_SIZE, cursor });
-    if (id !== this.#request) return;
-    this.loadingMore = false;
-    if (!result.ok) return;
-    const seen = new Set(this.tasks.map((task) => task.id));
-    this.tasks.push(...result.data.items.filter((task) => !seen.has(task.id)));
-    this.cursor = result.data.nextCursor;
-  }
-
-  reset(): void {
-    this.#request++;
-    this.tasks = [];
-    this.cursor = null;
-    this.status = 'idle';
-    this.loadingMore = false;
+    return imageOutputs(this.loadedTasks);
   }
 }
 

@@ -29,13 +29,14 @@ export class RecentTasks {
   constructor(
     private readonly list: (query: { limit: number; cursor?: string }) => Promise<Result<TaskPage>>,
     private readonly belongs: (task: Task) => boolean,
+    private readonly pageSize = RECENT_PAGE_SIZE,
   ) {}
 
   /** Loads the first page (again). */
   async load(): Promise<void> {
     const id = ++this.#request;
     if (this.status !== 'ready') this.status = 'loading';
-    const result = await this.list({ limit: RECENT_PAGE_SIZE });
+    const result = await this.list({ limit: this.pageSize });
     if (id !== this.#request) return;
     if (!result.ok) {
       if (this.status !== 'ready') this.status = 'error';
@@ -51,7 +52,7 @@ export class RecentTasks {
     if (!cursor || this.loadingMore || this.status !== 'ready') return;
     const id = this.#request;
     this.loadingMore = true;
-    const result = await this.list({ limit: RECENT_PAGE_SIZE, cursor });
+    const result = await this.list({ limit: this.pageSize, cursor });
     if (id !== this.#request) return;
     this.loadingMore = false;
     if (!result.ok) return;
